@@ -1,0 +1,221 @@
+package websocket
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AcceptOptions configures Accept. The zero value, like a nil pointer, gives
+// the defaults each field names.
+type AcceptOptions struct {
+	// Subprotocols lists the subprotocols the server speaks, in order of
+	// preference; the first one the client also offered is chosen. None by default.
+	Subprotocols []string
+
+	// OriginPatterns lists the hosts, besides the request's own, whose pages
+	// may connect: patterns as path.Match takes them, matched against the
+	// Origin's host ("example.com", "*.example.com") or, when a pattern holds
+	// "://", against scheme and host. By default only same-host pages may.
+	OriginPatterns []string
+
+	// InsecureSkipOriginCheck accepts connections from pages of any origin.
+	// Only for servers that authenticate without cookies or other ambient
+	// credentials: otherwise any site can act as its visitors. Off by default.
+	InsecureSkipOriginCheck bool
+
+	// ResponseHeader holds extra headers for the 101 response, such as
+	// Set-Cookie. None by default.
+	ResponseHeader http.Header
+
+	// Compression enables permessage-deflate (RFC 7692) when the client
+	// offers it. Nil, the default, turns compression off.
+	Compression *CompressionOptions
+
+	// ReadLimit is the largest message accepted, in bytes after
+	// decompression: 32 MiB when zero, no limit when negative. It can be
+	// changed later with Conn.SetReadLimit.
+	ReadLimit int64
+
+	// ReadBufferSize is the size of the connection's read buffer: 4096 when zero.
+	ReadBufferSize int
+
+	// WriteBufferSize is the frame size of messages written through Writer:
+	// 4096 when zero. Buffers are borrowed per message, not held per connection.
+	WriteBufferSize int
+
+	// PingInterval, when positive, makes the connection ping the client at
+	// that interval and close it when no pong arrives within PingTimeout
+	// (PingInterval when zero). Pongs are seen only while the connection is
+	// being read. Off by default.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+
+	// CloseTimeout bounds each wait of the closing handshake: 5 seconds when zero.
+	CloseTimeout time.Duration
+
+	// LegacyVersions lists pre-RFC 6455 protocol versions to accept besides
+	// 13: 7 (hybi-07) and 8 (hybi-08 to hybi-12), which frame messages as
+	// RFC 6455 does and send the origin as Sec-WebSocket-Origin. None by
+	// default. For hixie-76, see package legacy.
+	LegacyVersions []int
+}
+
+// HandshakeError describes a refused opening handshake: the HTTP status the
+// server answered (or the client received) and what was wrong. It wraps
+// ErrBadHandshake.
+type HandshakeError struct {
+	Status int
+	Reason string
+}
+
+// Error describes the refused handshake.
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("websocket: bad handshake: %s (HTTP %d)", e.Reason, e.Status)
+}
+
+// Unwrap lets errors.Is match ErrBadHandshake.
+func (e *HandshakeError) Unwrap() error { return ErrBadHandshake }
+
+// Accept upgrades an HTTP request to a WebSocket connection (RFC 6455 §4.2).
+// It checks the request (GET over HTTP/1.1 or later, Upgrade and Connection
+// tokens, a Sec-WebSocket-Key of 16 bytes, a supported Sec-WebSocket-Version,
+// an allowed Origin), negotiates the subprotocol and extensions, and answers
+// 101. When the request is unacceptable it answers it with 400, 403, 405 or
+// 426 and a plain-text body saying why, and returns a *HandshakeError; the
+// handler must not write to w after that.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	version, herr := checkUpgradeRequest(r, opts)
+	if herr == nil {
+		origin := r.Header.Get("Origin")
+		if version < 13 {
+			origin = r.Header.Get("Sec-WebSocket-Origin")
+		}
+		if !opts.InsecureSkipOriginCheck {
+			if err := checkOrigin(origin, r.Host, opts.OriginPatterns); err != nil {
+				herr = &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
+			}
+		}
+	}
+	if herr != nil {
+		refuse(w, herr, opts)
+		return nil, herr
+	}
+
+	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
+	comp, extensions := acceptCompression(r.Header, opts.Compression)
+
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "cannot take over the connection: " + err.Error()}
+		http.Error(w, herr.Reason, herr.Status)
+		return nil, herr
+	}
+	nc.SetDeadline(time.Time{})
+
+	var resp strings.Builder
+	resp.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	resp.WriteString(acceptKey(r.Header.Get("Sec-WebSocket-Key")))
+	resp.WriteString("\r\n")
+	if subprotocol != "" {
+		resp.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+	}
+	if extensions != "" {
+		resp.WriteString("Sec-WebSocket-Extensions: " + extensions + "\r\n")
+	}
+	for k, vs := range opts.ResponseHeader {
+		for _, v := range vs {
+			resp.WriteString(k + ": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(v) + "\r\n")
+		}
+	}
+	resp.WriteString("\r\n")
+	if _, err := brw.Writer.WriteString(resp.String()); err == nil {
+		err = brw.Writer.Flush()
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
+	}
+
+	c := newConn(nc, newReader(nc, brw.Reader, opts.ReadBufferSize), false, connConfig{
+		readLimit:       opts.ReadLimit,
+		writeBufferSize: opts.WriteBufferSize,
+		pingInterval:    opts.PingInterval,
+		pingTimeout:     opts.PingTimeout,
+		closeTimeout:    opts.CloseTimeout,
+	})
+	c.subprotocol = subprotocol
+	c.extensions = extensions
+	c.comp = comp
+	return c, nil
+}
+
+// checkUpgradeRequest checks an opening handshake request (RFC 6455 §4.2.1)
+// and returns its protocol version.
+func checkUpgradeRequest(r *http.Request, opts *AcceptOptions) (int, *HandshakeError) {
+	bad := func(format string, args ...any) *HandshakeError {
+		return &HandshakeError{Status: http.StatusBadRequest, Reason: fmt.Sprintf(format, args...)}
+	}
+	if r.Method != http.MethodGet {
+		return 0, &HandshakeError{Status: http.StatusMethodNotAllowed, Reason: fmt.Sprintf("method %s is not GET", r.Method)}
+	}
+	if !r.ProtoAtLeast(1, 1) {
+		return 0, bad("protocol %s is older than HTTP/1.1", r.Proto)
+	}
+	if !headerHasToken(r.Header, "Connection", "upgrade") {
+		return 0, bad("Connection header %q does not contain the token upgrade", r.Header.Get("Connection"))
+	}
+	if !headerHasToken(r.Header, "Upgrade", "websocket") {
+		return 0, bad("Upgrade header %q does not contain the token websocket", r.Header.Get("Upgrade"))
+	}
+	vs := r.Header.Get("Sec-WebSocket-Version")
+	version, err := strconv.Atoi(vs)
+	if err != nil || (version != 13 && !slices.Contains(opts.LegacyVersions, version)) {
+		return 0, &HandshakeError{Status: http.StatusUpgradeRequired, Reason: fmt.Sprintf("unsupported Sec-WebSocket-Version %q; this server speaks %s", vs, supportedVersions(opts))}
+	}
+	key := r.Header.Get("Sec-WebSocket-Key")
+	if raw, err := base64.StdEncoding.DecodeString(key); err != nil || len(raw) != 16 {
+		return 0, bad("Sec-WebSocket-Key %q is not 16 bytes in base64", key)
+	}
+	return version, nil
+}
+
+// supportedVersions lists the versions a server accepts, 13 first.
+func supportedVersions(opts *AcceptOptions) string {
+	vs := []string{"13"}
+	for _, v := range opts.LegacyVersions {
+		if v == 7 || v == 8 {
+			vs = append(vs, strconv.Itoa(v))
+		}
+	}
+	return strings.Join(vs, ", ")
+}
+
+// refuse answers a request that cannot be upgraded.
+func refuse(w http.ResponseWriter, herr *HandshakeError, opts *AcceptOptions) {
+	if herr.Status == http.StatusUpgradeRequired {
+		w.Header().Set("Sec-WebSocket-Version", supportedVersions(opts))
+	}
+	if herr.Status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodGet)
+	}
+	http.Error(w, herr.Reason, herr.Status)
+}
+
+// selectSubprotocol returns the first of the server's subprotocols the client offered.
+func selectSubprotocol(h http.Header, supported []string) string {
+	offered := headerTokens(h, "Sec-WebSocket-Protocol")
+	for _, s := range supported {
+		if slices.Contains(offered, s) {
+			return s
+		}
+	}
+	return ""
+}

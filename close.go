@@ -1,0 +1,272 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// maxCloseReason is the longest close reason: a control frame carries at most
+// 125 bytes, two of which hold the code (RFC 6455 §5.5.1).
+const maxCloseReason = maxControlPayload - 2
+
+// parseClosePayload decodes the payload of a received close frame (RFC 6455
+// §5.5.1, §7.4). It returns the code to fail the connection with when the
+// payload is invalid: a one-byte payload or a code not allowed on the wire is
+// a protocol error, a reason that is not UTF-8 is invalid payload data.
+func parseClosePayload(p []byte) (*CloseError, StatusCode, error) {
+	switch {
+	case len(p) == 0:
+		return &CloseError{Code: StatusNoStatusRcvd}, 0, nil
+	case len(p) == 1:
+		return nil, StatusProtocolError, errors.New("close frame payload of one byte")
+	}
+	code := StatusCode(binary.BigEndian.Uint16(p))
+	if !validWireCode(code) {
+		return nil, StatusProtocolError, fmt.Errorf("close frame with invalid status code %d", int(code))
+	}
+	reason := p[2:]
+	if !utf8.Valid(reason) {
+		return nil, StatusInvalidFramePayloadData, errors.New("close frame reason is not valid UTF-8")
+	}
+	return &CloseError{Code: code, Reason: string(reason)}, 0, nil
+}
+
+// appendClosePayload appends the payload of a close frame with code and reason.
+// StatusNoStatusRcvd gives an empty payload.
+func appendClosePayload(b []byte, code StatusCode, reason string) []byte {
+	if code == StatusNoStatusRcvd {
+		return b
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(code))
+	return append(b, reason...)
+}
+
+// checkCloseArgs validates what Close was given.
+func checkCloseArgs(code StatusCode, reason string) error {
+	if !validWireCode(code) {
+		return fmt.Errorf("websocket: status code %d cannot be sent in a close frame", int(code))
+	}
+	if len(reason) > maxCloseReason {
+		return fmt.Errorf("websocket: close reason of %d bytes exceeds the limit of %d", len(reason), maxCloseReason)
+	}
+	if !utf8.ValidString(reason) {
+		return errors.New("websocket: close reason is not valid UTF-8")
+	}
+	return nil
+}
+
+// Close performs the closing handshake: it sends a close frame with code and
+// reason, waits for the peer's close frame (reading, and discarding data
+// messages, if no Read is in progress), then closes the TCP connection. The
+// wait is bounded by the close timeout (5 seconds unless set in the options).
+// A server closes TCP as soon as the peer's close frame arrives; a client
+// waits for the server to close first (RFC 6455 §7.1.1).
+//
+// Close returns nil when the handshake completed, and an error otherwise; a
+// second call, or a call after the peer closed, waits for the first to finish
+// and returns nil. The reason must be valid UTF-8 of at most 123 bytes, and
+// the code one that may be sent (1000–1003, 1007–1014, 3000–4999).
+func (c *Conn) Close(code StatusCode, reason string) error {
+	if err := checkCloseArgs(code, reason); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	sent := c.closeSent
+	c.closeSent = true
+	if c.closeErr == nil {
+		c.closeErr = &CloseError{Code: code, Reason: reason}
+	}
+	c.mu.Unlock()
+	deadline := time.NewTimer(c.closeTimeout)
+	defer deadline.Stop()
+	if sent {
+		select {
+		case <-c.done:
+		case <-deadline.C:
+			c.CloseNow()
+		}
+		return nil
+	}
+	if err := c.writeClose(code, reason); err != nil {
+		c.CloseNow()
+		return err
+	}
+	for {
+		select {
+		case <-c.peerClose:
+			select {
+			case <-c.done:
+				return nil
+			case <-deadline.C:
+				c.CloseNow()
+				return errors.New("websocket: close handshake done but the server did not close the connection in time")
+			}
+		case c.readLock <- struct{}{}:
+			c.readUntilClose()
+			unlock(c.readLock)
+		case <-c.done:
+			select {
+			case <-c.peerClose:
+				return nil
+			default:
+				return fmt.Errorf("websocket: connection closed before the peer answered the close frame: %w", c.closedErr())
+			}
+		case <-deadline.C:
+			c.CloseNow()
+			return fmt.Errorf("websocket: no close frame from the peer within %v", c.closeTimeout)
+		}
+	}
+}
+
+// readUntilClose reads and discards messages until the peer's close frame
+// arrives or reading fails, for a Close with no Read in progress.
+func (c *Conn) readUntilClose() {
+	if c.rd.err != nil {
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	var scratch [512]byte
+	for c.rd.err == nil {
+		if c.rd.inMessage {
+			if _, err := c.readMessage(scratch[:]); err != nil && err != io.EOF {
+				return
+			}
+			continue
+		}
+		if _, err := c.nextDataFrame(); err != nil {
+			return
+		}
+		// A data frame after our close frame: skip it.
+		c.rd.inMessage = false
+		if _, err := c.br.Discard(int(c.rd.frameLeft)); err != nil {
+			c.readFailed(err)
+			return
+		}
+	}
+}
+
+// CloseNow closes the TCP connection at once, without a closing handshake.
+// Blocked reads and writes return. It is safe to call at any time; calls
+// after the first do nothing and return nil.
+func (c *Conn) CloseNow() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	if c.closeErr == nil {
+		c.closeErr = &CloseError{Code: StatusAbnormalClosure, Reason: "connection closed without a closing handshake"}
+	}
+	close(c.done)
+	if c.stopKeepAlive != nil {
+		close(c.stopKeepAlive)
+	}
+	for id, ch := range c.pings {
+		close(ch)
+		delete(c.pings, id)
+	}
+	return c.nc.Close()
+}
+
+// writeClose sends a close frame, bounded by the close timeout.
+func (c *Conn) writeClose(code StatusCode, reason string) error {
+	var buf [maxControlPayload]byte
+	return c.writeControlFrame(opClose, appendClosePayload(buf[:0], code, reason), time.Now().Add(c.closeTimeout))
+}
+
+// peerClosed handles the peer's close frame: it answers with a close frame
+// unless this end sent one first, then ends the connection as RFC 6455 §7.1.1
+// asks: the server closes TCP, the client waits for the server to do it.
+func (c *Conn) peerClosed(payload []byte) error {
+	ce, failCode, err := parseClosePayload(payload)
+	if err != nil {
+		return c.fail(failCode, err.Error())
+	}
+	c.mu.Lock()
+	sent := c.closeSent
+	c.closeSent = true
+	if !sent || c.closeErr == nil {
+		c.closeErr = ce
+	}
+	select {
+	case <-c.peerClose:
+	default:
+		close(c.peerClose)
+	}
+	c.mu.Unlock()
+	if !sent {
+		var buf [2]byte
+		c.writeControlFrame(opClose, appendClosePayload(buf[:0], ce.Code, ""), time.Now().Add(c.closeTimeout))
+	}
+	c.rd.err = ce
+	if c.client {
+		c.awaitServerClose(false)
+	}
+	c.CloseNow()
+	return ce
+}
+
+// fail fails the connection (RFC 6455 §7.1.7): it sends a close frame with
+// code and reason, stops reading, and closes the TCP connection once the
+// peer has answered or a short wait has passed, so the close frame is not
+// lost to a reset.
+func (c *Conn) fail(code StatusCode, reason string) error {
+	if c.rd.err != nil {
+		return c.rd.err
+	}
+	if len(reason) > maxCloseReason {
+		reason = reason[:maxCloseReason]
+		for !utf8.ValidString(reason) {
+			reason = reason[:len(reason)-1]
+		}
+	}
+	ce := &CloseError{Code: code, Reason: reason}
+	c.mu.Lock()
+	sent := c.closeSent
+	c.closeSent = true
+	if c.closeErr == nil || !sent {
+		c.closeErr = ce
+	}
+	c.mu.Unlock()
+	c.rd.err = ce
+	if !sent {
+		c.writeClose(code, reason)
+	}
+	go func() {
+		c.awaitServerClose(true)
+		c.CloseNow()
+	}()
+	return ce
+}
+
+// awaitServerClose reads what the peer still sends, for a bounded time: when
+// lookForClose is set, until its close frame (a server then closes at once),
+// and on a client until the server closes TCP.
+func (c *Conn) awaitServerClose(lookForClose bool) {
+	wait := min(c.closeTimeout, 2*time.Second)
+	c.nc.SetReadDeadline(time.Now().Add(wait))
+	if lookForClose {
+		for {
+			h, err := readFrameHeader(c.br)
+			if err != nil {
+				return
+			}
+			if _, err := c.br.Discard(int(h.length)); err != nil {
+				return
+			}
+			if h.op == opClose {
+				break
+			}
+		}
+		if !c.client {
+			return
+		}
+	}
+	io.Copy(io.Discard, c.br)
+}

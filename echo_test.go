@@ -1,0 +1,98 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// echoHandler echoes every message with its type, streaming it through.
+func echoHandler(t testing.TB, opts *AcceptOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := context.Background()
+		for {
+			typ, rd, err := c.Reader(ctx)
+			if err != nil {
+				return
+			}
+			wr, err := c.Writer(ctx, typ)
+			if err != nil {
+				return
+			}
+			if _, err := io.Copy(wr, rd); err != nil {
+				return
+			}
+			if err := wr.Close(); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// startEcho starts an echo server and returns its ws:// URL.
+func startEcho(t testing.TB, opts *AcceptOptions) string {
+	t.Helper()
+	srv := httptest.NewServer(echoHandler(t, opts))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+func dialT(t testing.TB, url string, opts *DialOptions) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := Dial(ctx, url, opts)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func TestEchoRoundTrip(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		typ  MessageType
+		data string
+	}{
+		{MessageText, ""},
+		{MessageText, "hello"},
+		{MessageText, "héllo wörld — 你好 🎉"},
+		{MessageBinary, "\x00\x01\x02\xff"},
+		{MessageBinary, strings.Repeat("x", 125)},
+		{MessageBinary, strings.Repeat("y", 126)},
+		{MessageText, strings.Repeat("z", 65535)},
+		{MessageText, strings.Repeat("w", 65536)},
+		{MessageBinary, strings.Repeat("v", 1<<20+3)},
+	} {
+		if err := c.Write(ctx, tc.typ, []byte(tc.data)); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		typ, got, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		if typ != tc.typ || string(got) != tc.data {
+			t.Fatalf("echo of %v message of %d bytes: got %v of %d bytes", tc.typ, len(tc.data), typ, len(got))
+		}
+	}
+	if err := c.Close(StatusNormalClosure, "bye"); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, _, err := c.Read(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Read after Close: %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,152 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// opcode is a frame's opcode (RFC 6455 §5.2).
+type opcode byte
+
+const (
+	opContinuation opcode = 0x0
+	opText         opcode = 0x1
+	opBinary       opcode = 0x2
+	opClose        opcode = 0x8
+	opPing         opcode = 0x9
+	opPong         opcode = 0xA
+)
+
+func (op opcode) isControl() bool { return op&0x8 != 0 }
+
+const (
+	bitFIN  = 0x80
+	bitRSV1 = 0x40
+	bitRSV2 = 0x20
+	bitRSV3 = 0x10
+	bitMask = 0x80
+
+	// maxHeaderSize is the longest frame header: 2 bytes, an 8-byte length and a 4-byte key.
+	maxHeaderSize = 14
+
+	// maxControlPayload is the largest payload of a control frame (RFC 6455 §5.5).
+	maxControlPayload = 125
+)
+
+// frameHeader is the decoded header of one frame.
+type frameHeader struct {
+	fin    bool
+	rsv    byte // RSV1|RSV2|RSV3 bits as they sit in the first byte
+	op     opcode
+	masked bool
+	key    uint32 // masking key, little-endian as mask expects
+	length int64
+}
+
+// errFrameHeader reports a header that breaks RFC 6455 §5.2 whatever the state of the connection.
+var errFrameHeader = errors.New("invalid frame header")
+
+// appendFrameHeader appends the wire form of h to b.
+func appendFrameHeader(b []byte, h frameHeader) []byte {
+	b0 := byte(h.op) | h.rsv
+	if h.fin {
+		b0 |= bitFIN
+	}
+	var b1 byte
+	if h.masked {
+		b1 = bitMask
+	}
+	switch {
+	case h.length <= 125:
+		b = append(b, b0, b1|byte(h.length))
+	case h.length <= 0xFFFF:
+		b = append(b, b0, b1|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(h.length))
+	default:
+		b = append(b, b0, b1|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(h.length))
+	}
+	if h.masked {
+		b = binary.LittleEndian.AppendUint32(b, h.key)
+	}
+	return b
+}
+
+// byteReader is what the frame parser reads from: a buffered reader.
+type byteReader interface {
+	io.Reader
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// readFrameHeader reads and decodes one frame header. It checks what holds for
+// every frame: a 64-bit length has its top bit clear (§5.2), the shortest
+// length encoding is not required, and control frames are final and at most
+// 125 bytes (§5.5). Rules that depend on the connection's state are left to
+// the caller.
+func readFrameHeader(r byteReader) (frameHeader, error) {
+	var h frameHeader
+	p, err := r.Peek(2)
+	if err != nil {
+		return h, err
+	}
+	b0, b1 := p[0], p[1]
+	h.fin = b0&bitFIN != 0
+	h.rsv = b0 & (bitRSV1 | bitRSV2 | bitRSV3)
+	h.op = opcode(b0 & 0x0F)
+	h.masked = b1&bitMask != 0
+	n := 2
+	switch b1 & 0x7F {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if h.masked {
+		n += 4
+	}
+	p, err = r.Peek(n)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return h, err
+	}
+	i := 2
+	switch l := b1 & 0x7F; l {
+	case 126:
+		h.length = int64(binary.BigEndian.Uint16(p[2:]))
+		i = 4
+	case 127:
+		u := binary.BigEndian.Uint64(p[2:])
+		if u>>63 != 0 {
+			return h, fmt.Errorf("%w: 64-bit payload length has its most significant bit set", errFrameHeader)
+		}
+		h.length = int64(u)
+		i = 10
+	default:
+		h.length = int64(l)
+	}
+	if h.masked {
+		h.key = binary.LittleEndian.Uint32(p[i:])
+	}
+	if _, err := r.Discard(n); err != nil {
+		return h, err
+	}
+	if h.op.isControl() {
+		if !h.fin {
+			return h, fmt.Errorf("%w: fragmented control frame", errFrameHeader) // §5.5
+		}
+		if h.length > maxControlPayload {
+			return h, fmt.Errorf("%w: control frame payload of %d bytes exceeds 125", errFrameHeader, h.length) // §5.5
+		}
+	}
+	switch h.op {
+	case opContinuation, opText, opBinary, opClose, opPing, opPong:
+	default:
+		return h, fmt.Errorf("%w: reserved opcode %#x", errFrameHeader, byte(h.op)) // §5.2
+	}
+	return h, nil
+}

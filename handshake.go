@@ -1,0 +1,61 @@
+package websocket
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"net/http"
+	"strings"
+)
+
+// keyGUID is appended to Sec-WebSocket-Key to compute Sec-WebSocket-Accept (RFC 6455 §1.3).
+const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// acceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
+func acceptKey(key string) string {
+	h := sha1.New()
+	h.Write([]byte(key))
+	h.Write([]byte(keyGUID))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// headerTokens returns the comma-separated tokens of every value of the named
+// header, trimmed of optional whitespace, in order.
+func headerTokens(h http.Header, name string) []string {
+	var tokens []string
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tokens = append(tokens, t)
+			}
+		}
+	}
+	return tokens
+}
+
+// headerHasToken reports whether the named header holds token, compared
+// without regard to case, in any of its comma-separated lists.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validToken reports whether s is an HTTP token (RFC 7230 §3.2.6), as
+// subprotocol names must be.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7F || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

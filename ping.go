@@ -1,0 +1,94 @@
+package websocket
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+)
+
+// Ping sends a ping and waits for its pong. The pong is seen by a Read in
+// progress, so another goroutine must be reading. ctx bounds the wait.
+func (c *Conn) Ping(ctx context.Context) error {
+	c.mu.Lock()
+	select {
+	case <-c.done:
+		c.mu.Unlock()
+		return c.closedErr()
+	default:
+	}
+	c.pingSeq++
+	id := c.pingSeq
+	pong := make(chan struct{})
+	if c.pings == nil {
+		c.pings = make(map[uint64]chan struct{})
+	}
+	c.pings[id] = pong
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pings, id)
+		c.mu.Unlock()
+	}()
+	var payload [8]byte
+	binary.BigEndian.PutUint64(payload[:], id)
+	if err := c.writeControl(opPing, payload[:]); err != nil {
+		return err
+	}
+	select {
+	case <-pong:
+		select {
+		case <-c.done:
+			return c.closedErr()
+		default:
+			return nil
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return c.closedErr()
+	}
+}
+
+// pongReceived completes the Ping whose payload the pong carries. Pongs with
+// any other payload, unsolicited ones included (RFC 6455 §5.5.3), are ignored.
+func (c *Conn) pongReceived(payload []byte) {
+	if len(payload) != 8 {
+		return
+	}
+	id := binary.BigEndian.Uint64(payload)
+	c.mu.Lock()
+	if ch, ok := c.pings[id]; ok {
+		close(ch)
+		delete(c.pings, id)
+	}
+	c.mu.Unlock()
+}
+
+// startKeepAlive pings the peer every interval and closes the connection when
+// a pong does not come back within timeout (interval when zero).
+func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = interval
+	}
+	c.stopKeepAlive = make(chan struct{})
+	stop := c.stopKeepAlive
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			err := c.Ping(ctx)
+			cancel()
+			if err != nil {
+				c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + timeout.String()})
+				c.CloseNow()
+				return
+			}
+		}
+	}()
+}

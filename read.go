@@ -1,0 +1,328 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// readState is the reading side of a connection, guarded by Conn.readLock.
+type readState struct {
+	ctx        context.Context // of the Reader call whose message is being read
+	inMessage  bool            // a data message has started and not ended
+	typ        MessageType
+	compressed bool
+	fin        bool  // the current data frame is the message's last
+	frameLeft  int64 // payload bytes of the current data frame not yet read
+	masked     bool
+	key        uint32
+	size       int64 // bytes of the message delivered so far, after decompression
+	utf8       utf8Validator
+	inflate    io.Reader // decompresses the message when compressed
+	seq        uint64    // number of the current message, to spot stale readers
+	err        error     // once set, the reading side is finished
+	ctl        [maxControlPayload]byte
+}
+
+// Reader waits for the next message and returns its type and a reader of its
+// payload, which reports io.EOF at the end of the message. The reader is valid
+// until the next call to Reader or Read, which discards whatever of the
+// message was not read. ctx bounds the wait and the reads of this message; if
+// it ends while a read is blocked, the connection is closed.
+//
+// Text is checked for valid UTF-8 as it arrives; invalid text fails the
+// connection with StatusInvalidFramePayloadData. A message longer than the
+// read limit fails it with StatusMessageTooBig.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	if err := c.lock(ctx, c.readLock); err != nil {
+		return 0, nil, err
+	}
+	defer unlock(c.readLock)
+	if err := c.nextMessage(ctx); err != nil {
+		return 0, nil, err
+	}
+	return c.rd.typ, &messageReader{c: c, seq: c.rd.seq}, nil
+}
+
+// Read waits for the next message and returns it whole. See Reader for the
+// checks applied; the read limit (SetReadLimit) bounds the memory it takes.
+func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	if err := c.lock(ctx, c.readLock); err != nil {
+		return 0, nil, err
+	}
+	defer unlock(c.readLock)
+	if err := c.nextMessage(ctx); err != nil {
+		return 0, nil, err
+	}
+	size := 512
+	if !c.rd.compressed && c.rd.fin {
+		size = int(c.rd.frameLeft) // the whole message is in this frame
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := c.readMessage(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return c.rd.typ, buf, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// messageReader reads one message for the caller of Reader.
+type messageReader struct {
+	c   *Conn
+	seq uint64
+}
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	if err := c.lock(context.Background(), c.readLock); err != nil {
+		return 0, err
+	}
+	defer unlock(c.readLock)
+	if c.rd.seq != r.seq {
+		if c.rd.err != nil {
+			return 0, c.rd.err
+		}
+		return 0, errors.New("websocket: read of a message reader after the next message was requested")
+	}
+	if !c.rd.inMessage {
+		if c.rd.err != nil {
+			return 0, c.rd.err
+		}
+		return 0, io.EOF
+	}
+	if stop := withDeadline(c.rd.ctx, c.nc.SetReadDeadline); stop != nil {
+		defer stop()
+	}
+	return c.readMessage(p)
+}
+
+// nextMessage discards the rest of the current message and reads up to the
+// first data frame of the next one.
+func (c *Conn) nextMessage(ctx context.Context) error {
+	if c.rd.err != nil {
+		return c.rd.err
+	}
+	if stop := withDeadline(ctx, c.nc.SetReadDeadline); stop != nil {
+		defer stop()
+	}
+	c.rd.ctx = ctx
+	if c.rd.inMessage {
+		var scratch [512]byte
+		for {
+			_, err := c.readMessage(scratch[:])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	h, err := c.nextDataFrame()
+	if err != nil {
+		return err
+	}
+	if h.op == opContinuation {
+		return c.fail(StatusProtocolError, "continuation frame with no message to continue")
+	}
+	c.rd.seq++
+	c.rd.inMessage = true
+	c.rd.typ = MessageType(h.op)
+	c.rd.compressed = h.rsv&bitRSV1 != 0
+	c.rd.size = 0
+	c.rd.utf8.reset()
+	c.startFrame(h)
+	if c.rd.compressed {
+		c.rd.inflate = c.comp.reader(rawMessage{c})
+	}
+	return c.checkFrameSize(h)
+}
+
+// startFrame makes h the current data frame.
+func (c *Conn) startFrame(h frameHeader) {
+	c.rd.fin = h.fin
+	c.rd.frameLeft = h.length
+	c.rd.masked = h.masked
+	c.rd.key = h.key
+}
+
+// checkFrameSize fails the connection early when an uncompressed frame alone
+// would take the message past the read limit, before reading its payload.
+func (c *Conn) checkFrameSize(h frameHeader) error {
+	limit := c.readLimit.Load()
+	if limit >= 0 && !c.rd.compressed && c.rd.size+h.length > limit {
+		return c.tooBig(limit)
+	}
+	return nil
+}
+
+func (c *Conn) tooBig(limit int64) error {
+	err := c.fail(StatusMessageTooBig, fmt.Sprintf("message exceeds the read limit of %d bytes", limit))
+	return fmt.Errorf("%w (raise it with SetReadLimit): %w", ErrMessageTooBig, err)
+}
+
+// readMessage reads payload of the current message into p, decompressing,
+// enforcing the read limit and validating text. It returns io.EOF once the
+// message is complete.
+func (c *Conn) readMessage(p []byte) (int, error) {
+	if !c.rd.inMessage {
+		return 0, io.EOF
+	}
+	limit := c.readLimit.Load()
+	if limit >= 0 && int64(len(p)) > limit-c.rd.size+1 {
+		p = p[:limit-c.rd.size+1] // one byte more than allowed shows the excess
+	}
+	var n int
+	var err error
+	if c.rd.compressed {
+		n, err = c.rd.inflate.Read(p)
+		if err != nil && err != io.EOF && c.rd.err == nil {
+			return n, c.fail(StatusInvalidFramePayloadData, "invalid compressed data: "+err.Error())
+		}
+	} else {
+		n, err = c.readRaw(p)
+	}
+	c.rd.size += int64(n)
+	if limit >= 0 && c.rd.size > limit {
+		return 0, c.tooBig(limit)
+	}
+	if c.rd.typ == MessageText && !c.rd.utf8.write(p[:n]) {
+		return 0, c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+	}
+	if err == io.EOF {
+		c.rd.inMessage = false
+		if c.rd.compressed {
+			c.comp.readerDone(c.rd.inflate)
+			c.rd.inflate = nil
+		}
+		if c.rd.typ == MessageText && !c.rd.utf8.complete() {
+			return 0, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+		}
+	}
+	return n, err
+}
+
+// rawMessage reads the payload of the current message as it is on the wire,
+// across its frames; it is what the decompressor reads from.
+type rawMessage struct{ c *Conn }
+
+func (r rawMessage) Read(p []byte) (int, error) { return r.c.readRaw(p) }
+
+// readRaw reads the payload of the current message, moving from frame to
+// frame and answering control frames in between. It returns io.EOF at the
+// end of the message's last frame.
+func (c *Conn) readRaw(p []byte) (int, error) {
+	for c.rd.frameLeft == 0 {
+		if c.rd.fin {
+			return 0, io.EOF
+		}
+		h, err := c.nextDataFrame()
+		if err != nil {
+			return 0, err
+		}
+		if h.op != opContinuation {
+			return 0, c.fail(StatusProtocolError, "a new message started before the fragmented one ended")
+		}
+		c.startFrame(h)
+		if err := c.checkFrameSize(h); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p)) > c.rd.frameLeft {
+		p = p[:c.rd.frameLeft]
+	}
+	n, err := c.br.Read(p)
+	if n > 0 {
+		if c.rd.masked {
+			c.rd.key = mask(c.rd.key, p[:n])
+		}
+		c.rd.frameLeft -= int64(n)
+	}
+	if err != nil {
+		return n, c.readFailed(err)
+	}
+	return n, nil
+}
+
+// nextDataFrame reads frame headers, handling control frames, until a data
+// frame arrives, and checks the rules that apply to every frame.
+func (c *Conn) nextDataFrame() (frameHeader, error) {
+	for {
+		h, err := readFrameHeader(c.br)
+		if err != nil {
+			if errors.Is(err, errFrameHeader) {
+				return h, c.fail(StatusProtocolError, err.Error())
+			}
+			return h, c.readFailed(err)
+		}
+		// RFC 6455 §5.1: clients mask every frame, servers none.
+		if h.masked == c.client {
+			if c.client {
+				return h, c.fail(StatusProtocolError, "server sent a masked frame")
+			}
+			return h, c.fail(StatusProtocolError, "client sent an unmasked frame")
+		}
+		// RFC 6455 §5.2: RSV bits are zero unless an extension defines them;
+		// permessage-deflate defines RSV1 on a message's first frame (RFC 7692 §6).
+		if h.rsv != 0 && (h.rsv != bitRSV1 || c.comp == nil || (h.op != opText && h.op != opBinary)) {
+			return h, c.fail(StatusProtocolError, fmt.Sprintf("reserved bits %#x set without an extension that defines them", h.rsv>>4))
+		}
+		if h.op.isControl() {
+			if err := c.handleControl(h); err != nil {
+				return h, err
+			}
+			continue
+		}
+		return h, nil
+	}
+}
+
+// handleControl reads a control frame's payload and acts on it.
+func (c *Conn) handleControl(h frameHeader) error {
+	payload := c.rd.ctl[:h.length]
+	if _, err := io.ReadFull(c.br, payload); err != nil {
+		return c.readFailed(err)
+	}
+	if h.masked {
+		mask(h.key, payload)
+	}
+	switch h.op {
+	case opPing:
+		// RFC 6455 §5.5.2: answer with a pong carrying the same payload,
+		// unless the closing handshake has begun.
+		if err := c.writeControl(opPong, payload); err != nil && !errors.Is(err, ErrClosed) {
+			return err
+		}
+	case opPong:
+		c.pongReceived(payload)
+	case opClose:
+		return c.peerClosed(payload)
+	}
+	return nil
+}
+
+// readFailed records a failed read from the network and returns the error
+// the reader reports from now on.
+func (c *Conn) readFailed(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	ctx := c.rd.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c.rd.err = c.ioError(ctx, err)
+	return c.rd.err
+}

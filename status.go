@@ -1,0 +1,112 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// StatusCode is a WebSocket close status code (RFC 6455 §7.4).
+type StatusCode int
+
+// Status codes defined by RFC 6455 §7.4.1 and the IANA registry.
+const (
+	StatusNormalClosure           StatusCode = 1000
+	StatusGoingAway               StatusCode = 1001
+	StatusProtocolError           StatusCode = 1002
+	StatusUnsupportedData         StatusCode = 1003
+	StatusNoStatusRcvd            StatusCode = 1005 // never sent; reported when a close frame had no code
+	StatusAbnormalClosure         StatusCode = 1006 // never sent; reported when the TCP connection dropped
+	StatusInvalidFramePayloadData StatusCode = 1007
+	StatusPolicyViolation         StatusCode = 1008
+	StatusMessageTooBig           StatusCode = 1009
+	StatusMandatoryExtension      StatusCode = 1010
+	StatusInternalError           StatusCode = 1011
+	StatusServiceRestart          StatusCode = 1012
+	StatusTryAgainLater           StatusCode = 1013
+	StatusBadGateway              StatusCode = 1014
+	StatusTLSHandshake            StatusCode = 1015 // never sent
+)
+
+var statusNames = map[StatusCode]string{
+	StatusNormalClosure:           "normal closure",
+	StatusGoingAway:               "going away",
+	StatusProtocolError:           "protocol error",
+	StatusUnsupportedData:         "unsupported data",
+	StatusNoStatusRcvd:            "no status received",
+	StatusAbnormalClosure:         "abnormal closure",
+	StatusInvalidFramePayloadData: "invalid frame payload data",
+	StatusPolicyViolation:         "policy violation",
+	StatusMessageTooBig:           "message too big",
+	StatusMandatoryExtension:      "mandatory extension",
+	StatusInternalError:           "internal error",
+	StatusServiceRestart:          "service restart",
+	StatusTryAgainLater:           "try again later",
+	StatusBadGateway:              "bad gateway",
+	StatusTLSHandshake:            "TLS handshake",
+}
+
+// String returns the code and its registered name, for example "1000 (normal closure)".
+func (c StatusCode) String() string {
+	if name, ok := statusNames[c]; ok {
+		return strconv.Itoa(int(c)) + " (" + name + ")"
+	}
+	return strconv.Itoa(int(c))
+}
+
+// validWireCode reports whether c may appear in a close frame on the wire
+// (RFC 6455 §7.4): 1000–1003, 1007–1014 and the application ranges 3000–4999.
+// 0–999, 1004–1006, 1015 and 1016–2999 are protocol errors.
+func validWireCode(c StatusCode) bool {
+	switch {
+	case c >= 1000 && c <= 1003:
+		return true
+	case c >= 1007 && c <= 1014:
+		return true
+	case c >= 3000 && c <= 4999:
+		return true
+	}
+	return false
+}
+
+// CloseError is the status a connection was closed with: the code and reason of
+// the peer's close frame, or the ones this end failed the connection with.
+// errors.As finds it in the errors returned by Read and Reader after a close,
+// and errors.Is(err, ErrClosed) holds for it.
+type CloseError struct {
+	Code   StatusCode
+	Reason string
+}
+
+// Error describes the close status.
+func (e *CloseError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("websocket: closed with status %v", e.Code)
+	}
+	return fmt.Sprintf("websocket: closed with status %v: %s", e.Code, e.Reason)
+}
+
+// Is reports that a CloseError means the connection is closed.
+func (e *CloseError) Is(target error) bool { return target == ErrClosed }
+
+// CloseStatus returns the code of the *CloseError in err's chain, or -1 if there is none.
+func CloseStatus(err error) StatusCode {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+var (
+	// ErrClosed is reported by every operation on a connection that has been
+	// closed, by either end. Errors carrying a *CloseError match it too.
+	ErrClosed = errors.New("websocket: connection closed")
+
+	// ErrMessageTooBig is reported when a received message exceeds the read
+	// limit; the connection is then closed with StatusMessageTooBig.
+	ErrMessageTooBig = errors.New("websocket: message exceeds the read limit")
+
+	// ErrBadHandshake is wrapped by every error that reports a failed opening handshake.
+	ErrBadHandshake = errors.New("websocket: bad handshake")
+)

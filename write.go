@@ -1,0 +1,304 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+)
+
+// smallFrame is the payload size up to which a server frame is copied beside
+// its header and sent with one write; larger payloads are sent from the
+// caller's slice after the header.
+const smallFrame = 16 << 10
+
+// Write sends p as one message of type typ. It waits for any message being
+// written by another goroutine. ctx bounds the wait and the write; if it ends
+// while the frame is going out, the connection is closed, since the peer
+// would see half a frame. Text must be valid UTF-8; Write does not check it.
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return err
+	}
+	if err := c.lock(ctx, c.msgLock); err != nil {
+		return err
+	}
+	defer unlock(c.msgLock)
+	if c.comp != nil && c.comp.worthCompressing(len(p)) {
+		buf := getBuffer(len(p)/2 + 64)
+		defer putBuffer(buf)
+		*buf = c.comp.appendMessage((*buf)[:0], p)
+		return c.writeFrame(ctx, true, op, bitRSV1, *buf)
+	}
+	return c.writeFrame(ctx, true, op, 0, p)
+}
+
+// Writer returns a writer for one message of type typ, sent as it is written
+// in frames of the write buffer's size; Close sends the last frame. Other
+// messages wait until the writer is closed, so it must be closed. ctx bounds
+// the wait for the writer and every write to it.
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.lock(ctx, c.msgLock); err != nil {
+		return nil, err
+	}
+	w := &messageWriter{c: c, ctx: ctx, op: op, buf: getBuffer(c.writeBufferSize)}
+	if c.comp != nil {
+		w.rsv = bitRSV1
+		w.zw = c.comp.writer(frameSink{w})
+	}
+	return w, nil
+}
+
+// WritePrepared sends a prepared message. On a server connection the frame
+// built for the first connection is reused as is; see PreparedMessage.
+func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
+	op, err := dataOpcode(pm.typ)
+	if err != nil {
+		return err
+	}
+	if c.client || (c.comp != nil && !c.comp.sharable()) {
+		return c.Write(ctx, pm.typ, pm.data)
+	}
+	var v frameVariant
+	compress := c.comp != nil && c.comp.worthCompressing(len(pm.data))
+	if compress {
+		v = c.comp.variant()
+	}
+	frame, err := pm.frame(v, func() ([]byte, error) {
+		if !compress {
+			b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(pm.data)), frameHeader{fin: true, op: op, length: int64(len(pm.data))})
+			return append(b, pm.data...), nil
+		}
+		payload := c.comp.appendMessage(nil, pm.data)
+		b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), frameHeader{fin: true, rsv: bitRSV1, op: op, length: int64(len(payload))})
+		return append(b, payload...), nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.lock(ctx, c.msgLock); err != nil {
+		return err
+	}
+	defer unlock(c.msgLock)
+	return c.writeEncoded(ctx, frame)
+}
+
+func dataOpcode(typ MessageType) (opcode, error) {
+	switch typ {
+	case MessageText:
+		return opText, nil
+	case MessageBinary:
+		return opBinary, nil
+	}
+	return 0, fmt.Errorf("websocket: cannot write a message of type %v", typ)
+}
+
+// writeFrame sends one data frame, after any control frame in flight.
+func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p []byte) error {
+	if err := c.lock(ctx, c.frameLock); err != nil {
+		return err
+	}
+	defer unlock(c.frameLock)
+	if err := c.writable(); err != nil {
+		return err
+	}
+	if stop := withDeadline(ctx, c.nc.SetWriteDeadline); stop != nil {
+		defer stop()
+	}
+	if err := c.writeFrameLocked(fin, op, rsv, p); err != nil {
+		return c.ioError(ctx, err)
+	}
+	return nil
+}
+
+// writeEncoded sends a frame encoded in advance.
+func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
+	if err := c.lock(ctx, c.frameLock); err != nil {
+		return err
+	}
+	defer unlock(c.frameLock)
+	if err := c.writable(); err != nil {
+		return err
+	}
+	if stop := withDeadline(ctx, c.nc.SetWriteDeadline); stop != nil {
+		defer stop()
+	}
+	if _, err := c.nc.Write(frame); err != nil {
+		return c.ioError(ctx, err)
+	}
+	return nil
+}
+
+// writable reports ErrClosed once a close frame has gone out: RFC 6455 §5.5.1
+// allows no data frame after it.
+func (c *Conn) writable() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		if c.closeErr != nil {
+			return c.closeErr
+		}
+		return ErrClosed
+	}
+	return nil
+}
+
+// writeControl sends a control frame with the connection's close timeout as
+// its deadline; after a close frame went out it sends nothing.
+func (c *Conn) writeControl(op opcode, payload []byte) error {
+	if err := c.writable(); err != nil {
+		return err
+	}
+	return c.writeControlFrame(op, payload, time.Now().Add(c.closeTimeout))
+}
+
+// writeControlFrame sends a control frame, waiting at most until deadline.
+func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := c.lock(ctx, c.frameLock); err != nil {
+		return err
+	}
+	defer unlock(c.frameLock)
+	c.nc.SetWriteDeadline(deadline)
+	defer c.nc.SetWriteDeadline(time.Time{})
+	if err := c.writeFrameLocked(true, op, 0, payload); err != nil {
+		return c.ioError(context.Background(), err)
+	}
+	return nil
+}
+
+// writeFrameLocked encodes and writes one frame; the caller holds frameLock.
+// Client frames are masked in a borrowed buffer, never in the caller's slice.
+func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
+	h := frameHeader{fin: fin, rsv: rsv, op: op, masked: c.client, length: int64(len(p))}
+	if !c.client {
+		if len(p) > smallFrame {
+			var hdr [maxHeaderSize]byte
+			if _, err := c.nc.Write(appendFrameHeader(hdr[:0], h)); err != nil {
+				return err
+			}
+			_, err := c.nc.Write(p)
+			return err
+		}
+		buf := getBuffer(maxHeaderSize + len(p))
+		defer putBuffer(buf)
+		b := append(appendFrameHeader(*buf, h), p...)
+		_, err := c.nc.Write(b)
+		return err
+	}
+	// RFC 6455 §5.3: a fresh, unpredictable key for every frame.
+	h.key = rand.Uint32()
+	buf := getBuffer(min(maxHeaderSize+len(p), 64<<10))
+	defer putBuffer(buf)
+	b := appendFrameHeader(*buf, h)
+	key := h.key
+	for {
+		n := min(cap(b)-len(b), len(p))
+		start := len(b)
+		b = append(b, p[:n]...)
+		key = mask(key, b[start:])
+		if _, err := c.nc.Write(b); err != nil {
+			return err
+		}
+		p = p[n:]
+		if len(p) == 0 {
+			return nil
+		}
+		b = b[:0]
+	}
+}
+
+// messageWriter streams one message as frames of the write buffer's size.
+type messageWriter struct {
+	c      *Conn
+	ctx    context.Context
+	op     opcode // of the next frame: the message's opcode, then continuation
+	rsv    byte   // RSV1 on the first frame of a compressed message
+	buf    *[]byte
+	zw     io.WriteCloser // compresses into frameSink when permessage-deflate is on
+	closed bool
+	err    error
+}
+
+var errWriterClosed = errors.New("websocket: write to a message writer that was closed")
+
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, errWriterClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.zw != nil {
+		return w.zw.Write(p)
+	}
+	return w.writeRaw(p)
+}
+
+// writeRaw adds payload bytes to the message, sending full frames.
+func (w *messageWriter) writeRaw(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		b := *w.buf
+		if len(b) == 0 && len(p) >= cap(b) {
+			// A large write goes out as its own frame, without a copy.
+			if err := w.flush(false, p); err != nil {
+				return written, err
+			}
+			return written + len(p), nil
+		}
+		n := copy(b[len(b):cap(b)], p)
+		*w.buf = b[:len(b)+n]
+		p = p[n:]
+		written += n
+		if len(*w.buf) == cap(*w.buf) {
+			if err := w.flush(false, *w.buf); err != nil {
+				return written, err
+			}
+			*w.buf = (*w.buf)[:0]
+		}
+	}
+	return written, nil
+}
+
+// flush sends p as the message's next frame.
+func (w *messageWriter) flush(fin bool, p []byte) error {
+	if err := w.c.writeFrame(w.ctx, fin, w.op, w.rsv, p); err != nil {
+		w.err = err
+		return err
+	}
+	w.op, w.rsv = opContinuation, 0
+	return nil
+}
+
+// Close ends the message, sending its last frame, and lets other messages go.
+func (w *messageWriter) Close() error {
+	if w.closed {
+		return errWriterClosed
+	}
+	w.closed = true
+	defer unlock(w.c.msgLock)
+	defer putBuffer(w.buf)
+	if w.zw != nil {
+		if err := w.zw.Close(); err != nil && w.err == nil {
+			w.err = err
+		}
+	}
+	if w.err != nil {
+		return w.err
+	}
+	return w.flush(true, *w.buf)
+}
+
+// frameSink receives compressed bytes for a message writer.
+type frameSink struct{ w *messageWriter }
+
+func (s frameSink) Write(p []byte) (int, error) { return s.w.writeRaw(p) }
