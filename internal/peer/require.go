@@ -1,0 +1,197 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Peer names an outside WebSocket implementation used by interop tests.
+type Peer string
+
+// The peers a test can require.
+const (
+	// Chromium is Debian's chromium browser, driven headless.
+	Chromium Peer = "chromium"
+	// Python is a python3 interpreter that can import the websockets library.
+	Python Peer = "python3-websockets"
+	// Node is the node runtime with the npm package ws installed in
+	// internal/peer/node/node_modules.
+	Node Peer = "node-ws"
+)
+
+// install says, for each peer, what a developer runs to get it.
+func (p Peer) install() string {
+	switch p {
+	case Chromium:
+		return "apt-get install chromium"
+	case Python:
+		return "apt-get install python3-websockets"
+	case Node:
+		return "apt-get install nodejs npm && npm ci --prefix internal/peer/node"
+	}
+	return "an unknown peer " + string(p)
+}
+
+// Found describes a peer that Require located.
+type Found struct {
+	// Path is the executable: the browser, or the interpreter to run scripts with.
+	Path string
+	// Version is the peer's version as it reports it (for Node, the ws package version).
+	Version string
+	// Env holds extra KEY=VALUE entries the interpreter needs (NODE_PATH for Node).
+	Env []string
+}
+
+// probeTimeout bounds each command run to find or identify a peer.
+const probeTimeout = 20 * time.Second
+
+// Require returns where peer p is. If p cannot be found, it skips the test
+// with a message that says what to install, or fails the test when the
+// environment variable CI is "true".
+func Require(t testing.TB, p Peer) Found {
+	t.Helper()
+	f, err := find(p)
+	if err != nil {
+		missing(t, p, err)
+		return Found{}
+	}
+	t.Logf("peer %s %s at %s", p, f.Version, f.Path)
+	return f
+}
+
+// missing reports a peer that is not there: a skip on a developer machine, a
+// failure in CI.
+func missing(t testing.TB, p Peer, err error) {
+	t.Helper()
+	msg := fmt.Sprintf("peer %s not available (%v); install it with: %s", p, err, p.install())
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + " (CI=true: a missing peer is a failure)")
+		return
+	}
+	t.Skip(msg)
+}
+
+func find(p Peer) (Found, error) {
+	switch p {
+	case Chromium:
+		return findChromium()
+	case Python:
+		return findPython()
+	case Node:
+		return findNode()
+	}
+	return Found{}, fmt.Errorf("unknown peer %q", p)
+}
+
+func findChromium() (Found, error) {
+	path, err := lookPath("/usr/bin/chromium", "chromium")
+	if err != nil {
+		return Found{}, err
+	}
+	out, err := probe(nil, path, "--version")
+	if err != nil {
+		return Found{}, err
+	}
+	return Found{Path: path, Version: lastLine(out)}, nil
+}
+
+// findPython prefers Debian's /usr/bin/python3, where python3-websockets
+// installs, over whatever python3 comes first in PATH (often a pyenv shim
+// without the library).
+func findPython() (Found, error) {
+	var errs []error
+	for _, cand := range []string{"/usr/bin/python3", "python3"} {
+		path, err := exec.LookPath(cand)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out, err := probe(nil, path, "-c", "import websockets; print(websockets.__version__)")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s cannot import websockets: %w", path, err))
+			continue
+		}
+		return Found{Path: path, Version: lastLine(out)}, nil
+	}
+	return Found{}, errors.Join(errs...)
+}
+
+func findNode() (Found, error) {
+	path, err := lookPath("/usr/bin/node", "node")
+	if err != nil {
+		return Found{}, err
+	}
+	dir, err := nodeDir()
+	if err != nil {
+		return Found{}, err
+	}
+	env := []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}
+	out, err := probe(env, path, "-e", "process.stdout.write(require('ws/package.json').version)")
+	if err != nil {
+		return Found{}, fmt.Errorf("node cannot load ws from %s/node_modules: %w", dir, err)
+	}
+	return Found{Path: path, Version: "ws " + lastLine(out), Env: env}, nil
+}
+
+// nodeDir finds internal/peer/node by walking up from the working directory
+// (a test's package directory) to the module root.
+func nodeDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		cand := filepath.Join(dir, "internal", "peer", "node")
+		if _, err := os.Stat(filepath.Join(cand, "package.json")); err == nil {
+			return cand, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("internal/peer/node/package.json not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// lookPath returns the first candidate that is an executable.
+func lookPath(cands ...string) (string, error) {
+	var errs []error
+	for _, c := range cands {
+		path, err := exec.LookPath(c)
+		if err == nil {
+			return path, nil
+		}
+		errs = append(errs, err)
+	}
+	return "", errors.Join(errs...)
+}
+
+// probe runs a short command and returns its standard output.
+func probe(env []string, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
