@@ -1,0 +1,383 @@
+package websocket
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestConcurrentWritersNeverInterleave(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, &DialOptions{WriteBufferSize: 512})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const writers, each = 16, 50
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				msg := bytes.Repeat([]byte{byte('a' + w)}, 100+i*37)
+				var err error
+				if i%2 == 0 {
+					err = c.Write(ctx, MessageBinary, msg)
+				} else {
+					// Streamed in several frames while others write whole messages.
+					var wr io.WriteCloser
+					if wr, err = c.Writer(ctx, MessageBinary); err == nil {
+						for chunk := range chunks(msg, 200) {
+							wr.Write(chunk)
+						}
+						err = wr.Close()
+					}
+				}
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait() }()
+	for range writers * each {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		if len(bytes.Trim(msg, string(msg[:1]))) != 0 {
+			t.Fatalf("a message mixes the bytes of two writers: %q...", msg[:min(40, len(msg))])
+		}
+	}
+	wg.Wait()
+}
+
+// chunks yields p in pieces of n bytes.
+func chunks(p []byte, n int) func(func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		for len(p) > 0 {
+			k := min(n, len(p))
+			if !yield(p[:k]) {
+				return
+			}
+			p = p[k:]
+		}
+	}
+}
+
+func TestPing(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go c.Read(ctx) // pongs are seen by a reader
+	for range 3 {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+	}
+}
+
+func TestKeepAliveClosesSilentPeer(t *testing.T) {
+	// A server that never reads does not answer pings.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		time.Sleep(3 * time.Second)
+		c.CloseNow()
+	}))
+	defer srv.Close()
+	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), &DialOptions{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	if !errors.Is(err, ErrClosed) || ctx.Err() != nil {
+		t.Fatalf("Read: %v; want the keep-alive to close the connection", err)
+	}
+}
+
+func TestPeerCloseReported(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.Close(4001, "custom reason")
+	}))
+	defer srv.Close()
+	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	var ce *CloseError
+	if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "custom reason" {
+		t.Fatalf("Read: %v, want CloseError 4001 custom reason", err)
+	}
+	if err := c.Write(ctx, MessageText, []byte("late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after the peer closed: %v, want ErrClosed", err)
+	}
+}
+
+func TestCloseFromManyGoroutines(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, nil)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				c.Close(StatusNormalClosure, "")
+			} else {
+				c.CloseNow()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := c.Write(context.Background(), MessageText, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after Close: %v", err)
+	}
+}
+
+func TestCloseWhileReading(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, nil)
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.Read(context.Background())
+		readErr <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := c.Close(StatusGoingAway, "leaving"); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-readErr; !errors.Is(err, ErrClosed) {
+		t.Fatalf("concurrent Read returned %v", err)
+	}
+}
+
+func TestCloseArgumentsChecked(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, nil)
+	if err := c.Close(1005, ""); err == nil {
+		t.Error("Close(1005) accepted")
+	}
+	if err := c.Close(1000, strings.Repeat("x", 124)); err == nil {
+		t.Error("a 124-byte reason accepted")
+	}
+}
+
+func TestReadContextCancel(t *testing.T) {
+	url := startEcho(t, nil)
+	c := dialT(t, url, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.Read(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Read: %v, want the context's error", err)
+	}
+}
+
+func TestStreamingLargeMessage(t *testing.T) {
+	// A message larger than the read limit passes through Reader/Writer
+	// streams; memory stays bounded by buffers (see BenchmarkStream for 2 GiB).
+	url := startEcho(t, &AcceptOptions{ReadLimit: -1})
+	c := dialT(t, url, &DialOptions{ReadLimit: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const size = 64 << 20
+	go func() {
+		w, err := c.Writer(ctx, MessageBinary)
+		if err != nil {
+			return
+		}
+		io.Copy(w, io.LimitReader(&patternReader{}, size))
+		w.Close()
+	}()
+	typ, r, err := c.Reader(ctx)
+	if err != nil || typ != MessageBinary {
+		t.Fatalf("Reader: %v %v", typ, err)
+	}
+	n, err := io.Copy(&countingWriter{t: t}, r)
+	if err != nil || n != size {
+		t.Fatalf("streamed %d bytes, err %v", n, err)
+	}
+}
+
+// countingWriter checks that every byte of a streamed message is the one sent.
+type countingWriter struct {
+	t   *testing.T
+	off int64
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	for i, c := range b {
+		if c != byte((w.off+int64(i))%251) {
+			w.t.Fatalf("byte %d is %d, want %d", w.off+int64(i), c, (w.off+int64(i))%251)
+		}
+	}
+	w.off += int64(len(b))
+	return len(b), nil
+}
+
+// patternReader yields the bytes countingWriter expects.
+type patternReader struct{ off int64 }
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = byte((p.off + int64(i)) % 251)
+	}
+	p.off += int64(len(b))
+	return len(b), nil
+}
+
+func TestHandshakeRefusals(t *testing.T) {
+	srv := httptest.NewServer(echoHandler(t, &AcceptOptions{OriginPatterns: []string{"*.trusted.example"}}))
+	defer srv.Close()
+	good := func() http.Header {
+		return http.Header{
+			"Upgrade":               {"websocket"},
+			"Connection":            {"keep-alive, Upgrade"},
+			"Sec-Websocket-Key":     {"dGhlIHNhbXBsZSBub25jZQ=="},
+			"Sec-Websocket-Version": {"13"},
+		}
+	}
+	tests := []struct {
+		name   string
+		method string
+		edit   func(h http.Header)
+		status int
+		body   string
+	}{
+		{"POST", "POST", func(h http.Header) {}, 405, "not GET"},
+		{"no upgrade", "GET", func(h http.Header) { h.Del("Upgrade") }, 400, "Upgrade"},
+		{"no connection upgrade", "GET", func(h http.Header) { h.Set("Connection", "keep-alive") }, 400, "Connection"},
+		{"short key", "GET", func(h http.Header) { h.Set("Sec-Websocket-Key", "c2hvcnQ=") }, 400, "16 bytes"},
+		{"version 8", "GET", func(h http.Header) { h.Set("Sec-Websocket-Version", "8") }, 426, "13"},
+		{"no version", "GET", func(h http.Header) { h.Del("Sec-Websocket-Version") }, 426, "13"},
+		{"cross-site origin", "GET", func(h http.Header) { h.Set("Origin", "https://evil.example") }, 403, "not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, srv.URL, nil)
+			req.Header = good()
+			tc.edit(req.Header)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.body) {
+				t.Fatalf("got %d %q, want %d and a body mentioning %q", resp.StatusCode, body, tc.status, tc.body)
+			}
+			if tc.status == 426 && resp.Header.Get("Sec-WebSocket-Version") != "13" {
+				t.Fatalf("426 without Sec-WebSocket-Version: %v", resp.Header)
+			}
+		})
+	}
+	for _, origin := range []string{"", "http://" + strings.TrimPrefix(srv.URL, "http://"), "https://app.trusted.example"} {
+		c, _, err := Dial(context.Background(), srv.URL, &DialOptions{Origin: origin})
+		if err != nil {
+			t.Errorf("origin %q refused: %v", origin, err)
+			continue
+		}
+		c.CloseNow()
+	}
+}
+
+func TestLegacyVersion8(t *testing.T) {
+	url := startEcho(t, &AcceptOptions{LegacyVersions: []int{7, 8}})
+	c := dialT(t, url, &DialOptions{Version: 8, Origin: "http://" + strings.TrimPrefix(url, "ws://")})
+	ctx := context.Background()
+	if err := c.Write(ctx, MessageText, []byte("v8")); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := c.Read(ctx); err != nil || string(got) != "v8" {
+		t.Fatalf("echo over version 8: %q %v", got, err)
+	}
+}
+
+func TestDialReportsRefusal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no websockets for you", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	_, resp, err := Dial(context.Background(), srv.URL, nil)
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.Status != 403 || !errors.Is(err, ErrBadHandshake) || !strings.Contains(err.Error(), "no websockets for you") {
+		t.Fatalf("Dial error: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "no websockets") {
+		t.Fatalf("response: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestDialChecksSubprotocol(t *testing.T) {
+	url := startEcho(t, &AcceptOptions{Subprotocols: []string{"chat.v2", "chat.v1"}})
+	c := dialT(t, url, &DialOptions{Subprotocols: []string{"chat.v1", "chat.v2"}})
+	if c.Subprotocol() != "chat.v2" {
+		t.Fatalf("negotiated %q, want the server's preference chat.v2", c.Subprotocol())
+	}
+	c2 := dialT(t, url, &DialOptions{Subprotocols: []string{"other"}})
+	if c2.Subprotocol() != "" {
+		t.Fatalf("negotiated %q from no common subprotocol", c2.Subprotocol())
+	}
+}
+
+func TestDialBadURLs(t *testing.T) {
+	for _, u := range []string{"ftp://x/", "ws://", "ws://host/#frag", "::"} {
+		if _, _, err := Dial(context.Background(), u, nil); err == nil {
+			t.Errorf("Dial(%q) succeeded", u)
+		}
+	}
+}
+
+func TestDialThroughProxy(t *testing.T) {
+	url := startEcho(t, nil)
+	var sawAuth string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", 405)
+			return
+		}
+		sawAuth = r.Header.Get("Proxy-Authorization")
+		up, err := (&netDialer{}).dial(r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		nc, brw, _ := http.NewResponseController(w).Hijack()
+		nc.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+		go func() { io.Copy(up, brw); up.Close() }()
+		io.Copy(nc, up)
+		nc.Close()
+	}))
+	defer proxy.Close()
+	proxyURL := strings.Replace(proxy.URL, "http://", "http://user:secret@", 1)
+	c := dialT(t, url, &DialOptions{Proxy: func(*http.Request) (*urlURL, error) { return parseURL(proxyURL) }})
+	ctx := context.Background()
+	c.Write(ctx, MessageText, []byte("via proxy"))
+	if _, got, err := c.Read(ctx); err != nil || string(got) != "via proxy" {
+		t.Fatalf("echo through the proxy: %q %v", got, err)
+	}
+	if sawAuth != "Basic dXNlcjpzZWNyZXQ=" {
+		t.Fatalf("proxy saw authorization %q", sawAuth)
+	}
+}
+
+func TestMessageTypeString(t *testing.T) {
+	if fmt.Sprint(MessageText, MessageBinary, MessageType(7)) != "text binary MessageType(7)" {
+		t.Fatal(fmt.Sprint(MessageText, MessageBinary, MessageType(7)))
+	}
+}
