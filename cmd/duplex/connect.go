@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/duplexws/websocket"
+)
+
+// connectFlags are the flags of duplex connect.
+type connectFlags struct {
+	subprotocols   listFlag
+	headers        headerFlag
+	origin         string
+	proxy          string
+	insecure       bool
+	noDeflate      bool
+	pingInterval   time.Duration
+	maxMessage     byteSizeFlag
+	binaryAs       string
+	connectTimeout time.Duration
+}
+
+func runConnect(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlagSet(env, "connect", "[flags] URL",
+		"Connect to a WebSocket server. Each line of stdin is sent as a text message and each\n"+
+			"text message received is printed as one line on stdout (binary ones in hex or base64).\n"+
+			"When stdin ends, duplex closes with 1000, waits for the closing handshake and exits 0;\n"+
+			"a server that closes first with a code other than 1000 or 1001 makes it exit 1.\n"+
+			"When stdin is a terminal, an interactive mode with line editing and history starts;\n"+
+			"type /help there for its commands.")
+	var f connectFlags
+	fs.Var(&f.subprotocols, "subprotocol", "subprotocol to offer (`a,b`; repeatable)")
+	fs.Var(&f.headers, "header", "extra handshake header `'Key: Value'` (repeatable)")
+	fs.Var(&f.headers, "H", "short for --header")
+	fs.StringVar(&f.origin, "origin", "", "Origin header to send")
+	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy `URL` to tunnel through (default: $HTTPS_PROXY/$HTTP_PROXY)")
+	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification (wss)")
+	fs.BoolVar(&f.noDeflate, "no-deflate", false, "do not offer permessage-deflate")
+	fs.DurationVar(&f.pingInterval, "ping-interval", 0, "send a ping this often and fail when no pong comes back (0 = never)")
+	fs.Var(&f.maxMessage, "max-message", "largest message accepted, in `bytes` (64k, 16M...; 0 = 32M, -1 = none)")
+	fs.StringVar(&f.binaryAs, "binary-as", "hex", "how to print binary messages: hex or base64")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", 30*time.Second, "bound on the opening handshake")
+	pos, err := parseFlags(fs, args, true)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one URL, got %d arguments", len(pos))
+	}
+	u, err := parseWSURL(pos[0])
+	if err != nil {
+		return err
+	}
+	if err := oneOf("binary-as", f.binaryAs, "hex", "base64"); err != nil {
+		return err
+	}
+	if f.pingInterval < 0 || f.connectTimeout <= 0 {
+		return usagef("--ping-interval must not be negative and --connect-timeout must be positive")
+	}
+	opts, err := f.dialOptions()
+	if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(ctx, f.connectTimeout)
+	c, resp, err := websocket.Dial(dctx, u.String(), opts)
+	cancel()
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("handshake refused: HTTP %s", resp.Status)
+		}
+		return err
+	}
+	if in, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
+		return interactive(ctx, env, in, c, u.String(), f.binaryAs)
+	}
+	return pipeSession(ctx, env, c, f.binaryAs)
+}
+
+func (f *connectFlags) dialOptions() (*websocket.DialOptions, error) {
+	o := &websocket.DialOptions{
+		HTTPHeader:   f.headers.h,
+		Origin:       f.origin,
+		Subprotocols: f.subprotocols,
+		ReadLimit:    int64(f.maxMessage),
+		PingInterval: f.pingInterval,
+	}
+	if h := o.HTTPHeader.Get("Host"); h != "" {
+		o.Host = h
+		o.HTTPHeader.Del("Host")
+	}
+	if !f.noDeflate {
+		o.Compression = &websocket.CompressionOptions{}
+	}
+	if f.insecure {
+		o.TLSConfig = insecureTLS()
+	}
+	if f.proxy != "" {
+		pu, err := url.Parse(f.proxy)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return nil, usagef("bad --proxy %q: want http://HOST:PORT", f.proxy)
+		}
+		o.Proxy = http.ProxyURL(pu)
+	}
+	return o, nil
+}
+
+// pipeSession runs connect with stdin and stdout as plain streams.
+func pipeSession(ctx context.Context, env *cliEnv, c *websocket.Conn, binaryAs string) error {
+	readErr := make(chan error, 1)
+	go func() {
+		out := bufio.NewWriter(env.stdout)
+		readErr <- readMessages(c, func(typ websocket.MessageType, p []byte) {
+			if typ == websocket.MessageText {
+				out.Write(p)
+			} else {
+				out.WriteString(formatBinary(p, binaryAs))
+			}
+			out.WriteByte('\n')
+			out.Flush()
+		})
+	}()
+	stdinDone := make(chan error, 1)
+	go func() { stdinDone <- sendLines(ctx, c, env.stdin) }()
+
+	select {
+	case err := <-readErr:
+		// The server closed first (or the connection broke).
+		return peerClosed(env, err)
+	case err := <-stdinDone:
+		if err != nil && !errors.Is(err, websocket.ErrClosed) {
+			c.CloseNow()
+			<-readErr
+			return err
+		}
+	case <-ctx.Done():
+	}
+	cerr := c.Close(websocket.StatusNormalClosure, "")
+	rerr := <-readErr
+	if ce := closeError(rerr); ce != nil && ce.Code != websocket.StatusNormalClosure {
+		return peerClosed(env, rerr)
+	}
+	if cerr != nil && !errors.Is(cerr, websocket.ErrClosed) {
+		return fmt.Errorf("closing handshake: %w", cerr)
+	}
+	return nil
+}
+
+// readMessages reads until the connection closes, handing every message to
+// emit; it returns the error that ended the reading.
+func readMessages(c *websocket.Conn, emit func(websocket.MessageType, []byte)) error {
+	for {
+		typ, p, err := c.Read(context.Background())
+		if err != nil {
+			return err
+		}
+		emit(typ, p)
+	}
+}
+
+// sendLines sends every line of r as a text message (lines that are not UTF-8
+// as binary messages) until r ends.
+func sendLines(ctx context.Context, c *websocket.Conn, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 || err == nil {
+			line = trimEOL(line)
+			typ := websocket.MessageText
+			if !utf8.Valid(line) {
+				typ = websocket.MessageBinary
+			}
+			if werr := c.Write(ctx, typ, line); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// closeError returns the *CloseError in err's chain, or nil.
+func closeError(err error) *websocket.CloseError {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return nil
+}
+
+// peerClosed reports how the server ended the connection: nil for 1000 and
+// 1001, an error otherwise. The close code and reason go to stderr.
+func peerClosed(env *cliEnv, err error) error {
+	ce := closeError(err)
+	if ce == nil {
+		return fmt.Errorf("connection lost: %w", err)
+	}
+	desc := fmt.Sprintf("%d %s", int(ce.Code), ce.Code)
+	if ce.Reason != "" {
+		desc += ": " + ce.Reason
+	}
+	switch ce.Code {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway:
+		fmt.Fprintf(env.stderr, "duplex connect: closed by the server: %s\n", desc)
+		return nil
+	}
+	return fmt.Errorf("closed by the server: %s", desc)
+}
+
+// formatBinary renders a binary message for a line of text.
+func formatBinary(p []byte, as string) string {
+	if as == "base64" {
+		return base64.StdEncoding.EncodeToString(p)
+	}
+	return hex.EncodeToString(p)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duplexws/websocket"
+)
+
+// messageConn is what the echo needs of a connection; both *websocket.Conn
+// and the hixie-76 *legacy.Conn have it.
+type messageConn interface {
+	Reader(ctx context.Context) (websocket.MessageType, io.Reader, error)
+	Writer(ctx context.Context, typ websocket.MessageType) (io.WriteCloser, error)
+	Close(code websocket.StatusCode, reason string) error
+	CloseNow() error
+}
+
+// copyBuffers lends the buffers that carry a message from reader to writer,
+// so an idle connection holds none.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// echoStats are the counters of /echo that /metrics shows.
+type echoStats struct {
+	open     atomic.Int64
+	accepted atomic.Uint64
+	refused  atomic.Uint64 // over --max-conns or during shutdown
+	messages atomic.Uint64
+	bytes    atomic.Uint64
+}
+
+// echoHandler serves /echo: every message goes back with the same type,
+// streamed through a borrowed buffer so that a big message is never held whole.
+type echoHandler struct {
+	opts   *websocket.AcceptOptions
+	legacy bool          // also hixie-76
+	idle   time.Duration // close with 1001 after this long without a message; 0 = never
+	conns  *connSet
+	stats  *echoStats
+	log    *slog.Logger
+}
+
+func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.conns.enter()
+	if !ok {
+		h.stats.refused.Add(1)
+		tooBusy(w, h.log, r, "too many connections")
+		return
+	}
+	defer h.conns.leave(id)
+	c, err := h.accept(w, r)
+	if err != nil {
+		h.log.Info("handshake failed", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	h.stats.accepted.Add(1)
+	h.stats.open.Add(1)
+	defer h.stats.open.Add(-1)
+	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
+	h.log.Debug("echo connection", "remote", r.RemoteAddr)
+
+	var idle *time.Timer
+	if h.idle > 0 {
+		idle = time.AfterFunc(h.idle, func() { c.Close(websocket.StatusGoingAway, "idle timeout") })
+		defer idle.Stop()
+	}
+	err = echo(r.Context(), c, func(n int64) {
+		if idle != nil {
+			idle.Reset(h.idle)
+		}
+		h.stats.messages.Add(1)
+		h.stats.bytes.Add(uint64(n))
+	})
+	h.log.Debug("echo connection ended", "remote", r.RemoteAddr, "err", err)
+}
+
+// echo sends every message of c back to it until reading fails, and returns
+// that error. done is called after each message with its size.
+func echo(ctx context.Context, c messageConn, done func(n int64)) error {
+	for {
+		typ, r, err := c.Reader(ctx)
+		if err != nil {
+			return err
+		}
+		w, err := c.Writer(ctx, typ)
+		if err != nil {
+			return err
+		}
+		buf := copyBuffers.Get().(*[]byte)
+		n, err := io.CopyBuffer(w, r, *buf)
+		copyBuffers.Put(buf)
+		if err != nil {
+			// The connection has failed (bad UTF-8, too big...): the message
+			// in progress cannot be finished, so drop the connection.
+			c.CloseNow()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		done(n)
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// usageError is a mistake on the command line; it ends duplex with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef formats a usageError.
+func usagef(format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...)}
+}
+
+// errHelpShown tells that --help was asked for and answered.
+var errHelpShown = errors.New("help shown")
+
+// oneLine keeps the first line of s, so that every error fits on one line.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// newFlagSet returns a flag set that reports errors as values and prints
+// nothing by itself. synopsis is the usage line after "duplex NAME".
+func newFlagSet(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := env.stdout
+		fmt.Fprintf(w, "Usage: duplex %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses args with fs and returns the positional arguments. When
+// interspersed is true, flags may follow positional arguments (duplex
+// autobahn URL --agent NAME); otherwise the first positional argument ends
+// the flags, as "--" always does.
+func parseFlags(fs *flag.FlagSet, args []string, interspersed bool) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, errHelpShown
+			}
+			return nil, &usageError{msg: err.Error()}
+		}
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if len(rest) == 0 || !interspersed || (consumed > 0 && args[consumed-1] == "--") {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// listFlag is a flag that may be repeated and whose values may be comma lists.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// headerFlag collects repeated "Key: Value" flags into an http.Header.
+type headerFlag struct{ h http.Header }
+
+func (f *headerFlag) String() string {
+	if f.h == nil {
+		return ""
+	}
+	var parts []string
+	for k, vs := range f.h {
+		for _, v := range vs {
+			parts = append(parts, k+": "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (f *headerFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, ":")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" || strings.ContainsAny(k, " \t") {
+		return fmt.Errorf("header %q is not of the form 'Key: Value'", s)
+	}
+	if f.h == nil {
+		f.h = http.Header{}
+	}
+	f.h.Add(k, strings.TrimSpace(v))
+	return nil
+}
+
+// byteSizeFlag is a size in bytes written as 512, 64k, 16M or 2G (powers of 1024).
+type byteSizeFlag int64
+
+func (b *byteSizeFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSizeFlag) Set(s string) error {
+	n, err := parseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSizeFlag(n)
+	return nil
+}
+
+// parseByteSize reads 512, 64k, 16M, 2G (powers of 1024); -1 stands for "no limit".
+func parseByteSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "b")
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(t, "k"):
+		mult, t = 1<<10, t[:len(t)-1]
+	case strings.HasSuffix(t, "m"):
+		mult, t = 1<<20, t[:len(t)-1]
+	case strings.HasSuffix(t, "g"):
+		mult, t = 1<<30, t[:len(t)-1]
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < -1 || (n == -1 && mult != 1) || n > (1<<62)/mult {
+		return 0, fmt.Errorf("size %q is not a byte count like 4096, 64k or 16M", s)
+	}
+	return n * mult, nil
+}
+
+// parseWSURL checks that s is an absolute ws, wss, http or https URL with a host.
+func parseWSURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, usagef("bad URL %q: %v", s, errors.Unwrap(err))
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return nil, usagef("bad URL %q: the scheme must be ws, wss, http or https", s)
+	}
+	if u.Host == "" {
+		return nil, usagef("bad URL %q: no host", s)
+	}
+	if u.Fragment != "" {
+		return nil, usagef("bad URL %q: a WebSocket URL has no #fragment", s)
+	}
+	if _, port, err := net.SplitHostPort(u.Host); err == nil {
+		if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
+			return nil, usagef("bad URL %q: bad port %q", s, port)
+		}
+	}
+	return u, nil
+}
+
+// checkAddr checks that addr is a HOST:PORT to listen on.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("bad --addr %q: want HOST:PORT", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return usagef("bad --addr %q: bad port", addr)
+	}
+	return nil
+}
+
+// oneOf checks that a flag's value is one of the allowed words.
+func oneOf(flagName, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return usagef("bad --%s %q: want one of %s", flagName, v, strings.Join(allowed, ", "))
+}

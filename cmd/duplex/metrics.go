@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// metricsHandler serves /metrics in the Prometheus text exposition format.
+type metricsHandler struct {
+	start time.Time
+	echo  *echoStats
+	conns *connSet
+}
+
+func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	bw := bufio.NewWriter(w)
+	metric := func(name, typ, help string, v float64) {
+		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, typ, name, strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	metric("duplex_connections_open", "gauge", "WebSocket connections open on all endpoints.", float64(h.conns.count()))
+	metric("duplex_echo_connections_open", "gauge", "Connections open on /echo.", float64(h.echo.open.Load()))
+	metric("duplex_echo_connections_total", "counter", "Connections accepted on /echo.", float64(h.echo.accepted.Load()))
+	metric("duplex_echo_refused_total", "counter", "Handshakes on /echo answered 503 (over --max-conns or shutting down).", float64(h.echo.refused.Load()))
+	metric("duplex_echo_messages_total", "counter", "Messages echoed.", float64(h.echo.messages.Load()))
+	metric("duplex_echo_bytes_total", "counter", "Payload bytes echoed.", float64(h.echo.bytes.Load()))
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		metric("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
+			time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds())
+	}
+	metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.",
+		float64(h.start.UnixNano())/1e9)
+	bw.Flush()
+}

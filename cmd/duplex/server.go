@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/duplexws/websocket"
+)
+
+// serverFlags are the flags serve and exec share: where to listen, TLS, the
+// WebSocket handshake's options and logging.
+type serverFlags struct {
+	addr            string
+	tlsCert         string
+	tlsKey          string
+	tlsSelfSigned   bool
+	noDeflate       bool
+	subprotocols    listFlag
+	origins         listFlag
+	insecureOrigin  bool
+	readLimit       byteSizeFlag
+	logFormat       string
+	shutdownTimeout time.Duration
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free one)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS/wss with this PEM certificate `file` (with --tls-key)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS/wss with a certificate for localhost made at start-up")
+	fs.BoolVar(&f.noDeflate, "no-deflate", false, "refuse permessage-deflate")
+	fs.Var(&f.subprotocols, "subprotocols", "subprotocols to negotiate, in order of preference (`a,b`; repeatable)")
+	fs.Var(&f.origins, "origin", "Origin host `patterns` (path.Match, e.g. '*.example.com') allowed besides the request's own host; repeatable")
+	fs.BoolVar(&f.insecureOrigin, "insecure-origin", false, "accept WebSocket handshakes from any Origin")
+	fs.Var(&f.readLimit, "read-limit", "largest message accepted, in `bytes` (64k, 16M...; 0 = 32M, -1 = none)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 5*time.Second, "on SIGINT/SIGTERM, how long to wait for connections to close")
+}
+
+func (f *serverFlags) check() error {
+	if err := checkAddr(f.addr); err != nil {
+		return err
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if f.tlsSelfSigned && f.tlsCert != "" {
+		return usagef("--tls-self-signed and --tls-cert exclude each other")
+	}
+	if f.shutdownTimeout <= 0 {
+		return usagef("--shutdown-timeout must be positive")
+	}
+	return oneOf("log-format", f.logFormat, "text", "json")
+}
+
+// acceptOptions returns the handshake options the flags ask for.
+func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
+	o := &websocket.AcceptOptions{
+		Subprotocols:            f.subprotocols,
+		OriginPatterns:          f.origins,
+		InsecureSkipOriginCheck: f.insecureOrigin,
+		ReadLimit:               int64(f.readLimit),
+	}
+	if !f.noDeflate {
+		o.Compression = &websocket.CompressionOptions{}
+	}
+	return o
+}
+
+// logger returns the slog logger of --log-format, writing to env.stderr.
+func (f *serverFlags) logger(env *cliEnv) *slog.Logger {
+	if f.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(env.stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, nil))
+}
+
+// serveHTTP listens on f.addr, prints the URL and serves h until ctx is done;
+// then it stops accepting, closes every connection of conns with 1001 and
+// waits for them, at most --shutdown-timeout.
+func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logger, h http.Handler, conns *connSet) error {
+	tlsConf, err := serverTLS(f.tlsCert, f.tlsKey, f.tlsSelfSigned)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		scheme = "https"
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	fmt.Fprintf(env.stdout, "duplex: listening on %s://%s\n", scheme, ln.Addr())
+	log.Info("listening", "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "connections", conns.count())
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+	})
+	left := conns.shutdown(sctx)
+	wg.Wait()
+	if left > 0 {
+		log.Warn("connections still open after the shutdown timeout", "connections", left)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// connSet tracks the WebSocket connections of a server: it enforces a cap on
+// their number and closes them all on shutdown.
+type connSet struct {
+	limit int // 0 = no limit
+
+	mu       sync.Mutex
+	next     uint64
+	closers  map[uint64]func() // nil value: slot taken, handshake not done yet
+	closing  bool
+	finished chan struct{} // closed when closing and the last connection leaves
+}
+
+func newConnSet(limit int) *connSet {
+	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{})}
+}
+
+// enter takes a slot for a new connection. ok is false when the set is full
+// or shutting down; the caller then answers 503.
+func (s *connSet) enter() (id uint64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing || (s.limit > 0 && len(s.closers) >= s.limit) {
+		return 0, false
+	}
+	s.next++
+	s.closers[s.next] = nil
+	return s.next, true
+}
+
+// setCloser registers how to close connection id on shutdown (with 1001). If
+// the shutdown has already begun, close runs at once.
+func (s *connSet) setCloser(id uint64, close func()) {
+	s.mu.Lock()
+	closing := s.closing
+	s.closers[id] = close
+	s.mu.Unlock()
+	if closing {
+		go close()
+	}
+}
+
+// leave frees the slot of connection id.
+func (s *connSet) leave(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.closers, id)
+	if s.closing && len(s.closers) == 0 {
+		close(s.finished)
+	}
+}
+
+func (s *connSet) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.closers)
+}
+
+// shutdown refuses new connections, closes every open one and waits for
+// them to leave or ctx to end; it returns how many are still open.
+func (s *connSet) shutdown(ctx context.Context) int {
+	s.mu.Lock()
+	s.closing = true
+	if len(s.closers) == 0 {
+		close(s.finished)
+	}
+	closers := make([]func(), 0, len(s.closers))
+	for _, c := range s.closers {
+		if c != nil {
+			closers = append(closers, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range closers {
+		go c()
+	}
+	select {
+	case <-s.finished:
+	case <-ctx.Done():
+	}
+	return s.count()
+}
+
+// tooBusy answers a handshake that went over a connection cap.
+func tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what string) {
+	log.Warn("refused: "+what, "remote", r.RemoteAddr, "path", r.URL.Path)
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "503 service unavailable: "+what, http.StatusServiceUnavailable)
+}

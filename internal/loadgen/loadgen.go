@@ -1,0 +1,470 @@
+// Package loadgen drives WebSocket load against an echo endpoint for duplex
+// bench: many connections, each with one writer and one reader goroutine,
+// buffers reused for every message, latencies from send to echo collected in
+// an HDR-like Histogram.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/duplexws/websocket"
+)
+
+// Config describes one load run.
+type Config struct {
+	// URL is the echo endpoint (ws, wss, http or https).
+	URL string
+	// Conns is the number of connections; 0 means 1.
+	Conns int
+	// Size is the payload size of every message in bytes; 0 means 64.
+	Size int
+	// Rate is the number of messages per second each connection sends; 0
+	// sends as fast as Pipeline allows.
+	Rate float64
+	// Pipeline bounds the messages in flight (sent, not yet echoed) per
+	// connection; 0 means 1 when Rate is 0, and 4096 when Rate is set.
+	Pipeline int
+	// Duration is the length of the measured window, after all connections
+	// are open; 0 means 10s.
+	Duration time.Duration
+	// RampUp spreads the opening of the connections over this time; 0 opens
+	// them at once, at most 64 handshakes at a time.
+	RampUp time.Duration
+	// Binary sends binary messages instead of text.
+	Binary bool
+	// Dial is the template of every connection's options; nil means defaults.
+	Dial *websocket.DialOptions
+	// Progress, when set, is called every ProgressInterval (0 means 1s) with
+	// the counters so far.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+}
+
+// Progress is a view of a run in progress.
+type Progress struct {
+	Elapsed  time.Duration // since the start of the run
+	Open     int           // connections open now
+	Received uint64        // messages echoed so far
+	Rate     float64       // messages echoed per second over the last interval
+	Errors   uint64        // failed handshakes and connections so far
+}
+
+// Latency summarises the send-to-echo times of a run, in microseconds.
+type Latency struct {
+	Min  float64 `json:"min_us"`
+	Mean float64 `json:"mean_us"`
+	P50  float64 `json:"p50_us"`
+	P99  float64 `json:"p99_us"`
+	P999 float64 `json:"p999_us"`
+	Max  float64 `json:"max_us"`
+}
+
+// Result is the outcome of a run. Counts cover the measured window only.
+type Result struct {
+	URL               string   `json:"url"`
+	Connections       int      `json:"connections"`
+	Connected         int      `json:"connected"`
+	MessageSize       int      `json:"message_size"`
+	Binary            bool     `json:"binary"`
+	Extensions        string   `json:"extensions"`
+	DurationSeconds   float64  `json:"duration_seconds"`
+	MessagesSent      uint64   `json:"messages_sent"`
+	MessagesReceived  uint64   `json:"messages_received"`
+	MessagesPerSecond float64  `json:"messages_per_second"`
+	BytesPerSecond    float64  `json:"bytes_per_second"`
+	Latency           Latency  `json:"latency"`
+	Errors            uint64   `json:"errors"`
+	ErrorSamples      []string `json:"error_samples,omitempty"`
+	CPUSeconds        float64  `json:"cpu_seconds"`
+}
+
+// connStats are the counters of one connection, written by its own goroutines.
+type connStats struct {
+	sent      atomic.Uint64
+	_         [56]byte // keep the writer's and the reader's counters on separate cache lines
+	received  atomic.Uint64
+	recvBytes atomic.Uint64
+}
+
+// run is the shared state of one Run.
+type run struct {
+	cfg       Config
+	typ       websocket.MessageType
+	start     time.Time
+	measuring atomic.Bool
+	open      atomic.Int64
+	errors    atomic.Uint64
+	stats     []connStats
+	hists     []*Histogram // one per connection, merged at the end
+
+	mu         sync.Mutex
+	samples    []string
+	extensions string
+}
+
+// Run opens the connections, sends and receives for cfg.Duration, closes
+// them with 1000 and returns the result. It stops early, with the result so
+// far, when ctx is done. It fails only when no connection could be opened.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = withDefaults(cfg)
+	r := &run{cfg: cfg, typ: websocket.MessageText, start: time.Now(),
+		stats: make([]connStats, cfg.Conns), hists: make([]*Histogram, cfg.Conns)}
+	if cfg.Binary {
+		r.typ = websocket.MessageBinary
+	}
+	payload := makePayload(cfg.Size)
+
+	stop := make(chan struct{}) // closed at the end of the measured window
+	var wg, dialing sync.WaitGroup
+	dialSlots := make(chan struct{}, 64)
+	for i := range cfg.Conns {
+		r.hists[i] = NewHistogram()
+		if cfg.RampUp > 0 {
+			at := r.start.Add(cfg.RampUp * time.Duration(i) / time.Duration(cfg.Conns))
+			if !sleepUntil(ctx, at) {
+				break
+			}
+		} else {
+			select {
+			case dialSlots <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		wg.Add(1)
+		dialing.Add(1)
+		go func() {
+			defer wg.Done()
+			r.conn(ctx, i, payload, stop, func() {
+				if cfg.RampUp == 0 {
+					<-dialSlots
+				}
+				dialing.Done()
+			})
+		}()
+	}
+	// The window opens once every handshake has ended.
+	dialing.Wait()
+
+	progressDone := make(chan struct{})
+	if cfg.Progress != nil {
+		go r.reportProgress(stop, progressDone)
+	} else {
+		close(progressDone)
+	}
+
+	before := r.totals()
+	cpuBefore := cpuTime()
+	windowStart := time.Now()
+	r.measuring.Store(true)
+	timer := time.NewTimer(cfg.Duration)
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		timer.Stop()
+	}
+	r.measuring.Store(false)
+	window := time.Since(windowStart)
+	after := r.totals()
+	cpuAfter := cpuTime()
+	close(stop)
+	wg.Wait()
+	<-progressDone
+
+	res := &Result{
+		URL: cfg.URL, Connections: cfg.Conns, MessageSize: cfg.Size, Binary: cfg.Binary,
+		DurationSeconds:  window.Seconds(),
+		MessagesSent:     after.sent - before.sent,
+		MessagesReceived: after.received - before.received,
+		Errors:           r.errors.Load(),
+		CPUSeconds:       (cpuAfter - cpuBefore).Seconds(),
+		Extensions:       r.extensions,
+		ErrorSamples:     r.samples,
+	}
+	res.Connected = int(after.connected)
+	if s := window.Seconds(); s > 0 {
+		res.MessagesPerSecond = float64(res.MessagesReceived) / s
+		res.BytesPerSecond = float64(after.recvBytes-before.recvBytes) / s
+	}
+	h := NewHistogram()
+	for _, x := range r.hists {
+		h.Merge(x)
+	}
+	us := func(ns int64) float64 { return float64(ns) / 1e3 }
+	res.Latency = Latency{Min: us(h.Min()), Mean: h.Mean() / 1e3, P50: us(h.Quantile(0.5)),
+		P99: us(h.Quantile(0.99)), P999: us(h.Quantile(0.999)), Max: us(h.Max())}
+	if res.Connected == 0 {
+		msg := "no connection could be opened"
+		if len(r.samples) > 0 {
+			msg += ": " + r.samples[0]
+		}
+		return res, errors.New(msg)
+	}
+	return res, nil
+}
+
+func withDefaults(cfg Config) Config {
+	cfg.Conns = max(cfg.Conns, 1)
+	if cfg.Size <= 0 {
+		cfg.Size = 64
+	}
+	if cfg.Pipeline <= 0 {
+		cfg.Pipeline = 1
+		if cfg.Rate > 0 {
+			cfg.Pipeline = 4096
+		}
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 10 * time.Second
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = time.Second
+	}
+	return cfg
+}
+
+// makePayload returns size bytes of printable ASCII (valid UTF-8 for text
+// messages) that do not compress to nothing.
+func makePayload(size int) []byte {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-_"
+	p := make([]byte, size)
+	x := uint32(2463534242)
+	for i := range p {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		p[i] = alphabet[x%uint32(len(alphabet))]
+	}
+	return p
+}
+
+func (r *run) fail(err error) {
+	r.errors.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msg := err.Error()
+	for _, s := range r.samples {
+		if s == msg {
+			return
+		}
+	}
+	if len(r.samples) < 5 {
+		r.samples = append(r.samples, msg)
+	}
+}
+
+// conn runs connection i until stop is closed or it fails.
+func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struct{}, dialed func()) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	c, resp, err := websocket.Dial(dctx, r.cfg.URL, r.dialOptions())
+	cancel()
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	dialed()
+	if err != nil {
+		r.fail(fmt.Errorf("handshake: %w", err))
+		return
+	}
+	r.open.Add(1)
+	defer r.open.Add(-1)
+	if i == 0 {
+		r.mu.Lock()
+		r.extensions = c.Extensions()
+		r.mu.Unlock()
+	}
+
+	// inflight holds the send times of the messages not yet echoed; the echo
+	// keeps their order, so the reader takes them in turn. Its capacity is
+	// the pipeline depth: a full channel holds the writer back.
+	inflight := make(chan time.Duration, r.cfg.Pipeline)
+	st := &r.stats[i]
+	readerDone := make(chan struct{})
+	go func() {
+		// A writer blocked by a peer that stopped reading must not hold the run.
+		<-stop
+		select {
+		case <-readerDone:
+		case <-time.After(5 * time.Second):
+			c.CloseNow()
+		}
+	}()
+	go func() {
+		defer close(readerDone)
+		r.read(c, st, r.hists[i], inflight)
+	}()
+	werr := r.write(ctx, c, st, payload, inflight, stop)
+
+	// Give the echoes of the last messages a moment, then close.
+	if werr == nil {
+		deadline := time.Now().Add(2 * time.Second)
+	drain:
+		for len(inflight) > 0 && time.Now().Before(deadline) {
+			select {
+			case <-readerDone:
+				break drain
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil && werr == nil &&
+		!errors.Is(err, websocket.ErrClosed) {
+		r.fail(fmt.Errorf("close: %w", err))
+	}
+	<-readerDone
+}
+
+func (r *run) dialOptions() *websocket.DialOptions {
+	if r.cfg.Dial == nil {
+		return nil
+	}
+	o := *r.cfg.Dial
+	return &o
+}
+
+// write sends payload until stop is closed, at the configured rate if any.
+func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, payload []byte, inflight chan<- time.Duration, stop <-chan struct{}) error {
+	buf := append([]byte(nil), payload...) // the core may mask in place; keep our own copy
+	var interval time.Duration
+	if r.cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / r.cfg.Rate)
+	}
+	next := time.Now()
+	var timer *time.Timer
+	for n := 0; ; n++ {
+		if interval > 0 {
+			if d := time.Until(next); d > 0 {
+				if timer == nil {
+					timer = time.NewTimer(d)
+				} else {
+					timer.Reset(d)
+				}
+				select {
+				case <-timer.C:
+				case <-stop:
+					return nil
+				}
+			}
+			next = next.Add(interval)
+		}
+		select {
+		case inflight <- time.Since(r.start):
+		case <-stop:
+			return nil
+		}
+		if err := c.Write(ctx, r.typ, buf); err != nil {
+			select {
+			case <-stop:
+				return nil
+			default:
+			}
+			r.fail(fmt.Errorf("write: %w", err))
+			c.CloseNow()
+			return err
+		}
+		st.sent.Add(1)
+	}
+}
+
+// read receives echoes into one reused buffer and records their latency.
+func (r *run) read(c *websocket.Conn, st *connStats, h *Histogram, inflight <-chan time.Duration) {
+	buf := make([]byte, 32<<10)
+	ctx := context.Background()
+	for {
+		_, rd, err := c.Reader(ctx)
+		var n int
+		for err == nil {
+			var k int
+			k, err = rd.Read(buf)
+			n += k
+		}
+		if err != io.EOF {
+			if !errors.Is(err, websocket.ErrClosed) || websocket.CloseStatus(err) > websocket.StatusGoingAway {
+				r.fail(fmt.Errorf("read: %w", err))
+			}
+			return
+		}
+		var sentAt time.Duration
+		select {
+		case sentAt = <-inflight:
+		default:
+			r.fail(errors.New("read: a message arrived that was not sent (is the endpoint an echo?)"))
+			c.CloseNow()
+			return
+		}
+		if r.measuring.Load() {
+			h.Record(int64(time.Since(r.start) - sentAt))
+		}
+		st.received.Add(1)
+		st.recvBytes.Add(uint64(n))
+	}
+}
+
+type totals struct {
+	sent, received, recvBytes, connected uint64
+}
+
+func (r *run) totals() totals {
+	var t totals
+	for i := range r.stats {
+		t.sent += r.stats[i].sent.Load()
+		t.received += r.stats[i].received.Load()
+		t.recvBytes += r.stats[i].recvBytes.Load()
+	}
+	t.connected = uint64(r.open.Load())
+	return t
+}
+
+func (r *run) reportProgress(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(r.cfg.ProgressInterval)
+	defer tick.Stop()
+	last, lastAt := r.totals().received, time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			t := r.totals()
+			r.cfg.Progress(Progress{
+				Elapsed: now.Sub(r.start), Open: int(r.open.Load()), Received: t.received,
+				Rate:   float64(t.received-last) / now.Sub(lastAt).Seconds(),
+				Errors: r.errors.Load(),
+			})
+			last, lastAt = t.received, now
+		}
+	}
+}
+
+func sleepUntil(ctx context.Context, at time.Time) bool {
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
