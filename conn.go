@@ -178,14 +178,26 @@ func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
 
 func unlock(l chan struct{}) { <-l }
 
-// withDeadline arms set to push the connection's deadline into the past if
-// ctx ends before the returned stop is called, so that a blocked read or
-// write returns. It costs nothing for a context that never ends.
-func withDeadline(ctx context.Context, set func(time.Time) error) (stop func() bool) {
+// past is a deadline that has already passed: setting it makes a blocked
+// read or write return at once.
+var past = time.Unix(1, 0)
+
+// readDeadline arms a push of the read deadline into the past for when ctx
+// ends, so that a blocked read returns; stop disarms it. A context that
+// never ends costs nothing.
+func readDeadline(ctx context.Context, nc net.Conn) (stop func() bool) {
 	if ctx.Done() == nil {
 		return nil
 	}
-	return context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
+	return context.AfterFunc(ctx, func() { nc.SetReadDeadline(past) })
+}
+
+// writeDeadline is readDeadline for writes.
+func writeDeadline(ctx context.Context, nc net.Conn) (stop func() bool) {
+	if ctx.Done() == nil {
+		return nil
+	}
+	return context.AfterFunc(ctx, func() { nc.SetWriteDeadline(past) })
 }
 
 // closedErr returns the error that explains why the connection closed.

@@ -142,7 +142,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if err != nil {
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(past) })
 	c, resp, err := handshake(nc, req, key, opts)
 	if !stop() {
 		err = fmt.Errorf("websocket: handshake with %s: %w", u.Host, ctx.Err())

@@ -20,8 +20,8 @@ type readState struct {
 	size       int64 // bytes of the message delivered so far, after decompression
 	utf8       utf8Validator
 	inflate    io.Reader // decompresses the message when compressed
-	seq        uint64    // number of the current message, to spot stale readers
 	err        error     // once set, the reading side is finished
+	reader     messageReader
 	ctl        [maxControlPayload]byte
 }
 
@@ -42,7 +42,8 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
-	return c.rd.typ, &messageReader{c: c, seq: c.rd.seq}, nil
+	c.rd.reader.c = c
+	return c.rd.typ, &c.rd.reader, nil
 }
 
 // Read waits for the next message and returns it whole. See Reader for the
@@ -75,11 +76,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	}
 }
 
-// messageReader reads one message for the caller of Reader.
-type messageReader struct {
-	c   *Conn
-	seq uint64
-}
+// messageReader reads the current message for the caller of Reader. There
+// is one per connection: a reader returned by Reader reads whatever message
+// is current, which is why it is valid only until the next Reader or Read.
+type messageReader struct{ c *Conn }
 
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
@@ -87,19 +87,13 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	defer unlock(c.readLock)
-	if c.rd.seq != r.seq {
-		if c.rd.err != nil {
-			return 0, c.rd.err
-		}
-		return 0, errors.New("websocket: read of a message reader after the next message was requested")
-	}
 	if !c.rd.inMessage {
 		if c.rd.err != nil {
 			return 0, c.rd.err
 		}
 		return 0, io.EOF
 	}
-	if stop := withDeadline(c.rd.ctx, c.nc.SetReadDeadline); stop != nil {
+	if stop := readDeadline(c.rd.ctx, c.nc); stop != nil {
 		defer stop()
 	}
 	return c.readMessage(p)
@@ -111,14 +105,13 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	if c.rd.err != nil {
 		return c.rd.err
 	}
-	if stop := withDeadline(ctx, c.nc.SetReadDeadline); stop != nil {
+	if stop := readDeadline(ctx, c.nc); stop != nil {
 		defer stop()
 	}
 	c.rd.ctx = ctx
 	if c.rd.inMessage {
-		var scratch [512]byte
 		for {
-			_, err := c.readMessage(scratch[:])
+			_, err := c.readMessage(c.rd.ctl[:])
 			if err == io.EOF {
 				break
 			}
@@ -134,7 +127,6 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	if h.op == opContinuation {
 		return c.fail(StatusProtocolError, "continuation frame with no message to continue")
 	}
-	c.rd.seq++
 	c.rd.inMessage = true
 	c.rd.typ = MessageType(h.op)
 	c.rd.compressed = h.rsv&bitRSV1 != 0

@@ -109,7 +109,7 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p 
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if stop := withDeadline(ctx, c.nc.SetWriteDeadline); stop != nil {
+	if stop := writeDeadline(ctx, c.nc); stop != nil {
 		defer stop()
 	}
 	if err := c.writeFrameLocked(fin, op, rsv, p); err != nil {
@@ -127,7 +127,7 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if stop := withDeadline(ctx, c.nc.SetWriteDeadline); stop != nil {
+	if stop := writeDeadline(ctx, c.nc); stop != nil {
 		defer stop()
 	}
 	if _, err := c.nc.Write(frame); err != nil {
@@ -181,11 +181,12 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 	h := frameHeader{fin: fin, rsv: rsv, op: op, masked: c.client, length: int64(len(p))}
 	if !c.client {
 		if len(p) > smallFrame {
-			var hdr [maxHeaderSize]byte
-			if _, err := c.nc.Write(appendFrameHeader(hdr[:0], h)); err != nil {
-				return err
+			hdr := getBuffer(maxHeaderSize)
+			_, err := c.nc.Write(appendFrameHeader(*hdr, h))
+			putBuffer(hdr)
+			if err == nil {
+				_, err = c.nc.Write(p)
 			}
-			_, err := c.nc.Write(p)
 			return err
 		}
 		buf := getBuffer(maxHeaderSize + len(p))

@@ -1,0 +1,139 @@
+package websocket
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"runtime"
+	"testing"
+)
+
+func BenchmarkMask(b *testing.B) {
+	buf := make([]byte, 1<<20)
+	b.Run("mask", func(b *testing.B) {
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			mask(0x12345678, buf)
+		}
+	})
+	b.Run("copy", func(b *testing.B) {
+		dst := make([]byte, len(buf))
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			copy(dst, buf)
+		}
+	})
+}
+
+// pipePair returns a server and a client Conn joined by an in-memory pipe.
+func pipePair(tb testing.TB) (server, client *Conn) {
+	a, b := net.Pipe()
+	tb.Cleanup(func() { a.Close(); b.Close() })
+	server = newConn(a, bufio.NewReader(a), false, connConfig{})
+	client = newConn(b, bufio.NewReader(b), true, connConfig{})
+	return server, client
+}
+
+// BenchmarkWriteRead sends small messages from client to server, the
+// steady state of a busy connection; it must not allocate.
+func BenchmarkWriteRead(b *testing.B) {
+	for _, size := range []int{16, 1024} {
+		b.Run(sizeName(size), func(b *testing.B) {
+			server, client := pipePair(b)
+			msg := make([]byte, size)
+			ctx := context.Background()
+			buf := make([]byte, size)
+			go func() {
+				for {
+					if err := client.Write(ctx, MessageBinary, msg); err != nil {
+						return
+					}
+				}
+			}()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, r, err := server.Reader(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(r, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return itoa(n>>20) + "MiB"
+	case n >= 1<<10:
+		return itoa(n>>10) + "KiB"
+	}
+	return itoa(n) + "B"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// TestStream2GiB sends a 2 GiB message through Writer and Reader and checks
+// that the heap stays bounded by buffers, not the message.
+func TestStream2GiB(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("2 GiB transfer: skipped with -short and -race")
+	}
+	server, client := pipePair(t)
+	server.SetReadLimit(-1)
+	const size = 2 << 30
+	ctx := context.Background()
+	go func() {
+		w, err := client.Writer(ctx, MessageBinary)
+		if err != nil {
+			return
+		}
+		io.Copy(w, io.LimitReader(&patternReader{}, size))
+		w.Close()
+	}()
+	typ, r, err := server.Reader(ctx)
+	if err != nil || typ != MessageBinary {
+		t.Fatalf("Reader: %v", err)
+	}
+	var peak uint64
+	sink := &heapWatch{peak: &peak}
+	n, err := io.Copy(sink, r)
+	if err != nil || n != size {
+		t.Fatalf("received %d bytes: %v", n, err)
+	}
+	if peak > 64<<20 {
+		t.Fatalf("heap peaked at %d MiB while streaming 2 GiB", peak>>20)
+	}
+	t.Logf("2 GiB streamed; heap peaked at %.1f MiB", float64(peak)/(1<<20))
+}
+
+// heapWatch discards what it is given, sampling the heap now and then.
+type heapWatch struct {
+	n    int64
+	peak *uint64
+}
+
+func (h *heapWatch) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	if h.n >= 64<<20 {
+		h.n = 0
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		*h.peak = max(*h.peak, ms.HeapInuse)
+	}
+	return len(p), nil
+}

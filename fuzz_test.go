@@ -1,0 +1,144 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzFrameHeader(f *testing.F) {
+	for _, h := range []frameHeader{
+		{fin: true, op: opText, length: 5},
+		{fin: true, op: opBinary, masked: true, key: 0xdeadbeef, length: 126},
+		{op: opText, rsv: bitRSV1, length: 70000},
+		{fin: true, op: opClose, length: 2},
+		{fin: true, op: opPing, masked: true, length: 125},
+	} {
+		f.Add(appendFrameHeader(nil, h))
+	}
+	f.Add([]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{0x09, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := readFrameHeader(bufio.NewReader(bytes.NewReader(b)))
+		if err != nil {
+			return
+		}
+		if h.length < 0 {
+			t.Fatalf("negative length %d", h.length)
+		}
+		if h.op.isControl() && (!h.fin || h.length > maxControlPayload) {
+			t.Fatalf("accepted invalid control frame %+v", h)
+		}
+		// What was accepted re-encodes to a header that decodes the same.
+		h2, err := readFrameHeader(bufio.NewReader(bytes.NewReader(appendFrameHeader(nil, h))))
+		if err != nil || h2 != h {
+			t.Fatalf("re-encoding %+v gave %+v, %v", h, h2, err)
+		}
+	})
+}
+
+func FuzzClosePayload(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0x03})
+	f.Add([]byte{0x03, 0xe8})
+	f.Add([]byte{0x03, 0xe8, 'b', 'y', 'e'})
+	f.Add([]byte{0x0b, 0xb8, 0xff})
+	f.Add([]byte{0x03, 0xed})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		ce, code, err := parseClosePayload(p)
+		if err != nil {
+			if code != StatusProtocolError && code != StatusInvalidFramePayloadData {
+				t.Fatalf("invalid payload failed with code %v", code)
+			}
+			return
+		}
+		if len(p) == 0 {
+			if ce.Code != StatusNoStatusRcvd {
+				t.Fatalf("empty payload gave %v", ce.Code)
+			}
+			return
+		}
+		if !validWireCode(ce.Code) || !utf8.ValidString(ce.Reason) {
+			t.Fatalf("accepted %+v", ce)
+		}
+		if got := appendClosePayload(nil, ce.Code, ce.Reason); !bytes.Equal(got, p) {
+			t.Fatalf("re-encoded %x as %x", p, got)
+		}
+	})
+}
+
+func FuzzUTF8(f *testing.F) {
+	for _, s := range []string{"", "hello", "κόσμε", "\xce\xba\xe1\xbd\xb9\xcf\x83\xed\xa0\x80", "\xf4\x90\x80\x80", "\xef\xbf\xbf", "\xc0\xaf", "🎉"} {
+		f.Add([]byte(s), 3)
+	}
+	f.Fuzz(func(t *testing.T, p []byte, split int) {
+		want := utf8.Valid(p)
+		if got := validUTF8(p); got != want {
+			t.Fatalf("validUTF8(%x) = %v, want %v", p, got, want)
+		}
+		// Split anywhere, the incremental check agrees, and never fails
+		// on a prefix of valid text.
+		if split < 0 {
+			split = -split
+		}
+		if len(p) > 0 {
+			split %= len(p) + 1
+		} else {
+			split = 0
+		}
+		var v utf8Validator
+		ok1 := v.write(p[:split])
+		if want && !ok1 {
+			t.Fatalf("failed on a prefix of valid text %x", p[:split])
+		}
+		got := ok1 && v.write(p[split:]) && v.complete()
+		if got != want {
+			t.Fatalf("split validation of %x at %d = %v, want %v", p, split, got, want)
+		}
+	})
+}
+
+func FuzzAcceptRequest(f *testing.F) {
+	f.Add("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a, b\r\nOrigin: http://x\r\n\r\n")
+	f.Add("GET / HTTP/1.0\r\nUpgrade: WebSocket\r\nConnection: keep-alive,upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n")
+	f.Fuzz(func(t *testing.T, raw string) {
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			return
+		}
+		opts := &AcceptOptions{Subprotocols: []string{"a"}, LegacyVersions: []int{8}}
+		version, herr := checkUpgradeRequest(req, opts)
+		if herr != nil {
+			if herr.Status < 400 || herr.Reason == "" {
+				t.Fatalf("refusal without a status or reason: %+v", herr)
+			}
+			return
+		}
+		if version != 13 && version != 8 {
+			t.Fatalf("accepted version %d", version)
+		}
+		selectSubprotocol(req.Header, opts.Subprotocols)
+		checkOrigin(req.Header.Get("Origin"), req.Host, []string{"*.example.com"})
+	})
+}
+
+func FuzzDialResponse(f *testing.F) {
+	f.Add("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+	f.Add("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: b\r\n\r\n\x81\x02hi")
+	f.Add("HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope")
+	f.Fuzz(func(t *testing.T, raw string) {
+		srv := &fakeConn{r: strings.NewReader(raw)}
+		req := httptest.NewRequest("GET", "http://x/", nil).WithContext(context.Background())
+		c, resp, err := handshake(srv, req, "dGhlIHNhbXBsZSBub25jZQ==", &DialOptions{Subprotocols: []string{"a", "b"}})
+		if err == nil {
+			if c == nil || resp.StatusCode != 101 {
+				t.Fatalf("accepted %q", raw)
+			}
+		}
+	})
+}
