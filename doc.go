@@ -1,0 +1,41 @@
+// Package websocket implements the WebSocket protocol (RFC 6455) at both
+// ends, with permessage-deflate compression (RFC 7692).
+//
+// A server upgrades requests inside any http.Handler with Accept; a client
+// connects with Dial. Both return a *Conn, which reads and writes whole
+// messages (Read, Write), streams messages of any size (Reader, Writer),
+// pings (Ping), and closes with the closing handshake (Close) or at once
+// (CloseNow).
+//
+// # Messages
+//
+// A message is text (valid UTF-8, a string in a browser) or binary (an
+// ArrayBuffer or Blob). Read returns a whole message and is bounded by the
+// read limit, 32 MiB unless changed with SetReadLimit or the options. Reader
+// and Writer stream a message through buffers of a few kilobytes, so a
+// message of gigabytes never sits in memory; with an unlimited read limit
+// they carry messages of any size.
+//
+// # Concurrency
+//
+// One goroutine reads while any number of goroutines write. Writes of whole
+// messages are serialized: two messages never interleave on the wire, and a
+// pong or close frame can go out between the frames of a long message.
+//
+// # Closing
+//
+// Close sends a close frame, waits for the peer's, and closes the TCP
+// connection (the server first, RFC 6455 §7.1.1). When the peer closes first,
+// the Read in progress answers and returns a *CloseError with the peer's code
+// and reason. A protocol violation by the peer fails the connection with the
+// code RFC 6455 names (1002 for framing errors, 1007 for invalid UTF-8, 1009
+// for a message over the read limit) and Read returns it as a *CloseError.
+// Every error after a close matches ErrClosed with errors.Is.
+//
+// # Security
+//
+// Accept checks the Origin header: a browser page may connect only from the
+// server's own host unless AcceptOptions.OriginPatterns lists its origin.
+// Text is validated as UTF-8 as it arrives, frames are checked against every
+// rule of RFC 6455 §5, and the read limit applies to decompressed sizes.
+package websocket
