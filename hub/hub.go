@@ -1,0 +1,269 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duplexws/websocket"
+)
+
+// Conn is the side of a WebSocket connection the hub writes to.
+// *websocket.Conn implements it. The hub calls WritePrepared from one
+// goroutine at a time per subscriber, and Close only to disconnect a slow
+// subscriber under the Disconnect policy.
+type Conn interface {
+	WritePrepared(ctx context.Context, pm *websocket.PreparedMessage) error
+	Close(code websocket.StatusCode, reason string) error
+}
+
+// ErrClosed is returned by a Hub used after Close, and by Subscriber.Err
+// for the subscribers the closing hub ended.
+var ErrClosed = errors.New("hub: closed")
+
+// Hub fans messages published to topics out to their subscribers. All its
+// methods are safe for concurrent use.
+type Hub struct {
+	broker       Broker
+	queueLen     int
+	policy       Policy
+	code         websocket.StatusCode
+	writeTimeout time.Duration
+	log          *slog.Logger
+
+	// ctx is canceled by Close, aborting writes in flight.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// topicMu serializes the changes of topic membership, so that the
+	// broker is subscribed to a topic exactly while it has subscribers.
+	topicMu sync.Mutex
+
+	mu     sync.RWMutex
+	topics map[string]*topic
+	subs   map[*Subscriber]struct{}
+	closed bool
+
+	// writers counts the running writer goroutines, so that Close returns
+	// only after the last one.
+	writers sync.WaitGroup
+
+	published    atomic.Uint64
+	received     atomic.Uint64
+	delivered    atomic.Uint64
+	dropped      atomic.Uint64
+	disconnected atomic.Uint64
+	writeErrors  atomic.Uint64
+}
+
+// topic is the set of a hub's subscribers to one topic, kept as a slice for
+// fan-out with an index for removal in constant time.
+type topic struct {
+	subs  []*Subscriber
+	index map[*Subscriber]int
+}
+
+// New returns a hub configured by opts; nil means all defaults.
+func New(opts *Options) *Hub {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Broker == nil {
+		o.Broker = NewLocalBroker()
+	}
+	if o.QueueLength <= 0 {
+		o.QueueLength = DefaultQueueLength
+	}
+	if o.DisconnectCode == 0 {
+		o.DisconnectCode = websocket.StatusPolicyViolation
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{
+		broker:       o.Broker,
+		queueLen:     o.QueueLength,
+		policy:       o.Policy,
+		code:         o.DisconnectCode,
+		writeTimeout: o.WriteTimeout,
+		log:          o.Logger,
+		ctx:          ctx,
+		cancel:       cancel,
+		topics:       make(map[string]*topic),
+		subs:         make(map[*Subscriber]struct{}),
+	}
+}
+
+// Publish sends m to every subscriber of topic, on this hub and on every hub
+// sharing its broker. It does not wait for any subscriber: messages are
+// queued, and a full queue is handled by the hub's Policy. Messages one
+// goroutine publishes to a topic reach each subscriber in that order. The
+// hub keeps m.Data, which must not be changed afterwards.
+func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
+	if err := CheckTopic(topic); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	h.mu.RLock()
+	closed := h.closed
+	h.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	if err := h.broker.Publish(ctx, topic, m); err != nil {
+		return err
+	}
+	h.published.Add(1)
+	return nil
+}
+
+// Subscribe attaches c to the hub as a new subscriber of the given topics
+// (possibly none; Subscriber.Subscribe adds more). Messages published from
+// then on are written to c until the subscriber is closed, fails to write,
+// or is disconnected by the hub's Policy. The caller keeps reading from c
+// and closing it; the hub only writes.
+func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscriber, error) {
+	for _, t := range topics {
+		if err := CheckTopic(t); err != nil {
+			return nil, err
+		}
+	}
+	s := &Subscriber{hub: h, conn: c, topics: make(map[string]struct{}, len(topics)), done: make(chan struct{})}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	for _, t := range topics {
+		if err := s.Subscribe(ctx, t); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Close ends every subscriber (their Err becomes ErrClosed; their
+// connections are left open), abandons the writes in flight, waits for the
+// writer goroutines to finish and closes the broker. Publish and Subscribe
+// fail with ErrClosed afterwards.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return ErrClosed
+	}
+	h.closed = true
+	subs := make([]*Subscriber, 0, len(h.subs))
+	for s := range h.subs {
+		subs = append(subs, s)
+	}
+	h.mu.Unlock()
+	h.cancel()
+	for _, s := range subs {
+		s.end(ErrClosed, false)
+	}
+	h.writers.Wait()
+	return h.broker.Close()
+}
+
+// join adds s to the topic name, subscribing the broker to it first if s is
+// its first subscriber here. It is a no-op if s is already subscribed.
+func (h *Hub) join(ctx context.Context, s *Subscriber, name string) error {
+	h.topicMu.Lock()
+	defer h.topicMu.Unlock()
+	// Checked under topicMu: an ending subscriber (or a closing hub)
+	// removes its topics under topicMu after setting its error, so either
+	// the error is seen here or the removal comes after the join.
+	if err := s.Err(); err != nil {
+		return err
+	}
+	h.mu.RLock()
+	t, closed := h.topics[name], h.closed
+	h.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	if t == nil {
+		if err := h.broker.Subscribe(ctx, name, func(m Message) { h.deliver(name, m) }); err != nil {
+			return err
+		}
+		t = &topic{index: make(map[*Subscriber]int)}
+	}
+	h.mu.Lock()
+	h.topics[name] = t
+	if _, ok := t.index[s]; !ok {
+		t.index[s] = len(t.subs)
+		t.subs = append(t.subs, s)
+		s.topics[name] = struct{}{}
+	}
+	h.mu.Unlock()
+	return nil
+}
+
+// leave removes s from the given topics and unsubscribes the broker from
+// those left without subscribers. With forget, s is also removed from the
+// hub's subscribers.
+func (h *Hub) leave(s *Subscriber, names []string, forget bool) {
+	h.topicMu.Lock()
+	defer h.topicMu.Unlock()
+	var empty []string
+	h.mu.Lock()
+	if forget {
+		delete(h.subs, s)
+		names = make([]string, 0, len(s.topics))
+		for name := range s.topics {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		if _, ok := s.topics[name]; !ok {
+			continue
+		}
+		delete(s.topics, name)
+		t := h.topics[name]
+		i := t.index[s]
+		last := len(t.subs) - 1
+		t.subs[i] = t.subs[last]
+		t.index[t.subs[i]] = i
+		t.subs[last] = nil
+		t.subs = t.subs[:last]
+		delete(t.index, s)
+		if len(t.subs) == 0 {
+			delete(h.topics, name)
+			empty = append(empty, name)
+		}
+	}
+	h.mu.Unlock()
+	for _, name := range empty {
+		if err := h.broker.Unsubscribe(context.Background(), name); err != nil {
+			h.log.Warn("hub: broker unsubscribe failed", "topic", name, "err", err)
+		}
+	}
+}
+
+// deliver is the broker's callback: it prepares m once and queues it for
+// every subscriber of the topic.
+func (h *Hub) deliver(name string, m Message) {
+	h.received.Add(1)
+	pm := websocket.NewPreparedMessage(m.messageType(), m.Data)
+	h.mu.RLock()
+	if t := h.topics[name]; t != nil {
+		for _, s := range t.subs {
+			s.enqueue(pm)
+		}
+	}
+	h.mu.RUnlock()
+}

@@ -1,0 +1,71 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// errBrokerClosed is returned by a LocalBroker used after Close.
+var errBrokerClosed = errors.New("hub: local broker closed")
+
+// LocalBroker is the in-process Broker: Publish calls the topic's deliver
+// function directly, in the publisher's goroutine. It is what a Hub uses when
+// Options.Broker is nil.
+type LocalBroker struct {
+	mu     sync.RWMutex
+	topics map[string]func(Message)
+	closed bool
+}
+
+// NewLocalBroker returns an in-process broker for one hub.
+func NewLocalBroker() *LocalBroker {
+	return &LocalBroker{topics: make(map[string]func(Message))}
+}
+
+// Publish delivers m to the topic's subscriber before it returns.
+func (b *LocalBroker) Publish(ctx context.Context, topic string, m Message) error {
+	b.mu.RLock()
+	deliver, closed := b.topics[topic], b.closed
+	b.mu.RUnlock()
+	if closed {
+		return errBrokerClosed
+	}
+	if deliver != nil {
+		deliver(m)
+	}
+	return nil
+}
+
+// Subscribe registers deliver for topic, replacing any earlier one.
+func (b *LocalBroker) Subscribe(ctx context.Context, topic string, deliver func(Message)) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errBrokerClosed
+	}
+	b.topics[topic] = deliver
+	return nil
+}
+
+// Unsubscribe removes the topic's deliver function.
+func (b *LocalBroker) Unsubscribe(ctx context.Context, topic string) error {
+	b.mu.Lock()
+	delete(b.topics, topic)
+	b.mu.Unlock()
+	return nil
+}
+
+// Close removes every subscription; Publish and Subscribe fail afterwards.
+func (b *LocalBroker) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	clear(b.topics)
+	b.mu.Unlock()
+	return nil
+}
+
+// BrokerStats reports an always-connected broker named "local".
+func (b *LocalBroker) BrokerStats() BrokerStats {
+	return BrokerStats{Name: "local", Connected: true}
+}

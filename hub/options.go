@@ -1,0 +1,73 @@
+package hub
+
+import (
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/duplexws/websocket"
+)
+
+// Policy says what the hub does when a subscriber's queue is full and
+// another message arrives for it.
+type Policy int
+
+const (
+	// DropOldest discards the oldest waiting message to make room for the
+	// new one; the subscriber stays connected and misses messages.
+	DropOldest Policy = iota
+	// Disconnect discards every waiting message, unsubscribes the
+	// subscriber and closes its connection with Options.DisconnectCode.
+	Disconnect
+)
+
+// String returns "drop-oldest", "disconnect", or the number of an unknown
+// policy.
+func (p Policy) String() string {
+	switch p {
+	case DropOldest:
+		return "drop-oldest"
+	case Disconnect:
+		return "disconnect"
+	}
+	return "Policy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Defaults of Options.
+const (
+	DefaultQueueLength  = 256
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// Options configures a Hub. The zero value (or a nil *Options) is a usable
+// configuration.
+type Options struct {
+	// Broker carries messages between hubs. nil means a new LocalBroker,
+	// which delivers within this process. The hub owns its broker and
+	// closes it in Close.
+	Broker Broker
+
+	// QueueLength is how many messages may wait for one subscriber, besides
+	// the one being written. 0 means DefaultQueueLength (256). The queue
+	// grows as needed up to this length, so an idle subscriber holds none.
+	QueueLength int
+
+	// Policy applies when a message arrives for a subscriber whose queue is
+	// full. The zero value is DropOldest.
+	Policy Policy
+
+	// DisconnectCode is the close status sent to a subscriber disconnected
+	// by the Disconnect policy, with a reason naming the full queue. 0
+	// means websocket.StatusPolicyViolation (1008);
+	// websocket.StatusTryAgainLater (1013) is the other usual choice.
+	DisconnectCode websocket.StatusCode
+
+	// WriteTimeout bounds the writing of one message to one subscriber; a
+	// subscriber whose write times out is ended, as on any write error.
+	// 0 means DefaultWriteTimeout (10s); a negative value means no bound.
+	WriteTimeout time.Duration
+
+	// Logger receives the hub's events: disconnected slow subscribers,
+	// failed writes, broker errors. nil means slog.Default().
+	Logger *slog.Logger
+}

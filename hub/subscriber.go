@@ -1,0 +1,263 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/duplexws/websocket"
+)
+
+// ErrSlowConsumer is the Err of a subscriber disconnected by the Disconnect
+// policy because its queue was full.
+var ErrSlowConsumer = errors.New("hub: slow consumer disconnected: outgoing queue full")
+
+// ErrSubscriberClosed is the Err of a subscriber after its Close.
+var ErrSubscriberClosed = errors.New("hub: subscriber closed")
+
+// ErrWriteTimeout is in the chain of a subscriber's Err when a write took
+// longer than the hub's WriteTimeout.
+var ErrWriteTimeout = errors.New("hub: write timeout")
+
+// Subscriber is one connection attached to a hub, subscribed to any number
+// of topics. Its methods are safe for concurrent use.
+type Subscriber struct {
+	hub  *Hub
+	conn Conn
+
+	// topics is guarded by hub.mu.
+	topics map[string]struct{}
+
+	mu       sync.Mutex
+	q        queue
+	writing  bool  // a writer goroutine is running
+	overflow bool  // the Disconnect policy applies; the writer closes conn
+	err      error // why the subscriber ended; nil while it is live
+
+	// wctx bounds the writes: it is canceled by the hub's Close or, with
+	// a WriteTimeout, by timer. Both are made by the first writer.
+	wctx   context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+
+	writer sync.WaitGroup // the running writer goroutine
+	done   chan struct{}  // closed when the subscriber has ended
+}
+
+// Subscribe adds topic to s's subscriptions; it is a no-op if s is already
+// subscribed to it.
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) error {
+	if err := CheckTopic(topic); err != nil {
+		return err
+	}
+	return s.hub.join(ctx, s, topic)
+}
+
+// Unsubscribe removes topic from s's subscriptions; it is a no-op if s is
+// not subscribed to it. Messages of topic already queued are still written.
+func (s *Subscriber) Unsubscribe(ctx context.Context, topic string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.hub.leave(s, []string{topic}, false)
+	return nil
+}
+
+// Topics returns the topics s is subscribed to, sorted.
+func (s *Subscriber) Topics() []string {
+	s.hub.mu.RLock()
+	names := make([]string, 0, len(s.topics))
+	for name := range s.topics {
+		names = append(names, name)
+	}
+	s.hub.mu.RUnlock()
+	slices.Sort(names)
+	return names
+}
+
+// Close unsubscribes s from every topic and discards its queued messages.
+// It waits for a write in flight to finish (bounded by the hub's
+// WriteTimeout) and leaves the connection open. Err returns
+// ErrSubscriberClosed afterwards, unless s had already ended otherwise.
+func (s *Subscriber) Close() error {
+	s.end(ErrSubscriberClosed, false)
+	return nil
+}
+
+// Done returns a channel closed when s has ended: by Close, by a failed
+// write, by the Disconnect policy or by the hub's Close.
+func (s *Subscriber) Done() <-chan struct{} { return s.done }
+
+// Err returns nil while s is live, and afterwards why it ended:
+// ErrSubscriberClosed, ErrSlowConsumer, ErrClosed (the hub closed), or the
+// error of the write that failed.
+func (s *Subscriber) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// enqueue queues pm for writing, applying the hub's policy to a full queue,
+// and starts the writer if it is not running. It never blocks on the
+// connection.
+func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) {
+	h := s.hub
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil || s.overflow {
+		return
+	}
+	if s.q.n >= h.queueLen {
+		switch h.policy {
+		case Disconnect:
+			h.dropped.Add(uint64(s.q.n) + 1)
+			s.q.reset()
+			s.overflow = true
+			s.startWriter()
+			return
+		default:
+			s.q.pop()
+			h.dropped.Add(1)
+		}
+	}
+	s.q.push(pm, h.queueLen)
+	s.startWriter()
+}
+
+// startWriter runs the writer goroutine unless it is running; s.mu is held.
+func (s *Subscriber) startWriter() {
+	if s.writing {
+		return
+	}
+	s.writing = true
+	s.writer.Add(1)
+	s.hub.writers.Add(1)
+	go s.write()
+}
+
+// write is the writer goroutine: it writes queued messages until the queue
+// is empty, then exits.
+func (s *Subscriber) write() {
+	h := s.hub
+	defer h.writers.Done()
+	defer s.writer.Done()
+	var n uint64
+	defer func() { h.delivered.Add(n) }()
+	for {
+		s.mu.Lock()
+		if s.err != nil {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		if s.overflow {
+			s.mu.Unlock()
+			s.disconnect()
+			return
+		}
+		pm := s.q.pop()
+		if pm == nil {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		if s.wctx == nil {
+			s.newWriteContext()
+		}
+		s.mu.Unlock()
+		if err := s.writeOne(pm); err != nil {
+			h.writeErrors.Add(1)
+			h.log.Debug("hub: subscriber write failed", "err", err)
+			if s.end(fmt.Errorf("hub: writing to a subscriber: %w", err), true) {
+				s.releaseWriteContext()
+				close(s.done)
+			}
+			return
+		}
+		n++
+	}
+}
+
+// newWriteContext makes the context of s's writes; s.mu is held. It is made
+// once per subscriber rather than per write, so that a steady stream of
+// writes allocates no timers.
+func (s *Subscriber) newWriteContext() {
+	s.wctx, s.cancel = context.WithCancelCause(s.hub.ctx)
+	if s.hub.writeTimeout > 0 {
+		cancel := s.cancel
+		s.timer = time.AfterFunc(s.hub.writeTimeout, func() { cancel(ErrWriteTimeout) })
+		s.timer.Stop()
+	}
+}
+
+// releaseWriteContext frees the context of s's writes once the writer has
+// stopped for good.
+func (s *Subscriber) releaseWriteContext() {
+	if s.cancel == nil {
+		return
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.cancel(ErrSubscriberClosed)
+}
+
+// writeOne writes pm within the hub's WriteTimeout.
+func (s *Subscriber) writeOne(pm *websocket.PreparedMessage) error {
+	if s.timer != nil {
+		s.timer.Reset(s.hub.writeTimeout)
+		defer s.timer.Stop()
+	}
+	err := s.conn.WritePrepared(s.wctx, pm)
+	if err != nil && s.wctx.Err() != nil {
+		return fmt.Errorf("%w: %w", context.Cause(s.wctx), err)
+	}
+	return err
+}
+
+// disconnect applies the Disconnect policy from the writer goroutine: it
+// ends s and closes its connection with the hub's DisconnectCode.
+func (s *Subscriber) disconnect() {
+	h := s.hub
+	if !s.end(ErrSlowConsumer, true) {
+		return
+	}
+	h.disconnected.Add(1)
+	reason := "slow consumer: outgoing queue of " + strconv.Itoa(h.queueLen) + " messages full"
+	h.log.Warn("hub: disconnecting a slow subscriber", "queue", h.queueLen, "code", int(h.code))
+	if err := s.conn.Close(h.code, reason); err != nil {
+		h.log.Debug("hub: closing a slow subscriber", "err", err)
+	}
+	s.releaseWriteContext()
+	close(s.done)
+}
+
+// end stops s for the reason err, unless it has already ended: it discards
+// the queue and removes s from the hub and its topics. Called by the writer
+// goroutine itself (fromWriter), it returns true if it ended s, and the
+// writer then closes s.done once finished. Called from elsewhere, it waits
+// for the writer to stop and for s.done to be closed.
+func (s *Subscriber) end(err error, fromWriter bool) bool {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		if !fromWriter {
+			<-s.done
+		}
+		return false
+	}
+	s.err = err
+	s.q.reset()
+	s.mu.Unlock()
+	s.hub.leave(s, nil, true)
+	if !fromWriter {
+		s.writer.Wait()
+		s.releaseWriteContext()
+		close(s.done)
+	}
+	return true
+}
