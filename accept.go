@@ -88,6 +88,11 @@ func (e *HandshakeError) Unwrap() error { return ErrBadHandshake }
 // 101. When the request is unacceptable it answers it with 400, 403, 405 or
 // 426 and a plain-text body saying why, and returns a *HandshakeError; the
 // handler must not write to w after that.
+//
+// The connection outlives the handler: a server holding many idle
+// connections can serve each from its own goroutine and return from the
+// handler, which lets net/http release the request's buffers. A connection
+// waiting for a message then holds no read buffer either.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
@@ -144,7 +149,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
 	}
 
-	c := newConn(nc, newReader(nc, brw.Reader, opts.ReadBufferSize), false, connConfig{
+	c := newConn(nc, newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize), false, connConfig{
 		readLimit:       opts.ReadLimit,
 		writeBufferSize: opts.WriteBufferSize,
 		pingInterval:    opts.PingInterval,

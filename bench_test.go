@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net"
@@ -30,8 +29,8 @@ func BenchmarkMask(b *testing.B) {
 func pipePair(tb testing.TB) (server, client *Conn) {
 	a, b := net.Pipe()
 	tb.Cleanup(func() { a.Close(); b.Close() })
-	server = newConn(a, bufio.NewReader(a), false, connConfig{})
-	client = newConn(b, bufio.NewReader(b), true, connConfig{})
+	server = newConn(a, newConnReader(a, 0), false, connConfig{})
+	client = newConn(b, newConnReader(b, 0), true, connConfig{})
 	return server, client
 }
 

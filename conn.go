@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"sync"
@@ -38,7 +37,7 @@ const (
 // returns an error matching ErrClosed.
 type Conn struct {
 	nc     net.Conn
-	br     *bufio.Reader
+	br     *connReader
 	client bool // this end is the client: it masks, and expects unmasked frames
 
 	subprotocol string
@@ -78,7 +77,7 @@ type connConfig struct {
 	closeTimeout    time.Duration
 }
 
-func newConn(nc net.Conn, br *bufio.Reader, client bool, cfg connConfig) *Conn {
+func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 	c := &Conn{
 		nc:              nc,
 		br:              br,
@@ -102,37 +101,6 @@ func newConn(nc net.Conn, br *bufio.Reader, client bool, cfg connConfig) *Conn {
 		c.startKeepAlive(cfg.pingInterval, cfg.pingTimeout)
 	}
 	return c
-}
-
-// newReader returns a buffered reader of the given size over nc, reusing
-// buffered, which may hold bytes already read from nc, when it fits.
-func newReader(nc net.Conn, buffered *bufio.Reader, size int) *bufio.Reader {
-	if size <= 0 {
-		size = defaultBufferSize
-	}
-	if buffered != nil && buffered.Size() == size {
-		return buffered
-	}
-	if buffered != nil && buffered.Buffered() > 0 {
-		return bufio.NewReaderSize(&prefixedReader{buffered, nc}, size)
-	}
-	return bufio.NewReaderSize(nc, size)
-}
-
-// prefixedReader reads what buf still holds, then r.
-type prefixedReader struct {
-	buf *bufio.Reader
-	r   net.Conn
-}
-
-func (p *prefixedReader) Read(b []byte) (int, error) {
-	if p.buf != nil {
-		if p.buf.Buffered() > 0 {
-			return p.buf.Read(b)
-		}
-		p.buf = nil
-	}
-	return p.r.Read(b)
 }
 
 // SetReadLimit sets the largest message, in bytes, that Read and Reader

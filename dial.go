@@ -234,17 +234,14 @@ func dialConn(ctx context.Context, req *http.Request, opts *DialOptions) (net.Co
 	return tc, nil
 }
 
-// limitedConnReader reads from a connection, allowing at most n bytes while
-// n is not negative: the handshake response's bound.
+// limitedConnReader reads from a connection, allowing at most n bytes: the
+// handshake response's bound.
 type limitedConnReader struct {
 	r io.Reader
 	n int64
 }
 
 func (l *limitedConnReader) Read(p []byte) (int, error) {
-	if l.n < 0 {
-		return l.r.Read(p)
-	}
 	if l.n == 0 {
 		return 0, fmt.Errorf("handshake response longer than %d bytes", maxResponseHeader)
 	}
@@ -304,8 +301,7 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		return fail("%v", err)
 	}
 	resp.Body = http.NoBody
-	lr.n = -1
-	c := newConn(nc, br, true, connConfig{
+	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, connConfig{
 		readLimit:       opts.ReadLimit,
 		writeBufferSize: opts.WriteBufferSize,
 		pingInterval:    opts.PingInterval,
