@@ -271,3 +271,27 @@ func TestClientRejectsMaskedServerFrame(t *testing.T) {
 		t.Fatalf("Read of a masked server frame: %v, want 1002", err)
 	}
 }
+
+func TestBadConnectionDoesNotDisturbOthers(t *testing.T) {
+	url := startEcho(t, nil)
+	good := dialT(t, url, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 20 {
+		bad := dialRaw(t, url, "")
+		bad.frame(bitFIN|byte(opText), []byte("\xff\xfe invalid"))
+		if i%2 == 0 {
+			bad.nc.Write([]byte{0x8F, 0x80, 1, 2, 3, 4}) // reserved opcode
+		}
+		if got := bad.expectClose(); got != StatusInvalidFramePayloadData {
+			t.Fatalf("bad connection closed with %v", got)
+		}
+		msg := fmt.Sprintf("still here %d", i)
+		if err := good.Write(ctx, MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := good.Read(ctx); err != nil || string(got) != msg {
+			t.Fatalf("good connection: %q %v", got, err)
+		}
+	}
+}
