@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,7 @@ type connectFlags struct {
 	maxMessage     byteSizeFlag
 	binaryAs       string
 	connectTimeout time.Duration
+	linger         time.Duration
 }
 
 func runConnect(ctx context.Context, env *cliEnv, args []string) error {
@@ -53,6 +55,7 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	fs.Var(&f.maxMessage, "max-message", "largest message accepted, in `bytes` (64k, 16M...; 0 = 32M, -1 = none)")
 	fs.StringVar(&f.binaryAs, "binary-as", "hex", "how to print binary messages: hex or base64")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 30*time.Second, "bound on the opening handshake")
+	fs.DurationVar(&f.linger, "linger", 250*time.Millisecond, "after stdin ends, wait until no message has come for this long (at most 20 times as long) before closing, so that late answers are printed")
 	pos, err := parseFlags(fs, args, true)
 	if err != nil {
 		return err
@@ -67,8 +70,8 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	if err := oneOf("binary-as", f.binaryAs, "hex", "base64"); err != nil {
 		return err
 	}
-	if f.pingInterval < 0 || f.connectTimeout <= 0 {
-		return usagef("--ping-interval must not be negative and --connect-timeout must be positive")
+	if f.pingInterval < 0 || f.connectTimeout <= 0 || f.linger < 0 {
+		return usagef("--ping-interval and --linger must not be negative, --connect-timeout must be positive")
 	}
 	opts, err := f.dialOptions()
 	if err != nil {
@@ -86,7 +89,9 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	if in, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
 		return interactive(ctx, env, in, c, u.String(), f.binaryAs)
 	}
-	return pipeSession(ctx, env, c, f.binaryAs)
+	fmt.Fprintf(env.stderr, "duplex connect: connected to %s; subprotocol: %s; extensions: %s\n",
+		u, orNone(c.Subprotocol()), orNone(c.Extensions()))
+	return pipeSession(ctx, env, c, f.binaryAs, f.linger)
 }
 
 func (f *connectFlags) dialOptions() (*websocket.DialOptions, error) {
@@ -118,11 +123,14 @@ func (f *connectFlags) dialOptions() (*websocket.DialOptions, error) {
 }
 
 // pipeSession runs connect with stdin and stdout as plain streams.
-func pipeSession(ctx context.Context, env *cliEnv, c *websocket.Conn, binaryAs string) error {
+func pipeSession(ctx context.Context, env *cliEnv, c *websocket.Conn, binaryAs string, linger time.Duration) error {
+	mr := startReading(c)
 	readErr := make(chan error, 1)
+	var lastMessage atomic.Int64 // UnixNano of the last message received
 	go func() {
 		out := bufio.NewWriter(env.stdout)
-		readErr <- readMessages(c, func(typ websocket.MessageType, p []byte) {
+		readErr <- mr.each(func(typ websocket.MessageType, p []byte) {
+			lastMessage.Store(time.Now().UnixNano())
 			if typ == websocket.MessageText {
 				out.Write(p)
 			} else {
@@ -145,8 +153,12 @@ func pipeSession(ctx context.Context, env *cliEnv, c *websocket.Conn, binaryAs s
 			<-readErr
 			return err
 		}
+		if err := awaitQuiet(ctx, readErr, &lastMessage, linger); err != nil {
+			return peerClosed(env, err)
+		}
 	case <-ctx.Done():
 	}
+	<-mr.ready
 	cerr := c.Close(websocket.StatusNormalClosure, "")
 	rerr := <-readErr
 	if ce := closeError(rerr); ce != nil && ce.Code != websocket.StatusNormalClosure {
@@ -158,16 +170,73 @@ func pipeSession(ctx context.Context, env *cliEnv, c *websocket.Conn, binaryAs s
 	return nil
 }
 
-// readMessages reads until the connection closes, handing every message to
-// emit; it returns the error that ended the reading.
-func readMessages(c *websocket.Conn, emit func(websocket.MessageType, []byte)) error {
-	for {
-		typ, p, err := c.Read(context.Background())
-		if err != nil {
-			return err
-		}
-		emit(typ, p)
+// awaitQuiet waits until no message has arrived for linger, at most 20
+// times linger. The answers to the last lines sent are then printed before
+// the close: Close discards the messages that arrive while it waits for the
+// server's close frame. It returns the read error if the server closes meanwhile.
+func awaitQuiet(ctx context.Context, readErr <-chan error, last *atomic.Int64, linger time.Duration) error {
+	if linger <= 0 {
+		return nil
 	}
+	start := time.Now()
+	limit := start.Add(20 * linger)
+	for {
+		quietSince := max(start.UnixNano(), last.Load())
+		wake := time.Unix(0, quietSince).Add(linger)
+		if !wake.After(time.Now()) || time.Now().After(limit) {
+			return nil
+		}
+		t := time.NewTimer(min(time.Until(wake), time.Until(limit)))
+		select {
+		case err := <-readErr:
+			t.Stop()
+			return err
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// messageReader reads the messages of a connection in a goroutine of its
+// own that does nothing else, so that it is back in Read at once after each
+// message: Close, which reads and discards messages itself when no Read is in
+// progress, then never takes a message the user should see.
+type messageReader struct {
+	ready chan struct{} // closed just before the first Read
+	msgs  chan received
+	err   error // why reading stopped, set before msgs is closed
+}
+
+type received struct {
+	typ websocket.MessageType
+	p   []byte
+}
+
+func startReading(c *websocket.Conn) *messageReader {
+	mr := &messageReader{ready: make(chan struct{}), msgs: make(chan received, 1024)}
+	go func() {
+		defer close(mr.msgs)
+		close(mr.ready)
+		for {
+			typ, p, err := c.Read(context.Background())
+			if err != nil {
+				mr.err = err
+				return
+			}
+			mr.msgs <- received{typ, p}
+		}
+	}()
+	return mr
+}
+
+// each hands every message to emit until reading stops, and returns why it stopped.
+func (mr *messageReader) each(emit func(websocket.MessageType, []byte)) error {
+	for m := range mr.msgs {
+		emit(m.typ, m.p)
+	}
+	return mr.err
 }
 
 // sendLines sends every line of r as a text message (lines that are not UTF-8
@@ -211,7 +280,7 @@ func peerClosed(env *cliEnv, err error) error {
 	if ce == nil {
 		return fmt.Errorf("connection lost: %w", err)
 	}
-	desc := fmt.Sprintf("%d %s", int(ce.Code), ce.Code)
+	desc := ce.Code.String()
 	if ce.Reason != "" {
 		desc += ": " + ce.Reason
 	}
@@ -229,4 +298,11 @@ func formatBinary(p []byte, as string) string {
 		return base64.StdEncoding.EncodeToString(p)
 	}
 	return hex.EncodeToString(p)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/legacy"
 )
 
 // messageConn is what the echo needs of a connection; both *websocket.Conn
@@ -37,12 +38,12 @@ type echoStats struct {
 // echoHandler serves /echo: every message goes back with the same type,
 // streamed through a borrowed buffer so that a big message is never held whole.
 type echoHandler struct {
-	opts   *websocket.AcceptOptions
-	legacy bool          // also hixie-76
-	idle   time.Duration // close with 1001 after this long without a message; 0 = never
-	conns  *connSet
-	stats  *echoStats
-	log    *slog.Logger
+	opts       *websocket.AcceptOptions
+	legacyOpts *legacy.AcceptOptions // nil: hixie-76 is refused
+	idle       time.Duration         // close with 1001 after this long without a message; 0 = never
+	conns      *connSet
+	stats      *echoStats
+	log        *slog.Logger
 }
 
 func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -105,4 +106,13 @@ func echo(ctx context.Context, c messageConn, done func(n int64)) error {
 		}
 		done(n)
 	}
+}
+
+// accept answers the handshake of /echo: hixie-76 when it is asked for and
+// allowed, RFC 6455 (and hybi-07/08 with --legacy) otherwise.
+func (h *echoHandler) accept(w http.ResponseWriter, r *http.Request) (messageConn, error) {
+	if h.legacyOpts != nil && legacy.IsHixie76(r) {
+		return legacy.Accept(w, r, h.legacyOpts)
+	}
+	return websocket.Accept(w, r, forRequest(h.opts, r))
 }

@@ -80,7 +80,7 @@ func (h *execHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.conns.leave(id)
-	c, err := websocket.Accept(w, r, h.opts)
+	c, err := websocket.Accept(w, r, forRequest(h.opts, r))
 	if err != nil {
 		h.log.Info("handshake failed", "remote", r.RemoteAddr, "err", err)
 		return

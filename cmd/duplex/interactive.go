@@ -48,9 +48,10 @@ func interactive(ctx context.Context, env *cliEnv, in *os.File, c *websocket.Con
 	}
 	fmt.Fprintf(t, "connected to %s%s; /help for commands\n", url, info)
 
+	mr := startReading(c)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readMessages(c, func(typ websocket.MessageType, p []byte) {
+		readErr <- mr.each(func(typ websocket.MessageType, p []byte) {
 			stamp := time.Now().Format("15:04:05.000")
 			if typ == websocket.MessageText {
 				fmt.Fprintf(t, "%s < text: %s\n", stamp, p)
@@ -173,7 +174,7 @@ func (s *session) close(readErr <-chan error, code websocket.StatusCode, reason 
 // describeEnd tells in words why reading stopped.
 func describeEnd(err error) string {
 	if ce := closeError(err); ce != nil {
-		return fmt.Sprintf("closed: %d %s %s", int(ce.Code), ce.Code, ce.Reason)
+		return fmt.Sprintf("closed: %s %s", ce.Code, ce.Reason)
 	}
 	return fmt.Sprintf("connection ended: %v", err)
 }

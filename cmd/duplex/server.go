@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -224,4 +226,25 @@ func tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what stri
 	log.Warn("refused: "+what, "remote", r.RemoteAddr, "path", r.URL.Path)
 	w.Header().Set("Retry-After", "1")
 	http.Error(w, "503 service unavailable: "+what, http.StatusServiceUnavailable)
+}
+
+// forRequest returns opts narrowed to the subprotocol duplex agrees to for r:
+// the first one the client offered that is in opts.Subprotocols (the order of
+// the CLI contract, where the client's preference wins).
+func forRequest(opts *websocket.AcceptOptions, r *http.Request) *websocket.AcceptOptions {
+	if len(opts.Subprotocols) == 0 {
+		return opts
+	}
+	o := *opts
+	o.Subprotocols = nil
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if slices.Contains(opts.Subprotocols, p) {
+				o.Subprotocols = []string{p}
+				return &o
+			}
+		}
+	}
+	return &o
 }

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/legacy"
+)
+
+func dial(t *testing.T, url string, opts *websocket.DialOptions) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, opts)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func TestServeEchoKeepsTypeAndStreamsBigMessages(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--read-limit", "64M")
+	c := dial(t, s.ws("/echo"), &websocket.DialOptions{ReadLimit: 64 << 20})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16+7) // 3 MiB and a bit
+	msgs := []struct {
+		typ websocket.MessageType
+		p   []byte
+	}{
+		{websocket.MessageText, []byte("hello")},
+		{websocket.MessageBinary, []byte{0, 1, 2, 0xff}},
+		{websocket.MessageText, nil},
+		{websocket.MessageBinary, big},
+	}
+	for _, m := range msgs {
+		if err := c.Write(ctx, m.typ, m.p); err != nil {
+			t.Fatal(err)
+		}
+		typ, p, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != m.typ || !bytes.Equal(p, m.p) {
+			t.Fatalf("echo of a %v message of %d bytes came back as %v of %d bytes", m.typ, len(m.p), typ, len(p))
+		}
+	}
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("closing handshake: %v", err)
+	}
+}
+
+func TestServeNegotiatesSubprotocol(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--subprotocols", "chat,superchat")
+	c := dial(t, s.ws("/echo"), &websocket.DialOptions{Subprotocols: []string{"other", "superchat", "chat"}})
+	if got := c.Subprotocol(); got != "superchat" {
+		t.Fatalf("subprotocol %q, want superchat (the first the client offered that the server speaks)", got)
+	}
+}
+
+func TestServeGracefulShutdownSends1001(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	c := dial(t, s.ws("/echo"), nil)
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.Read(context.Background())
+		readErr <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if code := s.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
+		t.Fatalf("duplex serve exited with %d after SIGTERM, want 0", code)
+	}
+	select {
+	case err := <-readErr:
+		if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+			t.Fatalf("client saw %v (code %d), want close 1001", err, got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client saw no close")
+	}
+}
+
+func TestServeSelfSignedTLS(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--tls-self-signed")
+	if !strings.HasPrefix(s.url, "https://") {
+		t.Fatalf("URL %q is not https", s.url)
+	}
+	r := runDuplex(t, "over tls\n", "connect", "--insecure", s.ws("/echo"))
+	if r.code != 0 || r.stdout != "over tls\n" {
+		t.Fatalf("connect --insecure over wss: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runDuplex(t, "x\n", "connect", s.ws("/echo"))
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Fatalf("connect without --insecure to a self-signed server: exit %d, stderr %q; want 1 and a certificate error", r.code, r.stderr)
+	}
+}
+
+func TestServeMaxConnsAnswers503(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--max-conns", "1")
+	dial(t, s.ws("/echo"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, s.ws("/echo"), nil)
+	if err == nil {
+		t.Fatal("a second connection was accepted with --max-conns 1")
+	}
+	if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second handshake: %v, response %v; want 503", err, resp)
+	}
+}
+
+func TestServeIdleTimeoutCloses1001(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--idle-timeout", "300ms")
+	c := dial(t, s.ws("/echo"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Activity keeps it open past the timeout...
+	for range 4 {
+		time.Sleep(150 * time.Millisecond)
+		if err := c.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatalf("closed while active: %v", err)
+		}
+	}
+	// ...silence closes it.
+	start := time.Now()
+	_, _, err := c.Read(ctx)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway || ce.Reason != "idle timeout" {
+		t.Fatalf("idle connection ended with %v, want close 1001 idle timeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("idle close took %v", d)
+	}
+}
+
+func TestServeOriginCheck(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--origin", "*.example.com")
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"https://app.example.com", true},
+		{"https://evil.example.org", false},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, resp, err := websocket.Dial(ctx, s.ws("/echo"), &websocket.DialOptions{Origin: tc.origin})
+		cancel()
+		if tc.ok != (err == nil) {
+			t.Errorf("origin %s: err %v, want accepted=%v", tc.origin, err, tc.ok)
+		}
+		if c != nil {
+			c.CloseNow()
+		}
+		if !tc.ok && (resp == nil || resp.StatusCode != http.StatusForbidden) {
+			t.Errorf("origin %s: response %v, want 403", tc.origin, resp)
+		}
+	}
+}
+
+func TestServeLegacyVersions(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--legacy")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	c := dial(t, s.ws("/echo"), &websocket.DialOptions{Version: 8})
+	if err := c.Write(ctx, websocket.MessageText, []byte("hybi-08")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := c.Read(ctx); err != nil || string(p) != "hybi-08" {
+		t.Fatalf("hybi-08 echo: %q, %v", p, err)
+	}
+
+	lc, err := legacy.Dial(ctx, s.ws("/echo"), nil)
+	if err != nil {
+		t.Fatalf("hixie-76 handshake with --legacy: %v", err)
+	}
+	defer lc.CloseNow()
+	if err := lc.Write(ctx, websocket.MessageText, []byte("hixie-76")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := lc.Read(ctx); err != nil || string(p) != "hixie-76" {
+		t.Fatalf("hixie-76 echo: %q, %v", p, err)
+	}
+
+	plain := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	if c, err := legacy.Dial(ctx, plain.ws("/echo"), nil); err == nil {
+		c.CloseNow()
+		t.Fatal("hixie-76 was accepted without --legacy")
+	}
+}
+
+func TestServeMetrics(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	c := dial(t, s.ws("/echo"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		c.Write(ctx, websocket.MessageText, []byte("abcd"))
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		"\nduplex_echo_messages_total 3\n", "\nduplex_echo_bytes_total 12\n",
+		"\nduplex_echo_connections_open 1\n", "# TYPE process_cpu_seconds_total counter\n",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+}
