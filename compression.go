@@ -1,43 +1,126 @@
 package websocket
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
+
+	"github.com/duplexws/websocket/internal/pmdeflate"
 )
 
 // CompressionOptions enables permessage-deflate (RFC 7692) and sets its
 // parameters. A nil *CompressionOptions in AcceptOptions or DialOptions turns
-// compression off; a zero value enables it with the defaults below.
+// compression off; a zero value enables it with the defaults below, which
+// compress with context takeover in both directions and a 32 KiB window, as
+// browsers do.
+//
+// A server accepts the first offer it can honour exactly and declines the
+// others; a client fails the handshake when the server answers with anything
+// it did not offer. The deprecated deflate-stream and x-webkit-deflate-frame
+// extensions are never accepted.
 type CompressionOptions struct {
-	// ServerNoContextTakeover makes the server compress every message on its own.
+	// ServerNoContextTakeover makes the server compress every message on its
+	// own: no compression state is kept between messages, at some cost in
+	// ratio. A client offers it; a server always answers with it.
 	ServerNoContextTakeover bool
-	// ClientNoContextTakeover makes the client compress every message on its own.
+
+	// ClientNoContextTakeover does the same for the client's messages.
 	ClientNoContextTakeover bool
-	// ServerMaxWindowBits limits the server's LZ77 window to 2^bits bytes (8–15).
-	// Zero leaves it at 15.
+
+	// ServerMaxWindowBits limits the server's LZ77 window to 2^bits bytes
+	// (8–15), which bounds the client's decompression memory. Zero asks for
+	// nothing (a 32 KiB window).
 	ServerMaxWindowBits int
-	// ClientMaxWindowBits limits the client's window (8–15). Zero leaves it at 15.
+
+	// ClientMaxWindowBits limits the client's window likewise (8–15); zero
+	// asks for nothing.
 	ClientMaxWindowBits int
-	// Level is the flate compression level (1–9). Zero means 1, the fastest.
+
+	// Level is the flate compression level, 1 (fastest) to 9. Zero means 1.
 	Level int
-	// Threshold is the size below which a message is sent uncompressed: 128
-	// bytes when zero; -1 compresses every message.
+
+	// Threshold is the size in bytes below which a message is sent
+	// uncompressed: 128 when zero; -1 compresses every message.
 	Threshold int
 }
 
+func (o *CompressionOptions) config() pmdeflate.Config {
+	return pmdeflate.Config{
+		ServerNoContextTakeover: o.ServerNoContextTakeover,
+		ClientNoContextTakeover: o.ClientNoContextTakeover,
+		ServerMaxWindowBits:     o.ServerMaxWindowBits,
+		ClientMaxWindowBits:     o.ClientMaxWindowBits,
+		Level:                   o.Level,
+		Threshold:               o.Threshold,
+	}
+}
+
 // compression is the permessage-deflate state of one connection.
-type compression struct{}
+type compression struct {
+	st  *pmdeflate.State
+	cfg pmdeflate.Config
+}
 
-func compressionOffer(*CompressionOptions) string { return "" }
+// compressionOffer is the Sec-WebSocket-Extensions value a client sends.
+func compressionOffer(o *CompressionOptions) string { return pmdeflate.Offer(o.config()) }
 
-func acceptCompression(http.Header, *CompressionOptions) (*compression, string) { return nil, "" }
+// acceptCompression negotiates permessage-deflate on the server and returns
+// the Sec-WebSocket-Extensions answer, or "" when no offer was accepted.
+func acceptCompression(h http.Header, o *CompressionOptions) (*compression, string) {
+	if o == nil {
+		return nil, ""
+	}
+	cfg := o.config()
+	p, answer, ok := pmdeflate.Negotiate(h.Values("Sec-WebSocket-Extensions"), cfg)
+	if !ok {
+		return nil, ""
+	}
+	return &compression{st: pmdeflate.NewState(p, true, cfg.Level), cfg: cfg}, answer
+}
 
-func dialCompression(http.Header, *CompressionOptions) (*compression, error) { return nil, nil }
+// dialCompression checks the server's Sec-WebSocket-Extensions answer.
+func dialCompression(h http.Header, o *CompressionOptions) (*compression, error) {
+	values := h.Values("Sec-WebSocket-Extensions")
+	if o == nil {
+		if len(values) > 0 {
+			return nil, fmt.Errorf("server answered with extensions %q, none of which were offered", strings.Join(values, ", "))
+		}
+		return nil, nil
+	}
+	cfg := o.config()
+	p, ok, err := pmdeflate.ParseAnswer(values, cfg)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &compression{st: pmdeflate.NewState(p, false, cfg.Level), cfg: cfg}, nil
+}
 
-func (*compression) reader(io.Reader) io.Reader         { return nil }
-func (*compression) readerDone(io.Reader)               {}
-func (*compression) worthCompressing(int) bool          { return false }
-func (*compression) appendMessage(dst, p []byte) []byte { return nil }
-func (*compression) writer(io.Writer) io.WriteCloser    { return nil }
-func (*compression) sharable() bool                     { return false }
-func (*compression) variant() frameVariant              { return frameVariant{} }
+// reader starts decompressing a message read from src, delivering at most
+// limit bytes (no limit when negative).
+func (c *compression) reader(src io.Reader, limit int64) *pmdeflate.Reader {
+	return c.st.Reader(src, limit)
+}
+
+// worthCompressing reports whether a message of n bytes is sent compressed.
+func (c *compression) worthCompressing(n int) bool { return c.cfg.ShouldCompress(n) }
+
+// appendMessage appends the compressed payload of message p.
+func (c *compression) appendMessage(dst, p []byte) []byte { return c.st.AppendCompressed(dst, p) }
+
+// writer compresses a streamed message into dst.
+func (c *compression) writer(dst io.Writer) io.WriteCloser { return c.st.Writer(dst) }
+
+// variant names the compressed form of prepared messages this connection
+// sends; sent records that one went out.
+func (c *compression) variant() frameVariant {
+	v := c.st.Variant()
+	return frameVariant{compressed: true, level: v.Level, windowBits: v.WindowBits}
+}
+
+func (c *compression) sent(p []byte) { c.st.Sent(p) }
+
+// compressPrepared compresses a prepared message for variant v.
+func compressPrepared(p []byte, v frameVariant) []byte {
+	return pmdeflate.Compress(nil, p, pmdeflate.Variant{Level: v.level, WindowBits: v.windowBits})
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/duplexws/websocket/internal/pmdeflate"
 )
 
 // readState is the reading side of a connection, guarded by Conn.readLock.
@@ -19,7 +21,7 @@ type readState struct {
 	key        uint32
 	size       int64 // bytes of the message delivered so far, after decompression
 	utf8       utf8Validator
-	inflate    io.Reader // decompresses the message when compressed
+	inflate    *pmdeflate.Reader // decompresses the message when compressed
 	err        error     // once set, the reading side is finished
 	reader     messageReader
 	ctl        [maxControlPayload]byte
@@ -134,7 +136,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	c.rd.utf8.reset()
 	c.startFrame(h)
 	if c.rd.compressed {
-		c.rd.inflate = c.comp.reader(rawMessage{c})
+		c.rd.inflate = c.comp.reader(rawMessage{c}, c.readLimit.Load())
 	}
 	return c.checkFrameSize(h)
 }
@@ -177,7 +179,11 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 	var err error
 	if c.rd.compressed {
 		n, err = c.rd.inflate.Read(p)
-		if err != nil && err != io.EOF && c.rd.err == nil {
+		switch {
+		case err == nil, err == io.EOF, c.rd.err != nil:
+		case errors.Is(err, pmdeflate.ErrTooLarge):
+			return 0, c.tooBig(limit)
+		default:
 			return n, c.fail(StatusInvalidFramePayloadData, "invalid compressed data: "+err.Error())
 		}
 	} else {
@@ -193,7 +199,7 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 	if err == io.EOF {
 		c.rd.inMessage = false
 		if c.rd.compressed {
-			c.comp.readerDone(c.rd.inflate)
+			c.rd.inflate.Close()
 			c.rd.inflate = nil
 		}
 		if c.rd.typ == MessageText && !c.rd.utf8.complete() {

@@ -63,7 +63,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if err != nil {
 		return err
 	}
-	if c.client || (c.comp != nil && !c.comp.sharable()) {
+	if c.client {
 		return c.Write(ctx, pm.typ, pm.data)
 	}
 	var v frameVariant
@@ -76,7 +76,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 			b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(pm.data)), frameHeader{fin: true, op: op, length: int64(len(pm.data))})
 			return append(b, pm.data...), nil
 		}
-		payload := c.comp.appendMessage(nil, pm.data)
+		payload := compressPrepared(pm.data, v)
 		b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), frameHeader{fin: true, rsv: bitRSV1, op: op, length: int64(len(payload))})
 		return append(b, payload...), nil
 	})
@@ -87,7 +87,13 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return err
 	}
 	defer unlock(c.msgLock)
-	return c.writeEncoded(ctx, frame)
+	if err := c.writeEncoded(ctx, frame); err != nil {
+		return err
+	}
+	if compress {
+		c.comp.sent(pm.data)
+	}
+	return nil
 }
 
 func dataOpcode(typ MessageType) (opcode, error) {
