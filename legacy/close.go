@@ -5,22 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	websocket "github.com/duplexws/websocket"
 )
 
 // Close performs the closing handshake: it sends the closing frame
-// (0xFF 0x00), waits for the peer's, at most the close timeout, and closes
-// the TCP connection. Messages that arrive meanwhile are dropped. hixie-76's
-// closing frame carries neither a status code nor a reason, so code and
-// reason are not sent; they become the *websocket.CloseError in the errors
-// of later calls on this side. Close returns nil when the peer answered in
-// time, and an error holding websocket.ErrClosed if the connection was
-// already closed. Close waits for a message being written to be finished,
-// within the same timeout.
+// (0xFF 0x00), waits for the peer's, at most the close timeout (5 seconds
+// unless set in the options), then closes the TCP connection. Messages that
+// arrive meanwhile are dropped; a Read in progress returns an error holding
+// websocket.ErrClosed. Close waits, within the same timeout, for a message
+// being written to be finished.
+//
+// hixie-76's closing frame carries neither a status code nor a reason, so
+// code and reason are not sent; they become the *websocket.CloseError in the
+// errors of later calls on this side. They are checked as the core's Close
+// checks them (a code that may be sent: 1000–1003, 1007–1014, 3000–4999; a
+// reason of valid UTF-8 and at most 123 bytes), so code that closes either
+// kind of connection behaves the same.
+//
+// Close returns nil when the handshake completed, and an error otherwise; a
+// second call, or a call after the peer closed, waits for the first to finish
+// and returns nil.
 func (c *Conn) Close(code websocket.StatusCode, reason string) error {
+	if err := checkCloseArgs(code, reason); err != nil {
+		return err
+	}
 	if !c.closeStarted.CompareAndSwap(false, true) || c.isTCPClosed() {
-		return c.closedErr()
+		timer := time.NewTimer(c.closeTimeout)
+		defer timer.Stop()
+		select {
+		case <-c.tcpClosed:
+		case <-timer.C:
+			c.closeTCP()
+		}
+		return nil
 	}
 	c.setCloseErr(newClosedError(code, reason, nil))
 	deadline := c.closeDeadline()
@@ -33,15 +52,27 @@ func (c *Conn) Close(code websocket.StatusCode, reason string) error {
 	return err
 }
 
+// checkCloseArgs applies the core's rules for Close's arguments.
+func checkCloseArgs(code websocket.StatusCode, reason string) error {
+	if !(code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999) {
+		return fmt.Errorf("legacy: status code %d cannot be given to Close", int(code))
+	}
+	if len(reason) > 123 {
+		return fmt.Errorf("legacy: close reason of %d bytes exceeds the limit of 123", len(reason))
+	}
+	if !utf8.ValidString(reason) {
+		return errors.New("legacy: close reason is not valid UTF-8")
+	}
+	return nil
+}
+
 // CloseNow closes the TCP connection at once, without the closing handshake.
-// Blocked reads and writes return. It returns an error holding
-// websocket.ErrClosed if the connection was already closed.
+// Blocked reads and writes return. It is safe to call at any time; calls
+// after the first do nothing and return nil.
 func (c *Conn) CloseNow() error {
 	c.closeStarted.Store(true)
-	c.setCloseErr(newClosedError(websocket.StatusAbnormalClosure, "closed by CloseNow", nil))
-	if !c.closeTCP() {
-		return c.closedErr()
-	}
+	c.setCloseErr(newClosedError(websocket.StatusAbnormalClosure, "connection closed without a closing handshake", nil))
+	c.closeTCP()
 	return nil
 }
 

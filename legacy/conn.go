@@ -42,8 +42,8 @@ var (
 // the closing handshake, the next read answers it, closes the TCP connection
 // and returns an error holding websocket.ErrClosed and a *websocket.CloseError
 // with code websocket.StatusNoStatusRcvd, since hixie-76 closing frames carry
-// no status. Every call after the connection closed returns an error for
-// which errors.Is(err, websocket.ErrClosed) holds.
+// no status. Every read and write after the connection closed returns an
+// error for which errors.Is(err, websocket.ErrClosed) holds.
 type Conn struct {
 	nc           net.Conn
 	fr           frameReader

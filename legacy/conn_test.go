@@ -334,8 +334,8 @@ func TestPeerClosing(t *testing.T) {
 	if _, _, err := c.Read(ctx); !errors.Is(err, websocket.ErrClosed) {
 		t.Fatalf("second Read after close: %v, want ErrClosed", err)
 	}
-	if err := c.Close(websocket.StatusNormalClosure, ""); !errors.Is(err, websocket.ErrClosed) {
-		t.Fatalf("Close after close: %v, want ErrClosed", err)
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("Close after the peer closed: %v, want nil", err)
 	}
 }
 
@@ -372,8 +372,8 @@ func TestCloseHandshake(t *testing.T) {
 	if !errors.Is(err, websocket.ErrClosed) || websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Fatalf("Read after Close: %v, want ErrClosed with our status 1001", err)
 	}
-	if err := c.Close(websocket.StatusNormalClosure, ""); !errors.Is(err, websocket.ErrClosed) {
-		t.Fatalf("second Close: %v, want ErrClosed", err)
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatalf("second Close: %v, want nil", err)
 	}
 }
 
@@ -396,6 +396,32 @@ func TestCloseWhileReading(t *testing.T) {
 	}
 	if err := <-readErr; !errors.Is(err, websocket.ErrClosed) {
 		t.Fatalf("blocked Read returned %v, want ErrClosed", err)
+	}
+}
+
+func TestCloseRefusesBadArguments(t *testing.T) {
+	c, raw := pair(t, 0, 0)
+	for _, tt := range []struct {
+		code   websocket.StatusCode
+		reason string
+	}{
+		{websocket.StatusNoStatusRcvd, ""},
+		{websocket.StatusAbnormalClosure, ""},
+		{999, ""},
+		{5000, ""},
+		{websocket.StatusNormalClosure, strings.Repeat("r", 124)},
+		{websocket.StatusNormalClosure, "\xff"},
+	} {
+		if err := c.Close(tt.code, tt.reason); err == nil {
+			t.Errorf("Close(%d, %d-byte reason) = nil, want an error", tt.code, len(tt.reason))
+		}
+	}
+	// Nothing was sent: the connection still carries messages.
+	if err := c.Write(testContext(t), websocket.MessageText, []byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, raw, 4); string(got) != "\x00ok\xff" {
+		t.Fatalf("wire %q", got)
 	}
 }
 
@@ -434,8 +460,8 @@ func TestCloseNow(t *testing.T) {
 	if _, err := raw.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("peer: %v, want EOF without a closing frame", err)
 	}
-	if err := c.CloseNow(); !errors.Is(err, websocket.ErrClosed) {
-		t.Fatalf("second CloseNow: %v, want ErrClosed", err)
+	if err := c.CloseNow(); err != nil {
+		t.Fatalf("second CloseNow: %v, want nil", err)
 	}
 }
 

@@ -164,6 +164,13 @@ func (fr *frameReader) readText(p []byte) (n int, done bool, err error) {
 	return n, false, nil
 }
 
+// bufferedTextLen returns the length of the rest of the current text
+// frame's body if its end is already in the read buffer, or -1.
+func (fr *frameReader) bufferedTextLen() int {
+	buf, _ := fr.br.Peek(fr.br.Buffered())
+	return bytes.IndexByte(buf, frameEnd)
+}
+
 // peekBuffered returns the bytes already buffered, reading more when there
 // are none. io.EOF in the middle of a frame is io.ErrUnexpectedEOF.
 func (fr *frameReader) peekBuffered() ([]byte, error) {

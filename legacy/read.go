@@ -30,7 +30,13 @@ func (c *Conn) Read(ctx context.Context) (websocket.MessageType, []byte, error) 
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
-	buf := make([]byte, 0, 512)
+	// Most messages are already whole in the read buffer: allocate their
+	// exact size then, and grow as needed otherwise.
+	size := c.fr.bufferedTextLen()
+	if size < 0 {
+		size = 512
+	}
+	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
