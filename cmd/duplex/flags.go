@@ -53,11 +53,15 @@ func newFlagSet(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 // autobahn URL --agent NAME); otherwise the first positional argument ends
 // the flags, as "--" always does.
 func parseFlags(fs *flag.FlagSet, args []string, interspersed bool) ([]string, error) {
+	// The flag package prints the usage on every mistake; show it only for --help.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				usage()
 				return nil, errHelpShown
 			}
 			return nil, &usageError{msg: err.Error()}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplexws/websocket/internal/peer"
+)
+
+func TestConnectScriptedAgainstServe(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--subprotocols", "chat,superchat")
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantStdout string
+		wantStderr string
+	}{
+		{"lines echoed in order", nil, "one\ntwo\n\nthree", "one\ntwo\n\nthree\n", "subprotocol: none"},
+		{"CRLF lines", nil, "a\r\nb\r\n", "a\nb\n", ""},
+		{"no input", nil, "", "", ""},
+		{"not UTF-8 goes binary, printed hex", nil, "\xff\x00ab\n", "ff006162\n", ""},
+		{"binary as base64", []string{"--binary-as", "base64"}, "\xfehi\n", "/mhp\n", ""},
+		{"subprotocol offered", []string{"--subprotocol", "x,superchat", "--subprotocol", "chat"}, "p\n", "p\n", "subprotocol: superchat"},
+		{"without compression", []string{"--no-deflate"}, "z\n", "z\n", "extensions: none"},
+		{"headers and origin", []string{"-H", "X-Test: 1", "--header", "X-Other: 2", "--origin", "http://" + strings.TrimPrefix(s.url, "http://")}, "h\n", "h\n", ""},
+		{"big line", nil, strings.Repeat("x", 200_000) + "\n", strings.Repeat("x", 200_000) + "\n", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"connect"}, tc.args...)
+			r := runDuplex(t, tc.stdin, append(args, s.ws("/echo"))...)
+			if r.code != 0 || r.stdout != tc.wantStdout || !strings.Contains(r.stderr, tc.wantStderr) {
+				t.Fatalf("exit %d\nstdout %.200q, want %.200q\nstderr %q, want it to contain %q", r.code, r.stdout, tc.wantStdout, r.stderr, tc.wantStderr)
+			}
+		})
+	}
+}
+
+func TestConnectDeflateWithServe(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	in := strings.Repeat("compress me please ", 50) + "\nshort\n"
+	r := runDuplex(t, in, "connect", s.ws("/echo"))
+	if r.code != 0 || r.stdout != in {
+		t.Fatalf("exit %d, stdout %.100q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "extensions: permessage-deflate") {
+		t.Errorf("permessage-deflate not negotiated with duplex serve: %q", r.stderr)
+	}
+}
+
+func TestConnectFailures(t *testing.T) {
+	// A port nobody listens on: bind one, close it, dial it.
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	url := s.ws("/echo")
+	s.stop(t, 15, 10*time.Second) // SIGTERM
+	r := runDuplex(t, "", "connect", url)
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("connect to a closed port: exit %d, stderr %q; want 1 and one line", r.code, r.stderr)
+	}
+
+	s = startServer(t, "serve", "--addr", "127.0.0.1:0")
+	r = runDuplex(t, "", "connect", s.ws("/nothing-here"))
+	if r.code != 1 || !strings.Contains(r.stderr, "404") {
+		t.Fatalf("connect to a 404: exit %d, stderr %q; want 1 and the status", r.code, r.stderr)
+	}
+}
+
+const pythonEchoServer = `
+import asyncio, sys
+import websockets
+
+async def echo(ws, *args):
+    async for msg in ws:
+        await ws.send(msg)
+
+async def main():
+    async with websockets.serve(echo, "127.0.0.1", 0, subprotocols=["py"]) as server:
+        port = server.sockets[0].getsockname()[1]
+        print("ws://127.0.0.1:%d/" % port, flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+`
+
+func TestConnectAgainstPythonWebsockets(t *testing.T) {
+	p := peer.StartPython(t, peer.Script{Source: pythonEchoServer, Timeout: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	url, err := p.Line(ctx)
+	if err != nil {
+		t.Fatalf("python echo server: %v", err)
+	}
+	in := "hello python\n" + strings.Repeat("deflate ", 100) + "\n\xc3\x28\n"
+	want := "hello python\n" + strings.Repeat("deflate ", 100) + "\nc328\n"
+	r := runDuplex(t, in, "connect", "--subprotocol", "py", url)
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("exit %d\nstdout %.120q\nwant   %.120q\nstderr %q", r.code, r.stdout, want, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "subprotocol: py") {
+		t.Errorf("subprotocol not negotiated with websockets: %q", r.stderr)
+	}
+}

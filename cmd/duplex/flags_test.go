@@ -1,0 +1,175 @@
+package main
+
+import (
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/duplexws/websocket"
+)
+
+func TestUsageMistakesExit2WithOneLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"connect"}, "want exactly one URL"},
+		{[]string{"connect", "ftp://example.com/"}, "scheme must be ws, wss, http or https"},
+		{[]string{"connect", "ws://"}, "no host"},
+		{[]string{"connect", "ws://127.0.0.1:99999/"}, "bad port"},
+		{[]string{"connect", "::not a url"}, "bad URL"},
+		{[]string{"connect", "--no-such-flag", "ws://127.0.0.1:1/"}, "flag provided but not defined"},
+		{[]string{"connect", "--binary-as", "octal", "ws://127.0.0.1:1/"}, "--binary-as"},
+		{[]string{"connect", "-H", "no colon", "ws://127.0.0.1:1/"}, "Key: Value"},
+		{[]string{"connect", "--proxy", "socks://x", "ws://127.0.0.1:1/"}, "--proxy"},
+		{[]string{"connect", "--ping-interval", "soon", "ws://127.0.0.1:1/"}, "invalid value"},
+		{[]string{"serve", "--addr", "nowhere"}, "--addr"},
+		{[]string{"serve", "--log-format", "xml"}, "--log-format"},
+		{[]string{"serve", "--tls-cert", "a.pem"}, "go together"},
+		{[]string{"serve", "extra"}, "unexpected argument"},
+		{[]string{"exec", "--addr", "127.0.0.1:0"}, "no PROGRAM"},
+		{[]string{"exec", "--", "/no/such/program"}, "not found"},
+		{[]string{"bench", "--conns", "0", "ws://127.0.0.1:1/"}, "--conns"},
+		{[]string{"bench", "--size", "lots", "ws://127.0.0.1:1/"}, "byte count"},
+		{[]string{"bench", "http//oops"}, "bad URL"},
+		{[]string{"autobahn", "ws://127.0.0.1:1/", "--agent", ""}, "--agent"},
+		{[]string{"autobahn", "a", "b"}, "want exactly one URL"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := runDuplex(t, "", tc.args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
+			}
+			if tc.args != nil && strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr is not one line: %q", r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q does not mention %q", r.stderr, tc.want)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersionExit0(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"--version"}, {"serve", "--help"}, {"connect", "--help"}, {"autobahn", "--help"},
+		{"exec", "--help"}, {"bench", "-h"},
+	} {
+		r := runDuplex(t, "", args...)
+		if r.code != 0 || r.stdout == "" || r.stderr != "" {
+			t.Errorf("duplex %s: exit %d, stdout %d bytes, stderr %q", strings.Join(args, " "), r.code, len(r.stdout), r.stderr)
+		}
+		if len(args) == 2 && !strings.Contains(r.stdout, "Usage: duplex "+args[0]) {
+			t.Errorf("duplex %s: no usage line in %q", strings.Join(args, " "), r.stdout)
+		}
+	}
+}
+
+func TestParseFlagsInterspersed(t *testing.T) {
+	tests := []struct {
+		args         []string
+		interspersed bool
+		wantPos      []string
+		wantAgent    string
+	}{
+		{[]string{"ws://h/", "--agent", "x"}, true, []string{"ws://h/"}, "x"},
+		{[]string{"--agent", "x", "ws://h/"}, true, []string{"ws://h/"}, "x"},
+		{[]string{"a", "--agent", "x", "b"}, true, []string{"a", "b"}, "x"},
+		{[]string{"--", "--agent", "x"}, true, []string{"--agent", "x"}, ""},
+		{[]string{"--agent", "x", "--", "cat", "--agent", "y"}, false, []string{"cat", "--agent", "y"}, "x"},
+		{[]string{"cat", "-n"}, false, []string{"cat", "-n"}, ""},
+	}
+	for _, tc := range tests {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		agent := fs.String("agent", "", "")
+		pos, err := parseFlags(fs, tc.args, tc.interspersed)
+		if err != nil || !reflect.DeepEqual(pos, tc.wantPos) || *agent != tc.wantAgent {
+			t.Errorf("%q: positional %q agent %q err %v; want %q %q", tc.args, pos, *agent, err, tc.wantPos, tc.wantAgent)
+		}
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"4096", 4096, true}, {"64k", 64 << 10, true}, {"16M", 16 << 20, true},
+		{"2g", 2 << 30, true}, {"1MB", 1 << 20, true}, {"-1", -1, true},
+		{"", 0, false}, {"-2", 0, false}, {"-1k", 0, false}, {"1.5M", 0, false}, {"lots", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := parseByteSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseByteSize(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestForRequestPrefersClientOrder(t *testing.T) {
+	opts := &websocket.AcceptOptions{Subprotocols: []string{"a", "b", "c"}}
+	tests := []struct {
+		offered string
+		want    []string
+	}{
+		{"c, b", []string{"c"}},
+		{"x,b", []string{"b"}},
+		{"x, y", nil},
+		{"", nil},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if tc.offered != "" {
+			r.Header.Set("Sec-WebSocket-Protocol", tc.offered)
+		}
+		if got := forRequest(opts, r).Subprotocols; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("offered %q: agreed %q, want %q", tc.offered, got, tc.want)
+		}
+	}
+	if !reflect.DeepEqual(opts.Subprotocols, []string{"a", "b", "c"}) {
+		t.Error("forRequest changed the shared options")
+	}
+}
+
+func TestCGIEnv(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "http://example.com:8080/chat/room?x=1&y=%20", nil)
+	r.RemoteAddr = "10.1.2.3:5555"
+	r.Header.Set("Sec-WebSocket-Key", "k")
+	r.Header.Add("X-Multi", "a")
+	r.Header.Add("X-Multi", "b")
+	env := map[string]string{}
+	for _, kv := range cgiEnv(r, true) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	want := map[string]string{
+		"REMOTE_ADDR": "10.1.2.3", "REMOTE_PORT": "5555", "SERVER_NAME": "example.com", "SERVER_PORT": "8080",
+		"REQUEST_METHOD": "GET", "REQUEST_URI": "http://example.com:8080/chat/room?x=1&y=%20",
+		"PATH_INFO": "/chat/room", "QUERY_STRING": "x=1&y=%20", "SERVER_SOFTWARE": "duplex", "HTTPS": "on",
+		"HTTP_SEC_WEBSOCKET_KEY": "k", "HTTP_X_MULTI": "a, b",
+	}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("%s=%q, want %q", k, env[k], v)
+		}
+	}
+}
+
+func TestSendableCloseCodes(t *testing.T) {
+	for code, ok := range map[int]bool{999: false, 1000: true, 1003: true, 1004: false, 1005: false, 1006: false,
+		1007: true, 1014: true, 1015: false, 2999: false, 3000: true, 4999: true, 5000: false} {
+		if sendableCode(code) != ok {
+			t.Errorf("sendableCode(%d) = %v, want %v", code, !ok, ok)
+		}
+	}
+}
