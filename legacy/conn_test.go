@@ -475,6 +475,35 @@ func TestReadContext(t *testing.T) {
 	}
 }
 
+func TestEndedContextLeavesTheConnectionUsable(t *testing.T) {
+	c, raw := pair(t, 0, 0)
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := c.Read(ended); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read: %v, want context.Canceled", err)
+	}
+	if _, _, err := c.Reader(ended); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Reader: %v, want context.Canceled", err)
+	}
+	if err := c.Write(ended, websocket.MessageText, []byte("x")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write: %v, want context.Canceled", err)
+	}
+	if _, err := c.Writer(ended, websocket.MessageText); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Writer: %v, want context.Canceled", err)
+	}
+	ctx := testContext(t)
+	io.WriteString(raw, "\x00still here\xff")
+	if _, p, err := c.Read(ctx); err != nil || string(p) != "still here" {
+		t.Fatalf("Read = %q, %v", p, err)
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("yes")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, raw, 5); string(got) != "\x00yes\xff" {
+		t.Fatalf("wire %q", got)
+	}
+}
+
 func TestContextThatEndedLateDoesNotBreakTheNextRead(t *testing.T) {
 	c, raw := pair(t, 0, 0)
 	io.WriteString(raw, "\x00a\xff")

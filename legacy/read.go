@@ -100,6 +100,10 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // acquireRead takes the read side for one call, waiting for Close if it is
 // reading on its own to find the peer's closing frame.
 func (c *Conn) acquireRead(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		// Nothing was read yet: the connection stays as it is.
+		return fmt.Errorf("legacy: read: %w", err)
+	}
 	select {
 	case c.readSem <- struct{}{}:
 		return nil

@@ -212,6 +212,10 @@ func (w *messageWriter) abandon(err error) error {
 
 // acquireWrite takes the write side for one message.
 func (c *Conn) acquireWrite(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		// Nothing was written yet: the connection stays as it is.
+		return fmt.Errorf("legacy: write: %w", err)
+	}
 	select {
 	case c.writeSem <- struct{}{}:
 		return nil
