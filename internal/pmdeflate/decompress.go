@@ -121,6 +121,7 @@ func (r *Reader) Close() error {
 type tailSource struct {
 	r    io.Reader
 	done bool
+	some bool // r yielded at least one byte
 	off  int
 	err  error // a non-EOF error from r
 }
@@ -131,9 +132,15 @@ func (t *tailSource) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		n, err := t.r.Read(p)
+		t.some = t.some || n > 0
 		switch {
 		case err == io.EOF:
 			t.done = true
+			if !t.some {
+				// An empty payload is taken as the empty message: only
+				// the final block is added.
+				t.off = len(syncTail)
+			}
 		case err != nil:
 			t.err = err
 			return n, err

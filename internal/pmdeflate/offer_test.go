@@ -1,0 +1,114 @@
+package pmdeflate
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestOffer(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "permessage-deflate; client_max_window_bits"},
+		{Config{ClientMaxWindowBits: 10}, "permessage-deflate; client_max_window_bits=10"},
+		{Config{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 8},
+			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=8"},
+	}
+	for _, tt := range tests {
+		if got := Offer(tt.cfg); got != tt.want {
+			t.Errorf("Offer(%+v) = %q, want %q", tt.cfg, got, tt.want)
+		}
+		// Our own server accepts every offer we make, with what it asked for.
+		p, _, ok := Negotiate([]string{Offer(tt.cfg)}, Config{})
+		if !ok {
+			t.Errorf("Negotiate declined our offer %q", Offer(tt.cfg))
+		}
+		if p.ServerNoContextTakeover != tt.cfg.ServerNoContextTakeover || p.ServerMaxWindowBits != bitsOr(tt.cfg.ServerMaxWindowBits, 15) {
+			t.Errorf("Negotiate(%q) = %+v", Offer(tt.cfg), p)
+		}
+	}
+}
+
+func TestParseAnswer(t *testing.T) {
+	full := Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
+	tests := []struct {
+		name   string
+		answer []string
+		cfg    Config
+		want   Params
+		ok     bool
+		err    bool
+	}{
+		{"no extension", nil, Config{}, Params{}, false, false},
+		{"plain", []string{"permessage-deflate"}, Config{}, full, true, false},
+		{"server no takeover unasked", []string{"permessage-deflate; server_no_context_takeover"}, Config{},
+			Params{ServerNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, true, false},
+		{"client no takeover", []string{"permessage-deflate; client_no_context_takeover"}, Config{},
+			Params{ClientNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, true, false},
+		{"client no takeover from config", []string{"permessage-deflate"}, Config{ClientNoContextTakeover: true},
+			Params{ClientNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, true, false},
+		{"server bits unasked", []string{"permessage-deflate; server_max_window_bits=10"}, Config{},
+			Params{ServerMaxWindowBits: 10, ClientMaxWindowBits: 15}, true, false},
+		{"server bits smaller than asked", []string{"permessage-deflate; server_max_window_bits=9"}, Config{ServerMaxWindowBits: 10},
+			Params{ServerMaxWindowBits: 9, ClientMaxWindowBits: 15}, true, false},
+		{"client bits", []string{"permessage-deflate; client_max_window_bits=11"}, Config{},
+			Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 11}, true, false},
+		{"client bits from config kept", []string{"permessage-deflate"}, Config{ClientMaxWindowBits: 12},
+			Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 12}, true, false},
+		{"quoted", []string{`permessage-deflate; client_max_window_bits="11"`}, Config{},
+			Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 11}, true, false},
+		{"server bits above asked", []string{"permessage-deflate; server_max_window_bits=11"}, Config{ServerMaxWindowBits: 10}, Params{}, false, true},
+		{"server bits not granted", []string{"permessage-deflate"}, Config{ServerMaxWindowBits: 10}, Params{}, false, true},
+		{"server no takeover not granted", []string{"permessage-deflate"}, Config{ServerNoContextTakeover: true}, Params{}, false, true},
+		{"client bits above offered", []string{"permessage-deflate; client_max_window_bits=12"}, Config{ClientMaxWindowBits: 10}, Params{}, false, true},
+		{"client bits without value", []string{"permessage-deflate; client_max_window_bits"}, Config{}, Params{}, false, true},
+		{"server bits without value", []string{"permessage-deflate; server_max_window_bits"}, Config{}, Params{}, false, true},
+		{"bits out of range", []string{"permessage-deflate; server_max_window_bits=16"}, Config{}, Params{}, false, true},
+		{"unknown param", []string{"permessage-deflate; foo"}, Config{}, Params{}, false, true},
+		{"duplicate", []string{"permessage-deflate; server_no_context_takeover; server_no_context_takeover"}, Config{}, Params{}, false, true},
+		{"not offered", []string{"x-webkit-deflate-frame"}, Config{}, Params{}, false, true},
+		{"two", []string{"permessage-deflate", "permessage-deflate"}, Config{}, Params{}, false, true},
+		{"malformed", []string{"permessage-deflate;"}, Config{}, Params{}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ok, err := ParseAnswer(tt.answer, tt.cfg)
+			if (err != nil) != tt.err || ok != tt.ok || p != tt.want {
+				t.Fatalf("ParseAnswer(%q) = %+v, %v, %v; want %+v, %v, err=%v", tt.answer, p, ok, err, tt.want, tt.ok, tt.err)
+			}
+			if err != nil && !errors.Is(err, ErrAnswer) {
+				t.Fatalf("error %v does not wrap ErrAnswer", err)
+			}
+		})
+	}
+}
+
+// Every response our server gives is one our client accepts, with the same
+// parameters on both ends.
+func TestNegotiateThenParseAnswer(t *testing.T) {
+	bitsChoices := []int{0, 8, 10, 15}
+	for _, c := range []Config{{}, {ServerNoContextTakeover: true}, {ClientNoContextTakeover: true}} {
+		for _, sb := range bitsChoices {
+			for _, cb := range bitsChoices {
+				for _, srv := range []Config{{}, {ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}, {ServerNoContextTakeover: true, ClientNoContextTakeover: true}} {
+					client := c
+					client.ServerMaxWindowBits, client.ClientMaxWindowBits = sb, cb
+					sp, resp, ok := Negotiate([]string{Offer(client)}, srv)
+					if !ok {
+						t.Fatalf("server %+v declined %q", srv, Offer(client))
+					}
+					cp, ok, err := ParseAnswer([]string{resp}, client)
+					if err != nil || !ok {
+						t.Fatalf("client %+v rejected %q: %v", client, resp, err)
+					}
+					// The client may always compress with less than granted.
+					if cp.ServerNoContextTakeover != sp.ServerNoContextTakeover || cp.ServerMaxWindowBits != sp.ServerMaxWindowBits ||
+						cp.ClientMaxWindowBits > sp.ClientMaxWindowBits || (sp.ClientNoContextTakeover && !cp.ClientNoContextTakeover) {
+						t.Fatalf("offer %q answer %q: server %+v, client %+v", Offer(client), resp, sp, cp)
+					}
+				}
+			}
+		}
+	}
+}
