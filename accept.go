@@ -192,11 +192,11 @@ func checkUpgradeRequest(r *http.Request, opts *AcceptOptions) (int, *HandshakeE
 	return version, nil
 }
 
-// supportedVersions lists the versions a server accepts, 13 first.
+// supportedVersions lists the versions a server accepts, newest first.
 func supportedVersions(opts *AcceptOptions) string {
 	vs := []string{"13"}
-	for _, v := range opts.LegacyVersions {
-		if v == 7 || v == 8 {
+	for _, v := range []int{8, 7} {
+		if slices.Contains(opts.LegacyVersions, v) {
 			vs = append(vs, strconv.Itoa(v))
 		}
 	}
