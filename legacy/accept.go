@@ -114,6 +114,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	var key3 [8]byte
 	keyRead := false
 	if r.ContentLength != 0 {
+		if r.ContentLength < 0 {
+			return nil, refuse(w, http.StatusBadRequest, "the request body must be the 8 key bytes, not a body of unknown length")
+		}
 		if r.ContentLength != int64(len(key3)) {
 			return nil, refuse(w, http.StatusBadRequest, fmt.Sprintf("the request body must be the 8 key bytes, not %d bytes", r.ContentLength))
 		}

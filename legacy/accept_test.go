@@ -128,6 +128,24 @@ func TestAcceptKeyBytesInALaterPacket(t *testing.T) {
 	}
 }
 
+func TestAcceptKeyBytesDeclaredAsBody(t *testing.T) {
+	srv, errs := acceptServer(t, nil)
+	ex := draftExamples[1]
+	req := strings.Replace(draftRequest(ex.key1, ex.key2, ex.key3), "Sec-WebSocket-Protocol: sample\r\n", "Content-Length: 8\r\n", 1)
+	_, br := rawHandshake(t, srv, req)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("answer %v, %v; want 101", resp, err)
+	}
+	answer := make([]byte, 16)
+	if _, err := io.ReadFull(br, answer); err != nil || string(answer) != ex.answer {
+		t.Fatalf("answer %q, %v; want %q", answer, err, ex.answer)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestAcceptRefusesBadHandshakes(t *testing.T) {
 	ex := draftExamples[1]
 	good := draftRequest(ex.key1, ex.key2, ex.key3)
@@ -185,6 +203,11 @@ func TestAcceptRefusesBadHandshakes(t *testing.T) {
 			name:    "body of the wrong length",
 			request: strings.Replace(good, "Origin:", "Content-Length: 4\r\nOrigin:", 1),
 			status:  400, body: "not 4 bytes",
+		},
+		{
+			name:    "chunked body",
+			request: strings.Replace(strings.TrimSuffix(good, ex.key3), "Origin:", "Transfer-Encoding: chunked\r\nOrigin:", 1) + "8\r\n" + ex.key3 + "\r\n0\r\n\r\n",
+			status:  400, body: "unknown length",
 		},
 		{
 			name:    "not an upgrade",

@@ -84,6 +84,19 @@ func TestParseKey(t *testing.T) {
 	}
 }
 
+func TestKeyNoiseIsTheDraftsAlphabet(t *testing.T) {
+	// U+0021–U+002F and U+003A–U+007E, each once.
+	var want []byte
+	for c := byte(0x21); c <= 0x7e; c++ {
+		if c < '0' || c > '9' {
+			want = append(want, c)
+		}
+	}
+	if keyNoise != string(want) {
+		t.Fatalf("keyNoise = %q, want %q", keyNoise, want)
+	}
+}
+
 func TestNewKeyFollowsTheDraft(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
