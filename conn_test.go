@@ -194,7 +194,10 @@ func TestStreamingLargeMessage(t *testing.T) {
 	c := dialT(t, url, &DialOptions{ReadLimit: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	const size = 64 << 20
+	size := int64(64 << 20)
+	if raceEnabled {
+		size = 8 << 20
+	}
 	go func() {
 		w, err := c.Writer(ctx, MessageBinary)
 		if err != nil {
