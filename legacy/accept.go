@@ -99,6 +99,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 			return nil, refuse(w, http.StatusForbidden, err.Error())
 		}
 	}
+	for _, v := range []string{r.Host, r.RequestURI, r.Header.Get("Origin"), r.Header.Get("Sec-WebSocket-Protocol")} {
+		// net/http never lets these through, but another server might, and
+		// the answer repeats them.
+		if strings.ContainsFunc(v, func(c rune) bool { return c < ' ' || c == 0x7f }) {
+			return nil, refuse(w, http.StatusBadRequest, "the Host, request target, Origin and Sec-WebSocket-Protocol must not contain control characters")
+		}
+	}
 	extra, err := extraHeaders(opts.ResponseHeader, "AcceptOptions.ResponseHeader")
 	if err != nil {
 		return nil, refuse(w, http.StatusInternalServerError, err.Error())

@@ -5,8 +5,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -245,6 +249,83 @@ func FuzzUTF8Stream(f *testing.F) {
 		got := st.write(p[:cut]) && st.write(p[cut:]) && st.end()
 		if got != utf8.Valid(p) {
 			t.Fatalf("%q cut at %d: stream says %v", p, cut, got)
+		}
+	})
+}
+
+// hijackRecorder is an http.ResponseWriter whose connection can be taken
+// over; the taken-over connection reads body and records what is written.
+type hijackRecorder struct {
+	*httptest.ResponseRecorder
+	conn *wireConn
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return h.conn, bufio.NewReadWriter(bufio.NewReader(h.conn), bufio.NewWriter(h.conn)), nil
+}
+
+// FuzzAccept runs Accept on handshakes with fuzzed keys, key bytes, origin
+// and subprotocol. It is accepted exactly when both keys parse and the key
+// bytes are there; the answer must then be a well-formed response carrying
+// the right 16 bytes, and a refusal must be a plain-text 4xx.
+func FuzzAccept(f *testing.F) {
+	for _, ex := range draftExamples {
+		f.Add(ex.key1, ex.key2, ex.key3, "http://example.com", "sample")
+	}
+	f.Add("1 2", "3 4", "short", "", "")
+	f.Add("1 2", "3 4", "12345678", "http://example.com\r\nX-Injected: 1", "a\nb")
+	f.Add("12", "3 4", "12345678", "null", "")
+	f.Fuzz(func(t *testing.T, key1, key2, key3, origin, protocol string) {
+		r := httptest.NewRequest("GET", "http://example.com/demo", nil)
+		r.Header.Set("Upgrade", "WebSocket")
+		r.Header.Set("Connection", "Upgrade")
+		r.Header.Set("Sec-WebSocket-Key1", key1)
+		r.Header.Set("Sec-WebSocket-Key2", key2)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if protocol != "" {
+			r.Header.Set("Sec-WebSocket-Protocol", protocol)
+		}
+		w := &hijackRecorder{ResponseRecorder: httptest.NewRecorder(), conn: &wireConn{r: bytes.NewReader([]byte(key3))}}
+		c, err := Accept(w, r, &AcceptOptions{InsecureSkipOriginCheck: true, Subprotocols: []string{protocol}})
+
+		n1, err1 := parseKey(key1)
+		n2, err2 := parseKey(key2)
+		clean := !strings.ContainsFunc(origin+protocol, func(c rune) bool { return c < ' ' || c == 0x7f })
+		wantOK := err1 == nil && err2 == nil && len(key3) >= 8 && clean
+		if (err == nil) != wantOK {
+			t.Fatalf("Accept: %v; want ok=%v", err, wantOK)
+		}
+		if err != nil {
+			if !errors.Is(err, websocket.ErrBadHandshake) {
+				t.Fatalf("Accept error %v does not wrap ErrBadHandshake", err)
+			}
+			if w.Code != http.StatusBadRequest && w.conn.w.Len() == 0 {
+				t.Fatalf("refused with %d, want 400", w.Code)
+			}
+			return
+		}
+		defer c.CloseNow()
+		br := bufio.NewReader(&w.conn.w)
+		resp, rerr := http.ReadResponse(br, nil)
+		if rerr != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("answer does not parse as a 101: %v, %v", resp, rerr)
+		}
+		for name := range resp.Header {
+			switch name {
+			case "Upgrade", "Connection", "Sec-Websocket-Origin", "Sec-Websocket-Location", "Sec-Websocket-Protocol":
+			default:
+				t.Fatalf("answer has an unexpected header %q", name)
+			}
+		}
+		want := challengeAnswer(n1, n2, []byte(key3[:8]))
+		got := make([]byte, 16)
+		if _, err := io.ReadFull(br, got); err != nil || !bytes.Equal(got, want[:]) {
+			t.Fatalf("answer bytes %q, %v; want %q", got, err, want[:])
+		}
+		if protocol != "" && c.Subprotocol() != protocol {
+			t.Fatalf("Subprotocol() = %q, want %q", c.Subprotocol(), protocol)
 		}
 	})
 }
