@@ -128,6 +128,21 @@ func TestAcceptKeyBytesInALaterPacket(t *testing.T) {
 	}
 }
 
+func TestAcceptKeepsFramesSentWithTheHandshake(t *testing.T) {
+	srv, _ := acceptServer(t, nil)
+	ex := draftExamples[1]
+	req := strings.Replace(draftRequest(ex.key1, ex.key2, ex.key3), "Sec-WebSocket-Protocol: sample\r\n", "", 1)
+	_, br := rawHandshake(t, srv, req+"\x00first\xff")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("answer %v, %v; want 101", resp, err)
+	}
+	got := make([]byte, 16+7)
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != ex.answer+"\x00first\xff" {
+		t.Fatalf("after the headers %q, %v; want the answer and the echo of the first message", got, err)
+	}
+}
+
 func TestAcceptKeyBytesDeclaredAsBody(t *testing.T) {
 	srv, errs := acceptServer(t, nil)
 	ex := draftExamples[1]
