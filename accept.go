@@ -114,6 +114,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, herr
 	}
 
+	if opts.Compression != nil {
+		if err := opts.Compression.config().Validate(); err != nil {
+			herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "AcceptOptions.Compression: " + err.Error()}
+			http.Error(w, herr.Reason, herr.Status)
+			return nil, herr
+		}
+	}
 	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
 	comp, extensions := acceptCompression(r.Header, opts.Compression)
 

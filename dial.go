@@ -135,6 +135,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
 	}
 	if opts.Compression != nil {
+		if err := opts.Compression.config().Validate(); err != nil {
+			return nil, nil, fmt.Errorf("websocket: DialOptions.Compression: %w", err)
+		}
 		req.Header.Set("Sec-WebSocket-Extensions", compressionOffer(opts.Compression))
 	}
 

@@ -197,11 +197,22 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 		return 0, c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	}
 	if err == io.EOF {
-		c.rd.inMessage = false
 		if c.rd.compressed {
+			// A sender may end the deflate stream before the message ends;
+			// what follows the final block is skipped.
+			for {
+				_, rerr := c.readRaw(c.rd.ctl[:])
+				if rerr == io.EOF {
+					break
+				}
+				if rerr != nil {
+					return 0, rerr
+				}
+			}
 			c.rd.inflate.Close()
 			c.rd.inflate = nil
 		}
+		c.rd.inMessage = false
 		if c.rd.typ == MessageText && !c.rd.utf8.complete() {
 			return 0, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 		}
