@@ -144,6 +144,10 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if !keyRead {
 		if _, err := io.ReadFull(brw.Reader, key3[:]); err != nil {
 			msg := "the 8 key bytes that must follow the handshake's headers did not arrive: " + err.Error()
+			// The request's context may have ended with the read (net/http
+			// ends it when the client stops sending); answer all the same.
+			stop()
+			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 			writeRefusal(nc, msg)
 			_ = nc.Close()
 			return nil, fmt.Errorf("legacy: %w: %s", websocket.ErrBadHandshake, msg)
