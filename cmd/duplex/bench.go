@@ -102,7 +102,7 @@ func printBenchTable(w io.Writer, res *loadgen.Result) {
 		ext = "none"
 	}
 	fmt.Fprintf(tw, "url\t%s\n", res.URL)
-	fmt.Fprintf(tw, "connections\t%d of %d open\n", res.Connected, res.Connections)
+	fmt.Fprintf(tw, "connections\t%d of %d opened\n", res.Connected, res.Connections)
 	fmt.Fprintf(tw, "messages\t%d bytes, %s, extensions: %s\n", res.MessageSize, typ, ext)
 	fmt.Fprintf(tw, "duration\t%.2fs\n", res.DurationSeconds)
 	fmt.Fprintf(tw, "sent / received\t%d / %d\n", res.MessagesSent, res.MessagesReceived)

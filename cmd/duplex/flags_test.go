@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -172,4 +173,55 @@ func TestSendableCloseCodes(t *testing.T) {
 			t.Errorf("sendableCode(%d) = %v, want %v", code, !ok, ok)
 		}
 	}
+}
+
+func FuzzParseByteSize(f *testing.F) {
+	for _, s := range []string{"0", "64k", "16M", "2G", "-1", "1MB", "9223372036854775807", "4611686018427387904k", " 3 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseByteSize(s)
+		if err == nil && n < -1 {
+			t.Fatalf("parseByteSize(%q) = %d", s, n)
+		}
+	})
+}
+
+func FuzzParseWSURL(f *testing.F) {
+	for _, s := range []string{"ws://127.0.0.1:8080/echo", "wss://h/x?y=1", "http://[::1]:1/", "ws://h:0/", "ws://h#f", "ws:/h", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := parseWSURL(s)
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("parseWSURL(%q): error %v is not a usage error", s, err)
+			}
+			return
+		}
+		if u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
+			t.Fatalf("parseWSURL(%q) accepted %#v", s, u)
+		}
+	})
+}
+
+func FuzzHeaderFlag(f *testing.F) {
+	for _, s := range []string{"X-A: 1", "Host: example.com", "bad", ": v", "K:", "A B: c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var h headerFlag
+		if h.Set(s) != nil {
+			return
+		}
+		if len(h.h) != 1 {
+			t.Fatalf("Set(%q) stored %v", s, h.h)
+		}
+		for k := range h.h {
+			if k == "" || strings.ContainsAny(k, " \t") {
+				t.Fatalf("Set(%q) stored the key %q", s, k)
+			}
+		}
+	})
 }

@@ -70,7 +70,7 @@ type Latency struct {
 type Result struct {
 	URL               string   `json:"url"`
 	Connections       int      `json:"connections"`
-	Connected         int      `json:"connected"`
+	Connected         int      `json:"connected"` // handshakes that succeeded
 	MessageSize       int      `json:"message_size"`
 	Binary            bool     `json:"binary"`
 	Extensions        string   `json:"extensions"`
@@ -99,7 +99,8 @@ type run struct {
 	typ       websocket.MessageType
 	start     time.Time
 	measuring atomic.Bool
-	open      atomic.Int64
+	open      atomic.Int64 // connections open now
+	connected atomic.Int64 // handshakes that succeeded
 	errors    atomic.Uint64
 	stats     []connStats
 	hists     []*Histogram // one per connection, merged at the end
@@ -190,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Extensions:       r.extensions,
 		ErrorSamples:     r.samples,
 	}
-	res.Connected = int(after.connected)
+	res.Connected = int(r.connected.Load())
 	if s := window.Seconds(); s > 0 {
 		res.MessagesPerSecond = float64(res.MessagesReceived) / s
 		res.BytesPerSecond = float64(after.recvBytes-before.recvBytes) / s
@@ -275,6 +276,7 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 		r.fail(fmt.Errorf("handshake: %w", err))
 		return
 	}
+	r.connected.Add(1)
 	r.open.Add(1)
 	defer r.open.Add(-1)
 	if i == 0 {
@@ -410,7 +412,7 @@ func (r *run) read(c *websocket.Conn, st *connStats, h *Histogram, inflight <-ch
 }
 
 type totals struct {
-	sent, received, recvBytes, connected uint64
+	sent, received, recvBytes uint64
 }
 
 func (r *run) totals() totals {
@@ -420,7 +422,6 @@ func (r *run) totals() totals {
 		t.received += r.stats[i].received.Load()
 		t.recvBytes += r.stats[i].recvBytes.Load()
 	}
-	t.connected = uint64(r.open.Load())
 	return t
 }
 
