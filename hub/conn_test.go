@@ -1,0 +1,160 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/hub"
+)
+
+// serveHub starts an HTTP server whose /sub?topic=T subscribes each
+// WebSocket to T and publishes to T every message the client sends.
+func serveHub(t testing.TB, h *hub.Hub, opts *websocket.AcceptOptions) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		topic := r.URL.Query().Get("topic")
+		sub, err := h.Subscribe(r.Context(), c, topic)
+		if err != nil {
+			c.Close(websocket.StatusInternalError, "cannot subscribe")
+			return
+		}
+		defer sub.Close()
+		for {
+			typ, data, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			h.Publish(r.Context(), topic, hub.Message{Type: typ, Data: data})
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// dialN opens n clients on url and waits until the hub counts them.
+func dialN(t testing.TB, h *hub.Hub, url string, n int, opts *websocket.DialOptions) []*websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		c, _, err := websocket.Dial(ctx, url, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		conns[i] = c
+	}
+	waitUntil(t, func() bool { return h.Stats().Subscribers >= n }, fmt.Sprintf("%d subscribers", n))
+	return conns
+}
+
+func TestConnectionsGetEveryMessageInPublisherOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		acc  *websocket.AcceptOptions
+		dial *websocket.DialOptions
+	}{
+		{"plain", nil, nil},
+		{"deflate without context takeover",
+			&websocket.AcceptOptions{Compression: &websocket.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true, Threshold: -1}},
+			&websocket.DialOptions{Compression: &websocket.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const clients, publishers, perPublisher = 8, 4, 300
+			// Queues deep enough for the whole burst, and Disconnect: a
+			// client that keeps reading must lose nothing.
+			h := quietHub(t, hub.Options{QueueLength: publishers * perPublisher, Policy: hub.Disconnect})
+			conns := dialN(t, h, serveHub(t, h, tc.acc)+"?topic=t", clients, tc.dial)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var wg sync.WaitGroup
+			errs := make(chan error, clients+publishers)
+			for _, c := range conns {
+				wg.Go(func() {
+					next := make([]int, publishers)
+					for range publishers * perPublisher {
+						_, data, err := c.Read(ctx)
+						if err != nil {
+							errs <- err
+							return
+						}
+						p, seq, _ := strings.Cut(string(data), ":")
+						pi, _ := strconv.Atoi(p)
+						si, _ := strconv.Atoi(seq)
+						if pi < 0 || pi >= publishers || si != next[pi] {
+							errs <- fmt.Errorf("got %q, want message %d of publisher %s", data, next[min(max(pi, 0), publishers-1)], p)
+							return
+						}
+						next[pi]++
+					}
+				})
+			}
+			for p := range publishers {
+				wg.Go(func() {
+					for i := range perPublisher {
+						m := hub.Message{Type: websocket.MessageText, Data: []byte(fmt.Sprintf("%d:%d", p, i))}
+						if err := h.Publish(ctx, "t", m); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			st := h.Stats()
+			if st.Dropped != 0 || st.Disconnected != 0 {
+				t.Errorf("Dropped, Disconnected = %d, %d; want 0, 0", st.Dropped, st.Disconnected)
+			}
+			if want := uint64(clients * publishers * perPublisher); st.Delivered != want {
+				t.Errorf("Delivered = %d, want %d", st.Delivered, want)
+			}
+		})
+	}
+}
+
+func TestSenderAndOthersReceiveAndClosedClientsLeave(t *testing.T) {
+	h := quietHub(t, hub.Options{})
+	conns := dialN(t, h, serveHub(t, h, nil)+"?topic=room", 3, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conns[0].Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range conns {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if typ != websocket.MessageBinary || string(data) != "\x01\x02\x03" {
+			t.Errorf("client %d got %v %q, want the binary message", i, typ, data)
+		}
+	}
+	for _, c := range conns {
+		if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, func() bool {
+		st := h.Stats()
+		return st.Subscribers == 0 && st.Topics == 0
+	}, "closed clients to be unsubscribed")
+}

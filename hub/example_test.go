@@ -1,0 +1,92 @@
+package hub_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/hub"
+)
+
+// A handler subscribes each WebSocket to a topic; whatever is published to
+// the topic reaches every connection.
+func ExampleHub_Subscribe() {
+	h := hub.New(nil)
+	defer h.Close()
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		sub, err := h.Subscribe(r.Context(), c, "news")
+		if err != nil {
+			c.Close(websocket.StatusInternalError, "cannot subscribe")
+			return
+		}
+		defer sub.Close()
+		// Read until the client goes away; the hub does the writing.
+		for {
+			if _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	// Wait until the server has subscribed the connection.
+	for h.Stats().Subscribers == 0 {
+		time.Sleep(time.Millisecond)
+	}
+
+	h.Publish(ctx, "news", hub.Message{Type: websocket.MessageText, Data: []byte("extra! extra!")})
+	_, data, err := c.Read(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(data))
+	// Output: extra! extra!
+}
+
+// WriteMetrics serves the hub's counters to Prometheus.
+func ExampleHub_WriteMetrics() {
+	h := hub.New(nil)
+	defer h.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		h.WriteMetrics(w)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "duplex_hub_subscribers ") || strings.HasPrefix(sc.Text(), "duplex_hub_messages_published_total ") {
+			fmt.Println(sc.Text())
+		}
+	}
+	// Output:
+	// duplex_hub_subscribers 0
+	// duplex_hub_messages_published_total 0
+}
