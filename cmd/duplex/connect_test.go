@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,5 +106,46 @@ func TestConnectAgainstPythonWebsockets(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "subprotocol: py") {
 		t.Errorf("subprotocol not negotiated with websockets: %q", r.stderr)
+	}
+}
+
+// connectProxy is an HTTP proxy that only tunnels (CONNECT), counting tunnels.
+type connectProxy struct{ tunnels atomic.Int32 }
+
+func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+		return
+	}
+	up, err := net.Dial("tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer up.Close()
+	down, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer down.Close()
+	p.tunnels.Add(1)
+	io.WriteString(down, "HTTP/1.1 200 Connection established\r\n\r\n")
+	go io.Copy(up, brw)
+	io.Copy(down, up)
+}
+
+func TestConnectThroughProxyWithHeaders(t *testing.T) {
+	// exec shows what the server received: the header and the Origin.
+	s := startServer(t, "exec", "--addr", "127.0.0.1:0", "--insecure-origin", "--",
+		"sh", "-c", `echo "$HTTP_X_TEST|$HTTP_ORIGIN"; cat`)
+	proxy := &connectProxy{}
+	ps := httptest.NewServer(proxy)
+	defer ps.Close()
+	r := runDuplex(t, "through\n", "connect", "--proxy", ps.URL, "-H", "X-Test: yes", "--origin", "https://elsewhere.example", s.ws("/"))
+	if r.code != 0 || r.stdout != "yes|https://elsewhere.example\nthrough\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if proxy.tunnels.Load() != 1 {
+		t.Errorf("%d tunnels through the proxy, want 1", proxy.tunnels.Load())
 	}
 }
