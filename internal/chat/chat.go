@@ -1,0 +1,122 @@
+// Package chat serves the chat rooms of `duplex serve` on top of a hub:
+// GET /chat?room=NAME upgrades to a WebSocket that joins the room, and every
+// message a client sends is relayed to every client of the room, the
+// sender included, on this server and on every server sharing the hub's
+// broker.
+//
+// The server relays messages as they are, text or binary, without reading
+// them. The chat page (package web) sends and expects text messages holding
+// one JSON object:
+//
+//	{"name": "ann", "text": "hello", "time": "2025-06-01T12:00:00.000Z"}
+//
+// name is the sender's chosen name, text what they wrote, time when they
+// sent it (RFC 3339, from the sender's clock). The page shows any other
+// message as raw text from an unnamed sender.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/hub"
+)
+
+// TopicPrefix is put before a room's name to make its hub topic.
+const TopicPrefix = "chat."
+
+// MaxRoomLen is the longest room name, in bytes.
+const MaxRoomLen = 64
+
+// DefaultReadLimit is the largest message a client may send when Handler is
+// given nil options.
+const DefaultReadLimit = 64 << 10
+
+// ErrBadRoom is returned by CheckRoom for a name that is not a room.
+var ErrBadRoom = errors.New("chat: bad room name")
+
+// CheckRoom returns nil if name is a valid room name: 1 to 64 ASCII
+// letters, digits, '-' or '_'. Otherwise it returns an error wrapping
+// ErrBadRoom.
+func CheckRoom(name string) error {
+	if name == "" || len(name) > MaxRoomLen {
+		return fmt.Errorf("%w: want 1 to %d characters, got %d", ErrBadRoom, MaxRoomLen, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("%w: %q has the character %q; use letters, digits, - and _", ErrBadRoom, name, c)
+		}
+	}
+	return nil
+}
+
+// Handler returns the handler of /chat?room=NAME. It accepts the WebSocket
+// with opts (nil means a read limit of DefaultReadLimit and otherwise the
+// core's defaults), subscribes it to the topic TopicPrefix+NAME of h and
+// publishes each message it reads to that topic. A request without a valid
+// room gets 400 Bad Request. When h closes, each client is closed with
+// 1001 (going away); a client the hub disconnects as a slow consumer gets
+// the hub's close code.
+func Handler(h *hub.Hub, opts *websocket.AcceptOptions) http.Handler {
+	if opts == nil {
+		opts = &websocket.AcceptOptions{ReadLimit: DefaultReadLimit}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		room := r.URL.Query().Get("room")
+		if err := CheckRoom(room); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return // Accept has answered the request.
+		}
+		defer c.CloseNow()
+		serve(r.Context(), h, c, TopicPrefix+room)
+	})
+}
+
+// serve relays c's messages to topic until c or the hub ends.
+func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string) {
+	sub, err := h.Subscribe(ctx, c, topic)
+	if err != nil {
+		if errors.Is(err, hub.ErrClosed) {
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+		} else {
+			c.Close(websocket.StatusInternalError, "cannot join the room")
+		}
+		return
+	}
+	defer sub.Close()
+
+	// The hub ends the subscriber on its own when it closes; the client
+	// then hears why.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-sub.Done():
+			if errors.Is(sub.Err(), hub.ErrClosed) {
+				c.Close(websocket.StatusGoingAway, "server shutting down")
+			}
+		case <-stop:
+		}
+	}()
+
+	for {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if err := h.Publish(ctx, topic, hub.Message{Type: typ, Data: data}); err != nil {
+			if !errors.Is(err, hub.ErrClosed) {
+				c.Close(websocket.StatusInternalError, "cannot relay the message")
+			}
+			return
+		}
+	}
+}

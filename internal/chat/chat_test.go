@@ -1,0 +1,134 @@
+package chat_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/hub"
+	"github.com/duplexws/websocket/internal/chat"
+)
+
+func TestCheckRoom(t *testing.T) {
+	for _, tc := range []struct {
+		room string
+		ok   bool
+	}{
+		{"lobby", true},
+		{"Room-42_b", true},
+		{strings.Repeat("r", 64), true},
+		{"", false},
+		{strings.Repeat("r", 65), false},
+		{"a.b", false},
+		{"a b", false},
+		{"*", false},
+		{"caf\u00e9", false},
+		{"../x", false},
+	} {
+		err := chat.CheckRoom(tc.room)
+		if tc.ok != (err == nil) || !tc.ok && !errors.Is(err, chat.ErrBadRoom) {
+			t.Errorf("CheckRoom(%q) = %v, want ok=%v", tc.room, err, tc.ok)
+		}
+	}
+}
+
+// startChat serves a chat handler over a fresh hub and returns its ws://
+// URL prefix and the hub.
+func startChat(t *testing.T) (string, *hub.Hub) {
+	t.Helper()
+	h := hub.New(&hub.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(func() { h.Close() })
+	srv := httptest.NewServer(chat.Handler(h, nil))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http"), h
+}
+
+func join(t *testing.T, ctx context.Context, base, room string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(ctx, base+"/chat?room="+room, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func waitSubscribers(t *testing.T, h *hub.Hub, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Stats().Subscribers != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("hub has %d subscribers, want %d", h.Stats().Subscribers, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRoomBroadcastIncludesSenderAndStaysInRoom(t *testing.T) {
+	base, h := startChat(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ann, bob, eve := join(t, ctx, base, "lobby"), join(t, ctx, base, "lobby"), join(t, ctx, base, "other")
+	waitSubscribers(t, h, 3)
+
+	msg := `{"name":"ann","text":"hi","time":"2025-06-01T12:00:00.000Z"}`
+	if err := ann.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*websocket.Conn{"sender": ann, "other member": bob} {
+		typ, data, err := c.Read(ctx)
+		if err != nil || typ != websocket.MessageText || string(data) != msg {
+			t.Errorf("%s got %v %q %v, want the message unchanged", name, typ, data, err)
+		}
+	}
+	// The other room hears only its own messages.
+	if err := eve.Write(ctx, websocket.MessageText, []byte("mine")); err != nil {
+		t.Fatal(err)
+	}
+	if _, data, err := eve.Read(ctx); err != nil || string(data) != "mine" {
+		t.Errorf("other room got %q %v, want only its own message", data, err)
+	}
+	if st := h.Stats(); st.Topics != 2 || st.Published != 2 {
+		t.Errorf("Topics, Published = %d, %d; want 2, 2", st.Topics, st.Published)
+	}
+	ann.Close(websocket.StatusNormalClosure, "")
+	waitSubscribers(t, h, 2)
+}
+
+func TestBadRoomIsRefused(t *testing.T) {
+	base, h := startChat(t)
+	httpBase := "http" + strings.TrimPrefix(base, "ws")
+	for _, q := range []string{"", "?room=", "?room=a.b", "?room=" + strings.Repeat("x", 65)} {
+		resp, err := http.Get(httpBase + "/chat" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET /chat%s: status %d, want 400", q, resp.StatusCode)
+		}
+	}
+	if st := h.Stats(); st.Subscribers != 0 {
+		t.Errorf("refused requests left %d subscribers", st.Subscribers)
+	}
+}
+
+func TestHubCloseSaysGoingAway(t *testing.T) {
+	base, h := startChat(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := join(t, ctx, base, "lobby")
+	waitSubscribers(t, h, 1)
+	h.Close()
+	_, _, err := c.Read(ctx)
+	if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+		t.Errorf("after the hub closed, Read = %v (status %d), want close 1001", err, got)
+	}
+}
