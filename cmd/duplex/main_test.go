@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	duplexBin = filepath.Join(dir, "duplex")
-	out, err := exec.Command("go", "build", "-o", duplexBin, ".").CombinedOutput()
+	args := append(append([]string{"build"}, buildFlags...), "-o", duplexBin, ".")
+	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building duplex: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -60,6 +61,9 @@ func runDuplex(t *testing.T, stdin string, args ...string) result {
 			t.Fatalf("duplex %s: %v (stderr: %s)", strings.Join(args, " "), err, errOut.String())
 		}
 		code = ee.ExitCode()
+	}
+	if strings.Contains(errOut.String(), "DATA RACE") {
+		t.Errorf("the race detector found a data race in duplex %s:\n%s", strings.Join(args, " "), errOut.String())
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
@@ -123,6 +127,9 @@ func startServer(t *testing.T, args ...string) *server {
 		default:
 			cmd.Process.Kill()
 			<-s.done
+		}
+		if strings.Contains(s.logs(), "DATA RACE") {
+			t.Error("the race detector found a data race in duplex")
 		}
 		if t.Failed() {
 			t.Logf("server stderr:\n%s", s.logs())

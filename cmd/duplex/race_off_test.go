@@ -1,0 +1,6 @@
+//go:build !race
+
+package main
+
+// buildFlags are the extra flags of the go build of the binary under test.
+var buildFlags []string
