@@ -57,7 +57,7 @@ func runExec(ctx context.Context, env *cliEnv, args []string) error {
 		opts: sf.acceptOptions(), conns: conns, log: log, stderr: env.stderr,
 		https: sf.tlsCert != "" || sf.tlsSelfSigned,
 	}
-	return sf.serveHTTP(ctx, env, log, h, conns)
+	return sf.serveHTTP(ctx, env, log, h, conns, nil)
 }
 
 // execHandler runs one program per WebSocket connection.

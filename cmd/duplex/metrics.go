@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/duplexws/websocket/hub"
 )
 
 // metricsHandler serves /metrics in the Prometheus text exposition format.
@@ -14,6 +16,7 @@ type metricsHandler struct {
 	start time.Time
 	echo  *echoStats
 	conns *connSet
+	hub   *hub.Hub
 }
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,4 +39,5 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.",
 		float64(h.start.UnixNano())/1e9)
 	bw.Flush()
+	h.hub.WriteMetrics(w)
 }

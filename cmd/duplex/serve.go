@@ -2,17 +2,27 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
+	"github.com/duplexws/websocket/hub"
+	"github.com/duplexws/websocket/hub/natsbroker"
+	"github.com/duplexws/websocket/internal/chat"
 	"github.com/duplexws/websocket/legacy"
+	"github.com/duplexws/websocket/web"
 )
 
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlagSet(env, "serve", "[flags]",
 		"Serve WebSockets for trying things out:\n"+
-			"  /echo       echoes every message with its type (permessage-deflate when offered)\n"+
-			"  /metrics    counters in the Prometheus text format\n"+
+			"  /echo             echoes every message with its type (permessage-deflate when offered)\n"+
+			"  /                 a chat page that uses /chat\n"+
+			"  /chat?room=NAME   every message a client sends goes to all clients of the room\n"+
+			"                    (on every server sharing the --broker)\n"+
+			"  /metrics          counters in the Prometheus text format\n"+
 			"It prints the URL it listens on; on SIGINT or SIGTERM it closes every connection\n"+
 			"with 1001 (going away), waits at most --shutdown-timeout and exits 0.")
 	var sf serverFlags
@@ -20,6 +30,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	legacyOn := fs.Bool("legacy", false, "/echo also accepts the old protocols: hybi-07/08 (Sec-WebSocket-Version 7 and 8) and hixie-76")
 	maxConns := fs.Int("max-conns", 0, "most WebSocket connections at once; handshakes beyond get 503 (0 = no limit)")
 	idle := fs.Duration("idle-timeout", 0, "close an echo connection with 1001 after this long without a message (0 = never)")
+	broker := fs.String("broker", "", "NATS server `URL` (nats://HOST:PORT, or a comma list) to share chat rooms with other servers")
 	pos, err := parseFlags(fs, args, false)
 	if err != nil {
 		return err
@@ -33,7 +44,14 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if *maxConns < 0 || *idle < 0 {
 		return usagef("--max-conns and --idle-timeout must not be negative")
 	}
+	if err := checkBrokerURL(*broker); err != nil {
+		return err
+	}
 	log := sf.logger(env)
+	h, err := newHub(ctx, *broker, log)
+	if err != nil {
+		return err
+	}
 	conns := newConnSet(*maxConns)
 	opts := sf.acceptOptions()
 	eh := &echoHandler{opts: opts, idle: *idle, conns: conns, stats: &echoStats{}, log: log}
@@ -44,8 +62,65 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 			InsecureSkipOriginCheck: opts.InsecureSkipOriginCheck, ReadLimit: opts.ReadLimit,
 		}
 	}
+	chatOpts := *opts
+	chatOpts.Subprotocols, chatOpts.LegacyVersions = nil, nil
+	if chatOpts.ReadLimit == 0 {
+		chatOpts.ReadLimit = chat.DefaultReadLimit
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/echo", eh)
-	mux.Handle("/metrics", &metricsHandler{start: time.Now(), echo: eh.stats, conns: conns})
-	return sf.serveHTTP(ctx, env, log, mux, conns)
+	mux.Handle("/chat", &chatHandler{next: chat.Handler(h, &chatOpts), conns: conns, log: log})
+	mux.Handle("/metrics", &metricsHandler{start: time.Now(), echo: eh.stats, conns: conns, hub: h})
+	mux.Handle("/", web.Handler())
+	// Closing the hub closes every chat client with 1001.
+	err = sf.serveHTTP(ctx, env, log, mux, conns, func() { h.Close() })
+	h.Close()
+	return err
+}
+
+// checkBrokerURL checks the --broker value: empty, or NATS URLs.
+func checkBrokerURL(list string) error {
+	if list == "" {
+		return nil
+	}
+	for _, s := range strings.Split(list, ",") {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			return usagef("bad --broker %q: want nats://HOST:PORT", s)
+		}
+	}
+	return nil
+}
+
+// newHub makes the hub of the chat rooms: in-process, or spanning the
+// servers that share the NATS broker at brokerURL.
+func newHub(ctx context.Context, brokerURL string, log *slog.Logger) (*hub.Hub, error) {
+	opts := &hub.Options{Logger: log}
+	if brokerURL != "" {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		b, err := natsbroker.Connect(cctx, brokerURL, &natsbroker.Options{Logger: log})
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		opts.Broker = b
+	}
+	return hub.New(opts), nil
+}
+
+// chatHandler counts /chat connections against --max-conns.
+type chatHandler struct {
+	next  http.Handler
+	conns *connSet
+	log   *slog.Logger
+}
+
+func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.conns.enter()
+	if !ok {
+		tooBusy(w, h.log, r, "too many connections")
+		return
+	}
+	defer h.conns.leave(id)
+	h.next.ServeHTTP(w, r)
 }

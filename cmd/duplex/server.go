@@ -86,9 +86,9 @@ func (f *serverFlags) logger(env *cliEnv) *slog.Logger {
 }
 
 // serveHTTP listens on f.addr, prints the URL and serves h until ctx is done;
-// then it stops accepting, closes every connection of conns with 1001 and
-// waits for them, at most --shutdown-timeout.
-func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logger, h http.Handler, conns *connSet) error {
+// then it stops accepting, runs onShutdown (if not nil), closes every
+// connection of conns with 1001 and waits for them, at most --shutdown-timeout.
+func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logger, h http.Handler, conns *connSet, onShutdown func()) error {
 	tlsConf, err := serverTLS(f.tlsCert, f.tlsKey, f.tlsSelfSigned)
 	if err != nil {
 		return err
@@ -105,6 +105,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -127,6 +128,9 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 			srv.Close()
 		}
 	})
+	if onShutdown != nil {
+		wg.Go(onShutdown)
+	}
 	left := conns.shutdown(sctx)
 	wg.Wait()
 	if left > 0 {
