@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/duplexws/websocket"
+)
+
+// expectMessage reads one message from c and checks it is the text want.
+func expectMessage(t *testing.T, c *websocket.Conn, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	typ, p, err := c.Read(ctx)
+	if err != nil || typ != websocket.MessageText || string(p) != want {
+		t.Fatalf("got %v %q %v, want text %q", typ, p, err, want)
+	}
+}
+
+func TestServeChatRoomsAndPage(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	ann := dial(t, s.ws("/chat?room=lobby"), nil)
+	bob := dial(t, s.ws("/chat?room=lobby"), nil)
+	other := dial(t, s.ws("/chat?room=elsewhere"), nil)
+	time.Sleep(100 * time.Millisecond) // let the subscriptions settle
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg := `{"name":"ann","text":"hi all"}`
+	if err := ann.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, ann, msg)
+	expectMessage(t, bob, msg)
+	if err := other.Write(ctx, websocket.MessageText, []byte("other room")); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, other, "other room") // and not the lobby's message first
+
+	resp, err := http.Get(s.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<html") {
+		t.Fatalf("GET /: %s, %.200q", resp.Status, page)
+	}
+
+	resp, err = http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"\nduplex_hub_subscribers 3\n", "\nduplex_hub_messages_published_total 2\n", "\nduplex_connections_open 3\n"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+}
+
+func TestServeChatAcrossServersThroughNATS(t *testing.T) {
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	a := startServer(t, "serve", "--addr", "127.0.0.1:0", "--broker", ns.ClientURL())
+	b := startServer(t, "serve", "--addr", "127.0.0.1:0", "--broker", ns.ClientURL())
+	onA := dial(t, a.ws("/chat?room=shared"), nil)
+	onB := dial(t, b.ws("/chat?room=shared"), nil)
+	time.Sleep(200 * time.Millisecond) // let the NATS subscriptions settle
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := onB.Write(ctx, websocket.MessageText, []byte("from b")); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, onA, "from b")
+	expectMessage(t, onB, "from b")
+}
+
+func TestServeShutdownClosesChatClients(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	c := dial(t, s.ws("/chat?room=lobby"), nil)
+	e := dial(t, s.ws("/echo"), nil)
+	errs := make(chan error, 2)
+	for _, conn := range []*websocket.Conn{c, e} {
+		go func() {
+			_, _, err := conn.Read(context.Background())
+			errs <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if code := s.stop(t, syscall.SIGINT, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGINT", code)
+	}
+	for range 2 {
+		if err := <-errs; websocket.CloseStatus(err) != websocket.StatusGoingAway {
+			t.Errorf("a client saw %v, want close 1001", err)
+		}
+	}
+}
+
+func TestServeBadBroker(t *testing.T) {
+	r := runDuplex(t, "", "serve", "--addr", "127.0.0.1:0", "--broker", "http://x")
+	if r.code != 2 || !strings.Contains(r.stderr, "--broker") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runDuplex(t, "", "serve", "--addr", "127.0.0.1:0", "--broker", "nats://127.0.0.1:1")
+	if r.code != 1 || strings.Count(r.stderr, "\n") > 2 {
+		t.Fatalf("unreachable broker: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
