@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 
 	websocket "github.com/duplexws/websocket"
@@ -26,7 +25,7 @@ type clientConn interface {
 // testAccept runs a client written elsewhere against our server s: the echo
 // table round-trips, a burst from us arrives in order, a burst from the
 // client arrives in order, and close codes travel both ways.
-func testAccept(t *testing.T, s *server, dial func(ctx context.Context, url string) (clientConn, error), compressed bool) {
+func testAccept(t *testing.T, s *server, dial func(ctx context.Context, url string) (clientConn, error), compressed bool, ext extWant) {
 	connect := func(t *testing.T, ctx context.Context, path string) clientConn {
 		t.Helper()
 		c, err := dial(ctx, s.WS+path)
@@ -41,9 +40,7 @@ func testAccept(t *testing.T, s *server, dial func(ctx context.Context, url stri
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
 		c := connect(t, ctx, "/echo")
-		if ext := c.extensions(); compressed != strings.Contains(ext, "permessage-deflate") {
-			t.Errorf("the client saw Sec-WebSocket-Extensions %q with compression %v", ext, compressed)
-		}
+		ext.check(t, "client", c.extensions(), compressed)
 		for _, m := range echoMessages(t, compressed) {
 			if err := c.write(ctx, m.typ, m.data); err != nil {
 				t.Fatalf("%s: write: %v", m.name, err)
@@ -62,9 +59,7 @@ func testAccept(t *testing.T, s *server, dial func(ctx context.Context, url stri
 		}
 		r := s.wait(t, "/echo")
 		wantClose(t, r.err, 4003, "client says bye")
-		if compressed != strings.Contains(r.extensions, "permessage-deflate") {
-			t.Errorf("server Extensions() = %q with compression %v", r.extensions, compressed)
-		}
+		ext.check(t, "Accept", r.extensions, compressed)
 	})
 
 	t.Run("burst-to-client", func(t *testing.T) {

@@ -275,7 +275,6 @@ func TestChromium(t *testing.T) {
 }
 
 func TestChromiumDeflate(t *testing.T) {
-	skipUntilDeflateLands(t)
 	s := newServer(t, &websocket.AcceptOptions{Compression: &websocket.CompressionOptions{}})
 	ctx := openPage(t, s)
 	type result struct {
@@ -313,5 +312,24 @@ func TestChromiumDeflate(t *testing.T) {
 	wantClose(t, r.err, websocket.StatusNormalClosure, "")
 	if !strings.Contains(r.extensions, "permessage-deflate") {
 		t.Errorf("server Extensions() = %q", r.extensions)
+	}
+
+	// The repetitive text must cross the wire compressed both ways.
+	browserRun[chromedp.Void](t, ctx, `window.conn = await connect("/echo");`)
+	read0, written0 := s.traffic.snapshot()
+	echoed := browserRun[bool](t, ctx, fmt.Sprintf(`
+		const text = "duplex says hello; ".repeat(%d).slice(0, %[2]d);
+		window.conn.send(text);
+		return (await recv(window.conn)) === text;`, repetitiveSize/19+1, repetitiveSize))
+	read1, written1 := s.traffic.snapshot()
+	browserRun[chromedp.Void](t, ctx, `window.conn.close(1000);`)
+	s.wait(t, "/echo")
+	t.Logf("64 KiB of repetitive text: %d bytes from the page, %d bytes to it", read1-read0, written1-written0)
+	if !echoed {
+		t.Error("the repetitive text did not come back intact")
+	}
+	if read1-read0 > repetitiveSize/8 || written1-written0 > repetitiveSize/8 {
+		t.Errorf("64 KiB of repetitive text took %d bytes from the page and %d to it; want both compressed below %d",
+			read1-read0, written1-written0, repetitiveSize/8)
 	}
 }

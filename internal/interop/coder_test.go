@@ -1,9 +1,11 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -21,12 +23,13 @@ func coderMode(compressed bool) coder.CompressionMode {
 	return coder.CompressionDisabled
 }
 
+// coderDeflate is what coder negotiates in context takeover mode: no
+// *_no_context_takeover parameter.
+var coderDeflate = extWant{hasNot: []string{"no_context_takeover"}}
+
 func TestCoderServer(t *testing.T) {
 	for _, compressed := range []bool{false, true} {
 		t.Run(compressionName(compressed), func(t *testing.T) {
-			if compressed {
-				skipUntilDeflateLands(t)
-			}
 			closed := make(chan string, 64)
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				c, err := coder.Accept(w, r, &coder.AcceptOptions{
@@ -66,7 +69,7 @@ func TestCoderServer(t *testing.T) {
 			if compressed {
 				opts.Compression = &websocket.CompressionOptions{}
 			}
-			testDial(t, dialPeer{url: hs.URL, opts: opts, closed: chanLines(closed)}, compressed)
+			testDial(t, dialPeer{url: hs.URL, opts: opts, closed: chanLines(closed), ext: coderDeflate}, compressed)
 		})
 	}
 }
@@ -74,9 +77,6 @@ func TestCoderServer(t *testing.T) {
 func TestCoderClient(t *testing.T) {
 	for _, compressed := range []bool{false, true} {
 		t.Run(compressionName(compressed), func(t *testing.T) {
-			if compressed {
-				skipUntilDeflateLands(t)
-			}
 			opts := &websocket.AcceptOptions{}
 			if compressed {
 				opts.Compression = &websocket.CompressionOptions{}
@@ -89,7 +89,7 @@ func TestCoderClient(t *testing.T) {
 				}
 				c.SetReadLimit(64 << 20)
 				return &coderConn{c: c, ext: resp.Header.Get("Sec-WebSocket-Extensions")}, nil
-			}, compressed)
+			}, compressed, coderDeflate)
 		})
 	}
 }
@@ -122,3 +122,81 @@ func (c *coderConn) closeStatus(err error) (int, string, bool) {
 
 func (c *coderConn) extensions() string { return c.ext }
 func (c *coderConn) closeNow()          { c.c.CloseNow() }
+
+// TestCoderContextTakeover checks that with context takeover both ends keep
+// their LZ77 window across messages: a random (incompressible) message sent a
+// second time refers back to the first copy, in each direction.
+func TestCoderContextTakeover(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := coder.Accept(w, r, &coder.AcceptOptions{CompressionMode: coder.CompressionContextTakeover})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx, cancel := context.WithTimeout(r.Context(), waitTimeout)
+		defer cancel()
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if err := c.Write(ctx, typ, p); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(hs.Close)
+	var tr traffic
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, hs.URL, &websocket.DialOptions{
+		Compression: &websocket.CompressionOptions{},
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: conn, tr: &tr}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	coderDeflate.check(t, "Dial", c.Extensions(), true)
+
+	msg := randomBytes(t, 8<<10)
+	var sent, received [2]int64
+	for i := range 2 {
+		read0, written0 := tr.snapshot()
+		if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, msg) {
+			t.Fatalf("copy %d: echo differs (%d bytes, sent %d)", i+1, len(got), len(msg))
+		}
+		read1, written1 := tr.snapshot()
+		sent[i], received[i] = written1-written0, read1-read0
+	}
+	t.Logf("8 KiB random message: sent %d then %d bytes, received %d then %d bytes", sent[0], sent[1], received[0], received[1])
+	if sent[0] < int64(len(msg)) || received[0] < int64(len(msg)) {
+		t.Errorf("first copy took %d bytes out and %d in; random data cannot shrink below %d", sent[0], received[0], len(msg))
+	}
+	// Our compressor must find the whole first copy in its window. coder's
+	// fast compressor finds only part of it, but any back-reference into the
+	// previous message makes the second copy smaller, and decoding it right
+	// needs the window our decompressor kept.
+	if sent[1] > 512 {
+		t.Errorf("second copy took %d bytes out; with context takeover it must be a short back-reference (≤ 512)", sent[1])
+	}
+	if received[1] >= int64(len(msg)) {
+		t.Errorf("second copy took %d bytes in; coder did not refer back to the first copy", received[1])
+	}
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}

@@ -39,6 +39,7 @@ type server struct {
 	URL     string // http://127.0.0.1:port
 	WS      string // ws://127.0.0.1:port
 	reports chan report
+	traffic traffic // bytes through all of the server's connections
 }
 
 func newServer(t *testing.T, opts *websocket.AcceptOptions) *server {
@@ -118,7 +119,9 @@ func newServer(t *testing.T, opts *websocket.AcceptOptions) *server {
 		}
 		finish(r, c, echo(r.Context(), c))
 	})
-	hs := httptest.NewServer(mux) // listens on 127.0.0.1
+	hs := httptest.NewUnstartedServer(mux) // listens on 127.0.0.1
+	hs.Listener = &countingListener{Listener: hs.Listener, tr: &s.traffic}
+	hs.Start()
 	t.Cleanup(hs.Close)
 	s.URL = hs.URL
 	s.WS = "ws" + strings.TrimPrefix(hs.URL, "http")

@@ -79,6 +79,35 @@ type dialPeer struct {
 	url    string
 	opts   *websocket.DialOptions
 	closed func(ctx context.Context) (string, error)
+	ext    extWant
+}
+
+// extWant lists what the negotiated Sec-WebSocket-Extensions value must and
+// must not contain when compression is on, besides permessage-deflate.
+type extWant struct {
+	has, hasNot []string
+}
+
+// check compares ext, the negotiated value seen by one side, with w.
+func (w extWant) check(t *testing.T, side, ext string, compressed bool) {
+	t.Helper()
+	t.Logf("%s negotiated extensions %q", side, ext)
+	if compressed != strings.Contains(ext, "permessage-deflate") {
+		t.Errorf("%s: extensions %q with compression %v", side, ext, compressed)
+	}
+	if !compressed {
+		return
+	}
+	for _, s := range w.has {
+		if !strings.Contains(ext, s) {
+			t.Errorf("%s: extensions %q lack %q", side, ext, s)
+		}
+	}
+	for _, s := range w.hasNot {
+		if strings.Contains(ext, s) {
+			t.Errorf("%s: extensions %q contain %q", side, ext, s)
+		}
+	}
 }
 
 // testDial runs our client against p: every message of the table
@@ -103,10 +132,7 @@ func testDial(t *testing.T, p dialPeer, compressed bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
 		c := dial(t, ctx)
-		ext := c.Extensions()
-		if compressed != strings.Contains(ext, "permessage-deflate") {
-			t.Errorf("Extensions() = %q with compression %v", ext, compressed)
-		}
+		p.ext.check(t, "Dial", c.Extensions(), compressed)
 		for _, m := range echoMessages(t, compressed) {
 			if err := c.Write(ctx, m.typ, m.data); err != nil {
 				t.Fatalf("%s: Write: %v", m.name, err)

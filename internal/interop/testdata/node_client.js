@@ -44,6 +44,8 @@ function open(path) {
     ws.recv = () => inbox.length
       ? Promise.resolve(inbox.shift())
       : new Promise((res, rej) => waiters.push({ resolve: res, reject: rej }));
+    // ws.extensions names the extensions only; the parameters are in the answer.
+    ws.on("upgrade", (res) => { ws.answeredExtensions = res.headers["sec-websocket-extensions"] || ""; });
     ws.on("open", () => resolve(ws));
     ws.on("error", reject);
   });
@@ -51,7 +53,7 @@ function open(path) {
 
 async function main() {
   let ws = await open("/echo");
-  console.log("extensions " + ws.extensions);
+  console.log("extensions " + ws.answeredExtensions);
   const cases = [
     ["text", "hello"],
     ["utf8", UTF8],
