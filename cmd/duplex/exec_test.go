@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -145,5 +146,26 @@ func TestExecBinaryChunks(t *testing.T) {
 	c.Close(websocket.StatusNormalClosure, "")
 	if _, _, err := c.Read(ctx); !errors.Is(err, websocket.ErrClosed) && !errors.As(err, &ce) {
 		t.Fatalf("read after close: %v", err)
+	}
+}
+
+func TestExecPassesStderrAndLogsJSON(t *testing.T) {
+	s := startServer(t, "exec", "--addr", "127.0.0.1:0", "--log-format", "json", "--", "sh", "-c", "echo to-stderr >&2; echo out")
+	c := dial(t, s.ws("/"), nil)
+	expectMessage(t, c, "out")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.logs(), `"msg":"program exited"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no JSON log of the program's exit:\n%s", s.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(s.logs(), "to-stderr\n") {
+		t.Errorf("the program's stderr did not reach the server's:\n%s", s.logs())
+	}
+	for _, line := range strings.Split(strings.TrimSpace(s.logs()), "\n") {
+		if line != "to-stderr" && !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %q", line)
+		}
 	}
 }

@@ -138,3 +138,18 @@ func TestInteractiveHistory(t *testing.T) {
 		t.Fatal("duplex connect did not exit after /quit")
 	}
 }
+
+func TestBenchLiveProgressOnTerminal(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	term := startTerminal(t, "bench", "--duration", "2500ms", "--conns", "2", s.ws("/echo"))
+	term.expect("msg/s")      // the live line
+	term.expect("messages/s") // the final table
+	select {
+	case <-term.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("bench did not end")
+	}
+	if !strings.Contains(term.output(), "\r") || !strings.Contains(term.output(), "conns open") {
+		t.Errorf("no progress line in the output:\n%q", term.output())
+	}
+}
