@@ -1,0 +1,88 @@
+package natsbroker_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// cluster is a NATS cluster of in-process servers on loopback ports.
+type cluster struct {
+	nodes []*server.Server
+}
+
+// startCluster starts n clustered NATS servers, the first being the seed
+// the others route to, and waits until each has a route to every other.
+// They are shut down when the test ends.
+func startCluster(t testing.TB, n int) *cluster {
+	t.Helper()
+	c := &cluster{}
+	t.Cleanup(func() {
+		for _, s := range c.nodes {
+			s.Shutdown()
+			s.WaitForShutdown()
+		}
+	})
+	var routes string
+	for i := range n {
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("node%d", i),
+			Host:       "127.0.0.1",
+			Port:       -1,
+			NoLog:      true,
+			NoSigs:     true,
+			Cluster:    server.ClusterOpts{Name: "duplex-test", Host: "127.0.0.1", Port: -1},
+		}
+		if i > 0 {
+			opts.Routes = server.RoutesFromStr(routes)
+		}
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		if !s.ReadyForConnections(10 * time.Second) {
+			t.Fatalf("NATS node %d not ready", i)
+		}
+		if i == 0 {
+			routes = fmt.Sprintf("nats://127.0.0.1:%d", s.ClusterAddr().Port)
+		}
+		c.nodes = append(c.nodes, s)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, s := range c.nodes {
+		for s.NumRoutes() < n-1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("NATS node %s has %d routes, want %d", s.Name(), s.NumRoutes(), n-1)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return c
+}
+
+// urls returns the client URLs of the nodes at the given indexes, joined
+// with commas as natsbroker.Connect takes them.
+func (c *cluster) urls(idx ...int) string {
+	var u []string
+	for _, i := range idx {
+		u = append(u, c.nodes[i].ClientURL())
+	}
+	return strings.Join(u, ",")
+}
+
+// waitInterest waits until node i knows of n subscriptions (local or
+// routed from other nodes) matching subject.
+func (c *cluster) waitInterest(t testing.TB, i int, subject string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.nodes[i].GlobalAccount().Interest(subject) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("NATS node %d has %d subscriptions to %s, want %d", i, c.nodes[i].GlobalAccount().Interest(subject), subject, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
