@@ -70,7 +70,9 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		idle = time.AfterFunc(h.idle, func() { c.Close(websocket.StatusGoingAway, "idle timeout") })
 		defer idle.Stop()
 	}
-	err = echo(r.Context(), c, func(n int64) {
+	// The connection ends by Close (peer, idle timer, shutdown), never by
+	// the request's context; one that cannot end spares a timer per message.
+	err = echo(context.WithoutCancel(r.Context()), c, func(n int64) {
 		if idle != nil {
 			idle.Reset(h.idle)
 		}

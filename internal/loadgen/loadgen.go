@@ -273,7 +273,9 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 	}
 	dialed()
 	if err != nil {
-		r.fail(fmt.Errorf("handshake: %w", err))
+		if ctx.Err() == nil {
+			r.fail(fmt.Errorf("handshake: %w", err))
+		}
 		return
 	}
 	r.connected.Add(1)
@@ -304,7 +306,10 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 		defer close(readerDone)
 		r.read(c, st, r.hists[i], inflight)
 	}()
-	werr := r.write(ctx, c, st, payload, inflight, stop)
+	// Writes end with stop (and the watchdog above), not with ctx: a write
+	// cut by Ctrl-C is no error, and a context that cannot end costs the
+	// core no timer per message.
+	werr := r.write(context.WithoutCancel(ctx), c, st, payload, inflight, stop)
 
 	// Give the echoes of the last messages a moment, then close.
 	if werr == nil {
