@@ -79,6 +79,9 @@ func TestConnectionsGetEveryMessageInPublisherOrder(t *testing.T) {
 			// client that keeps reading must lose nothing.
 			h := quietHub(t, hub.Options{QueueLength: publishers * perPublisher, Policy: hub.Disconnect})
 			conns := dialN(t, h, serveHub(t, h, tc.acc)+"?topic=t", clients, tc.dial)
+			if tc.dial != nil && !strings.Contains(conns[0].Extensions(), "permessage-deflate") {
+				t.Fatalf("compression not negotiated: extensions %q", conns[0].Extensions())
+			}
 
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -366,5 +367,53 @@ func waitUntil(t testing.TB, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s; goroutines:\n%s", what, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestChurn subscribes, unsubscribes and closes subscribers from many
+// goroutines while others publish, then checks that the hub and its broker
+// are left with nothing (run it with -race).
+func TestChurn(t *testing.T) {
+	broker := newRecordingBroker()
+	h := quietHub(t, hub.Options{Broker: broker, QueueLength: 8})
+	ctx := context.Background()
+	topics := []string{"a", "b", "c", "d"}
+	stop := make(chan struct{})
+	var publishers, churners sync.WaitGroup
+	for p := range 2 {
+		publishers.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				h.Publish(ctx, topics[(p+i)%len(topics)], text("x"))
+			}
+		})
+	}
+	for g := range 8 {
+		churners.Go(func() {
+			for i := range 200 {
+				s, err := h.Subscribe(ctx, newFakeConn(), topics[(g+i)%len(topics)])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				s.Subscribe(ctx, topics[(g+i+1)%len(topics)])
+				s.Unsubscribe(ctx, topics[(g+i)%len(topics)])
+				s.Close()
+			}
+		})
+	}
+	churners.Wait()
+	close(stop)
+	publishers.Wait()
+	st := h.Stats()
+	if st.Subscribers != 0 || st.Topics != 0 || st.Subscriptions != 0 || st.Queued != 0 {
+		t.Errorf("after the churn: %+v; want no subscribers, topics or queued messages", st)
+	}
+	if got := broker.topics(); got != "" {
+		t.Errorf("broker still subscribed to %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // Stats is a snapshot of a hub's state and counters. Counters start at zero
@@ -75,10 +76,19 @@ func (h *Hub) Stats() Stats {
 func (h *Hub) WriteMetrics(w io.Writer) error {
 	st := h.Stats()
 	bw := bufio.NewWriter(w)
+	// The broker's metrics carry its name as a label.
+	brokerLabel := `{broker="` + st.Broker.Name + `"}`
+	if st.Broker.Name == "" {
+		brokerLabel = ""
+	}
 	metric := func(name, typ, help string, value uint64) {
 		bw.WriteString("# HELP duplex_hub_" + name + " " + help + "\n")
 		bw.WriteString("# TYPE duplex_hub_" + name + " " + typ + "\n")
-		bw.WriteString("duplex_hub_" + name + " ")
+		bw.WriteString("duplex_hub_" + name)
+		if strings.HasPrefix(name, "broker_") {
+			bw.WriteString(brokerLabel)
+		}
+		bw.WriteByte(' ')
 		bw.WriteString(strconv.FormatUint(value, 10))
 		bw.WriteByte('\n')
 	}

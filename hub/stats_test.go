@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,17 +31,17 @@ func TestWriteMetrics(t *testing.T) {
 	}
 	samples := parseExposition(t, b.String())
 	for name, want := range map[string]uint64{
-		"duplex_hub_topics":                   2,
-		"duplex_hub_subscribers":              2,
-		"duplex_hub_subscriptions":            3,
-		"duplex_hub_messages_published_total": 6,
-		"duplex_hub_messages_received_total":  6,
-		"duplex_hub_messages_delivered_total": st.Delivered,
-		"duplex_hub_messages_dropped_total":   3, // 1 in flight, 2 queued, 3 pushed out
-		"duplex_hub_queued_messages":          2,
-		"duplex_hub_queue_depth_max":          2,
-		"duplex_hub_queue_length":             2,
-		"duplex_hub_broker_connected":         1,
+		"duplex_hub_topics":                           2,
+		"duplex_hub_subscribers":                      2,
+		"duplex_hub_subscriptions":                    3,
+		"duplex_hub_messages_published_total":         6,
+		"duplex_hub_messages_received_total":          6,
+		"duplex_hub_messages_delivered_total":         st.Delivered,
+		"duplex_hub_messages_dropped_total":           3, // 1 in flight, 2 queued, 3 pushed out
+		"duplex_hub_queued_messages":                  2,
+		"duplex_hub_queue_depth_max":                  2,
+		"duplex_hub_queue_length":                     2,
+		`duplex_hub_broker_connected{broker="local"}`: 1,
 	} {
 		got, ok := samples[name]
 		if !ok {
@@ -51,6 +52,9 @@ func TestWriteMetrics(t *testing.T) {
 	}
 	slow.release()
 }
+
+// labelSet matches a Prometheus label set such as {a="x",b="y"}.
+var labelSet = regexp.MustCompile(`^\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\}$`)
 
 // parseExposition checks text against the Prometheus text format (every
 // sample preceded by its HELP and TYPE lines) and returns the samples.
@@ -73,11 +77,15 @@ func parseExposition(t *testing.T, text string) map[string]uint64 {
 			if err != nil {
 				t.Errorf("sample line %q: %v", line, err)
 			}
-			if !help[f[0]] || typ[f[0]] == "" {
+			name, labels, _ := strings.Cut(f[0], "{")
+			if labels != "" && !labelSet.MatchString("{"+labels) {
+				t.Errorf("sample %s has malformed labels", f[0])
+			}
+			if !help[name] || typ[name] == "" {
 				t.Errorf("sample %s has no HELP or TYPE before it", f[0])
 			}
-			if typ[f[0]] == "counter" && !strings.HasSuffix(f[0], "_total") {
-				t.Errorf("counter %s does not end in _total", f[0])
+			if typ[name] == "counter" && !strings.HasSuffix(name, "_total") {
+				t.Errorf("counter %s does not end in _total", name)
 			}
 			samples[f[0]] = v
 		default:

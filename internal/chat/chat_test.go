@@ -132,3 +132,23 @@ func TestHubCloseSaysGoingAway(t *testing.T) {
 		t.Errorf("after the hub closed, Read = %v (status %d), want close 1001", err, got)
 	}
 }
+
+func FuzzCheckRoom(f *testing.F) {
+	for _, s := range []string{"lobby", "a.b", "", "x y", "../etc", "caf\u00e9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, room string) {
+		if chat.CheckRoom(room) != nil {
+			return
+		}
+		// An accepted room must make a valid hub topic of a single token
+		// after the prefix.
+		topic := chat.TopicPrefix + room
+		if err := hub.CheckTopic(topic); err != nil {
+			t.Fatalf("room %q accepted, but its topic is invalid: %v", room, err)
+		}
+		if strings.Count(topic, ".") != 1 {
+			t.Fatalf("room %q adds tokens to the topic %q", room, topic)
+		}
+	})
+}
