@@ -54,17 +54,8 @@ func TestServeChatRoomsAndPage(t *testing.T) {
 		t.Fatalf("GET /: %s, %.200q", resp.Status, page)
 	}
 
-	resp, err = http.Get(s.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{"\nduplex_hub_subscribers 3\n", "\nduplex_hub_messages_published_total 2\n", "\nduplex_connections_open 3\n"} {
-		if !strings.Contains(string(metrics), want) {
-			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
-		}
-	}
+	expectMetrics(t, s.url+"/metrics", "\nduplex_hub_subscribers 3\n",
+		"\nduplex_hub_messages_published_total 2\n", "\nduplex_connections_open 3\n")
 }
 
 func TestServeChatAcrossServersThroughNATS(t *testing.T) {

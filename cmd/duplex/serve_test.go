@@ -212,18 +212,35 @@ func TestServeMetrics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resp, err := http.Get(s.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{
+	expectMetrics(t, s.url+"/metrics",
 		"\nduplex_echo_messages_total 3\n", "\nduplex_echo_bytes_total 12\n",
-		"\nduplex_echo_connections_open 1\n", "# TYPE process_cpu_seconds_total counter\n",
-	} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		"\nduplex_echo_connections_open 1\n", "# TYPE process_cpu_seconds_total counter\n")
+}
+
+// expectMetrics polls url until its body holds every one of wants, for at
+// most 5 seconds: the counters of a message grow just after its echo is sent.
+func expectMetrics(t *testing.T, url string, wants ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var missing []string
+		for _, w := range wants {
+			if !strings.Contains(string(body), w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s lacks %q:\n%s", url, missing, body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
