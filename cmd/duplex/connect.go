@@ -201,8 +201,9 @@ func awaitQuiet(ctx context.Context, readErr <-chan error, last *atomic.Int64, l
 
 // messageReader reads the messages of a connection in a goroutine of its
 // own that does nothing else, so that it is back in Read at once after each
-// message: Close, which reads and discards messages itself when no Read is in
-// progress, then never takes a message the user should see.
+// message while another goroutine prints: the window in which Close, which
+// reads (and discards) by itself when no Read is in progress, could take a
+// message the user should see stays as small as it can be.
 type messageReader struct {
 	ready chan struct{} // closed just before the first Read
 	msgs  chan received
