@@ -109,3 +109,25 @@ func fanoutLoop(b *testing.B, h *hub.Hub, payload []byte, counts []atomic.Int64)
 	b.ReportMetric(deliveries/b.Elapsed().Seconds(), "deliveries/s")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/deliveries, "allocs/delivery")
 }
+
+// BenchmarkSubscriberMemory measures what one subscriber costs: an op
+// subscribes a connection to a topic and has one message written to it, so
+// that its queue and write context exist.
+func BenchmarkSubscriberMemory(b *testing.B) {
+	h := quietHub(b, hub.Options{})
+	ctx := context.Background()
+	counts := make([]atomic.Int64, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := h.Subscribe(ctx, discardConn{&counts[i]}, "t"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h.Publish(ctx, "t", hub.Message{Data: []byte("x")})
+	for i := range counts {
+		for counts[i].Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}

@@ -133,6 +133,9 @@ func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
 // or is disconnected by the hub's Policy. The caller keeps reading from c
 // and closing it; the hub only writes.
 func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscriber, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, t := range topics {
 		if err := CheckTopic(t); err != nil {
 			return nil, err
@@ -158,7 +161,7 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 // Close ends every subscriber (their Err becomes ErrClosed; their
 // connections are left open), abandons the writes in flight, waits for the
 // writer goroutines to finish and closes the broker. Publish and Subscribe
-// fail with ErrClosed afterwards.
+// fail with ErrClosed afterwards, and so does a second Close.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed {

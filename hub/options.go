@@ -17,7 +17,9 @@ const (
 	// new one; the subscriber stays connected and misses messages.
 	DropOldest Policy = iota
 	// Disconnect discards every waiting message, unsubscribes the
-	// subscriber and closes its connection with Options.DisconnectCode.
+	// subscriber and closes its connection with Options.DisconnectCode,
+	// once the write in flight (if any) is done. A subscriber whose write
+	// never finishes is ended by Options.WriteTimeout instead.
 	Disconnect
 )
 
