@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -93,6 +94,20 @@ type connStats struct {
 	recvBytes atomic.Uint64
 }
 
+// histShard is a Histogram shared by some connections: one per connection
+// would take 35 KiB each, too much for thousands of them.
+type histShard struct {
+	mu sync.Mutex
+	h  *Histogram
+	_  [40]byte // keep shards on separate cache lines
+}
+
+func (s *histShard) record(v int64) {
+	s.mu.Lock()
+	s.h.Record(v)
+	s.mu.Unlock()
+}
+
 // run is the shared state of one Run.
 type run struct {
 	cfg       Config
@@ -103,7 +118,7 @@ type run struct {
 	connected atomic.Int64 // handshakes that succeeded
 	errors    atomic.Uint64
 	stats     []connStats
-	hists     []*Histogram // one per connection, merged at the end
+	hists     []histShard // connection i records in hists[i%len(hists)]; merged at the end
 
 	mu         sync.Mutex
 	samples    []string
@@ -116,7 +131,10 @@ type run struct {
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = withDefaults(cfg)
 	r := &run{cfg: cfg, typ: websocket.MessageText, start: time.Now(),
-		stats: make([]connStats, cfg.Conns), hists: make([]*Histogram, cfg.Conns)}
+		stats: make([]connStats, cfg.Conns), hists: make([]histShard, min(cfg.Conns, 4*runtime.GOMAXPROCS(0)))}
+	for i := range r.hists {
+		r.hists[i].h = NewHistogram()
+	}
 	if cfg.Binary {
 		r.typ = websocket.MessageBinary
 	}
@@ -126,7 +144,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var wg, dialing sync.WaitGroup
 	dialSlots := make(chan struct{}, 64)
 	for i := range cfg.Conns {
-		r.hists[i] = NewHistogram()
 		if cfg.RampUp > 0 {
 			at := r.start.Add(cfg.RampUp * time.Duration(i) / time.Duration(cfg.Conns))
 			if !sleepUntil(ctx, at) {
@@ -197,8 +214,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.BytesPerSecond = float64(after.recvBytes-before.recvBytes) / s
 	}
 	h := NewHistogram()
-	for _, x := range r.hists {
-		h.Merge(x)
+	for i := range r.hists {
+		h.Merge(r.hists[i].h)
 	}
 	us := func(ns int64) float64 { return float64(ns) / 1e3 }
 	res.Latency = Latency{Min: us(h.Min()), Mean: h.Mean() / 1e3, P50: us(h.Quantile(0.5)),
@@ -304,7 +321,7 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 	}()
 	go func() {
 		defer close(readerDone)
-		r.read(c, st, r.hists[i], inflight)
+		r.read(c, st, &r.hists[i%len(r.hists)], inflight)
 	}()
 	// Writes end with stop (and the watchdog above), not with ctx: a write
 	// cut by Ctrl-C is no error, and a context that cannot end costs the
@@ -383,7 +400,7 @@ func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, paylo
 }
 
 // read receives echoes into one reused buffer and records their latency.
-func (r *run) read(c *websocket.Conn, st *connStats, h *Histogram, inflight <-chan time.Duration) {
+func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, inflight <-chan time.Duration) {
 	buf := make([]byte, 32<<10)
 	ctx := context.Background()
 	for {
@@ -409,7 +426,7 @@ func (r *run) read(c *websocket.Conn, st *connStats, h *Histogram, inflight <-ch
 			return
 		}
 		if r.measuring.Load() {
-			h.Record(int64(time.Since(r.start) - sentAt))
+			h.record(int64(time.Since(r.start) - sentAt))
 		}
 		st.received.Add(1)
 		st.recvBytes.Add(uint64(n))
