@@ -46,7 +46,7 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	var f connectFlags
 	fs.Var(&f.subprotocols, "subprotocol", "subprotocol to offer (`a,b`; repeatable)")
 	fs.Var(&f.headers, "header", "extra handshake header `'Key: Value'` (repeatable)")
-	fs.Var(&f.headers, "H", "short for --header")
+	fs.Var(&f.headers, "H", "short for --header `'Key: Value'`")
 	fs.StringVar(&f.origin, "origin", "", "Origin header to send")
 	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy `URL` to tunnel through (default: $HTTPS_PROXY/$HTTP_PROXY)")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification (wss)")

@@ -41,11 +41,31 @@ func newFlagSet(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 	fs.Usage = func() {
 		w := env.stdout
 		fmt.Fprintf(w, "Usage: duplex %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(w, fs)
 	}
 	return fs
+}
+
+// printFlags lists the flags of fs as users type them: --name, or -X for a
+// one-letter alias.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		line := "  " + dash + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		switch f.DefValue {
+		case "", "0", "false", "0s":
+		default:
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
+	})
 }
 
 // parseFlags parses args with fs and returns the positional arguments. When

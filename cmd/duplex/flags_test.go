@@ -72,6 +72,13 @@ func TestHelpAndVersionExit0(t *testing.T) {
 		if len(args) == 2 && !strings.Contains(r.stdout, "Usage: duplex "+args[0]) {
 			t.Errorf("duplex %s: no usage line in %q", strings.Join(args, " "), r.stdout)
 		}
+		// Every flag is listed with a line of help under it.
+		lines := strings.Split(r.stdout, "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "  -") && (i+1 >= len(lines) || len(strings.TrimSpace(lines[i+1])) < 10) {
+				t.Errorf("duplex %s: flag %q has no help text", args[0], strings.TrimSpace(l))
+			}
+		}
 	}
 }
 
