@@ -86,3 +86,15 @@ func (c *cluster) waitInterest(t testing.TB, i int, subject string, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// nodeOf returns the index of the node whose client URL is url.
+func (c *cluster) nodeOf(t testing.TB, url string) int {
+	t.Helper()
+	for i, s := range c.nodes {
+		if s.ClientURL() == url {
+			return i
+		}
+	}
+	t.Fatalf("no node has the URL %q", url)
+	return -1
+}
