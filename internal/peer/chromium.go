@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +43,8 @@ func Browser(t testing.TB, timeout time.Duration) context.Context {
 	}
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	log := &testLog{t: t}
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(log.logf))
 	t.Cleanup(func() {
 		// Closing the tab's context first lets chromedp close the browser
 		// gracefully; cancelling the allocator then waits for the process
@@ -50,6 +52,7 @@ func Browser(t testing.TB, timeout time.Duration) context.Context {
 		cancelTab()
 		cancelAlloc()
 		cancelTimeout()
+		log.stop()
 	})
 	// Start the browser now, so that a browser that cannot start fails here
 	// rather than in the test's first action.
@@ -57,4 +60,26 @@ func Browser(t testing.TB, timeout time.Duration) context.Context {
 		t.Fatalf("peer %s: start %s: %v", Chromium, f.Path, err)
 	}
 	return tabCtx
+}
+
+// testLog passes chromedp's log lines to the test until stop, so that a
+// goroutine of chromedp that logs late cannot log to a finished test.
+type testLog struct {
+	mu      sync.Mutex
+	t       testing.TB
+	stopped bool
+}
+
+func (l *testLog) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Logf(format, args...)
+	}
+}
+
+func (l *testLog) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
 }
