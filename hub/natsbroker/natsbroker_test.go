@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -359,5 +360,42 @@ func (r *recorder) wait(t testing.TB, n int) {
 		case <-timeout:
 			t.Fatalf("got %d messages, want %d", got, n)
 		}
+	}
+}
+
+func TestCloseLeavesNoGoroutineBehind(t *testing.T) {
+	cl := startCluster(t, 1)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(&syncBuffer{}, nil))
+	b, err := natsbroker.Connect(ctx, cl.urls(0), &natsbroker.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(&hub.Options{Broker: b, Logger: quiet})
+	r := newRecorder()
+	for _, topic := range []string{"a", "b", "c"} {
+		if _, err := h.Subscribe(ctx, r, topic); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Publish(ctx, topic, hub.Message{Data: []byte(topic)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.wait(t, 3)
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b.BrokerStats().Connected {
+		t.Error("the broker is still connected after the hub's Close")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before the broker; goroutines:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
