@@ -20,10 +20,12 @@
   let room = "";
   let retry = 0;
   let retryTimer = 0;
+  let joined = false; // the room was open at least once since the last join
 
-  function setStatus(state, text) {
+  function setStatus(state, text, detail) {
     status.dataset.state = state;
     statusText.textContent = text;
+    status.title = detail || text;
     sendButton.disabled = state !== "open";
   }
 
@@ -38,14 +40,17 @@
       ws.onclose = null;
       ws.close(1000, "changing room");
     }
+    if (r !== room) joined = false;
     room = r;
     setStatus("connecting", "connecting to #" + r + "…");
     const sock = new WebSocket(chatURL(r));
     ws = sock;
     sock.onopen = () => {
+      sock.wasOpen = true;
       retry = 0;
       setStatus("open", "connected to #" + r);
-      notice("You joined #" + r + " as " + nameInput.value.trim());
+      notice(joined ? "Reconnected to #" + r : "You joined #" + r + " as " + nameInput.value.trim());
+      joined = true;
     };
     sock.onmessage = (ev) => {
       if (typeof ev.data !== "string") {
@@ -62,10 +67,11 @@
     };
     sock.onclose = (ev) => {
       if (ws !== sock) return;
-      const why = ev.code + (ev.reason ? " " + ev.reason : "");
+      const why = "closed with " + ev.code + (ev.reason ? ": " + ev.reason : "");
       const wait = Math.min(1000 * 2 ** retry, 10000);
       retry++;
-      setStatus("closed", "disconnected (" + why + "), retrying in " + Math.round(wait / 1000) + "s");
+      if (sock.wasOpen) notice("Disconnected (" + why + ")");
+      setStatus("closed", "offline, retrying in " + Math.round(wait / 1000) + "s", why);
       retryTimer = setTimeout(() => connect(room), wait);
     };
   }
