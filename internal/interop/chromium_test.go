@@ -177,6 +177,19 @@ func TestChromium(t *testing.T) {
 		wantClose(t, s.wait(t, "/echo").err, websocket.StatusNormalClosure, "")
 	})
 
+	t.Run("streamed-to-page", func(t *testing.T) {
+		const size = 1<<20 + 123
+		got := browserRun[echoResult](t, ctx, fmt.Sprintf(`
+			const ws = await connect("/stream?n=%d");
+			const d = await recv(ws);
+			ws.close(1000);
+			return {kind: kind(d), diff: kind(d) === "arraybuffer" ? diff(d, pattern(%[1]d)) : ""};`, size))
+		if got.Kind != "arraybuffer" || got.Diff != "" {
+			t.Errorf("message written through Writer in pieces: kind %s, %s", got.Kind, got.Diff)
+		}
+		wantClose(t, s.wait(t, "/stream").err, websocket.StatusNormalClosure, "")
+	})
+
 	t.Run("burst-to-page", func(t *testing.T) {
 		got := browserRun[string](t, ctx, fmt.Sprintf(`
 			const ws = await connect("/burst?n=%d");
@@ -220,6 +233,7 @@ func TestChromium(t *testing.T) {
 			{1001, "going away"},
 			{1011, "internal error"},
 			{4000, utf8Text},
+			{4999, strings.Repeat("r", 123)}, // the longest reason a close frame holds
 		} {
 			got := browserRun[closeEvent](t, ctx, fmt.Sprintf(`
 				const ws = await connect("/close?code=%d&reason=" + encodeURIComponent(%q));

@@ -32,6 +32,9 @@ type report struct {
 //	/close?code=C&reason=R
 //	               closes at once with code C and reason R
 //	/burst?n=N     sends the text messages "0".."N-1", then echoes until closed
+//	/stream?n=N    sends pattern(N) as one binary message written through
+//	               Writer in 1000-byte pieces (so in several frames), then
+//	               echoes until closed
 //	/count         expects the text messages "0", "1", … then "end", answers
 //	               "ok N" or the first mismatch, then echoes until closed
 //	/              the page for browser tests (page in chromium_test.go)
@@ -93,6 +96,20 @@ func newServer(t *testing.T, opts *websocket.AcceptOptions) *server {
 		}
 		finish(r, c, echo(r.Context(), c))
 	})
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		c := accept(w, r)
+		if c == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), waitTimeout)
+		defer cancel()
+		if err := writePieces(ctx, c, websocket.MessageBinary, pattern(n), 1000); err != nil {
+			finish(r, c, err)
+			return
+		}
+		finish(r, c, echo(r.Context(), c))
+	})
 	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
 		c := accept(w, r)
 		if c == nil {
@@ -142,6 +159,26 @@ func echo(ctx context.Context, c *websocket.Conn) error {
 			return fmt.Errorf("echo write: %w", err)
 		}
 	}
+}
+
+// writePieces sends p as one message through Writer, piece bytes per Write.
+func writePieces(ctx context.Context, c *websocket.Conn, typ websocket.MessageType, p []byte, piece int) error {
+	w, err := c.Writer(ctx, typ)
+	if err != nil {
+		return fmt.Errorf("Writer: %w", err)
+	}
+	for len(p) > 0 {
+		n := min(piece, len(p))
+		if _, err := w.Write(p[:n]); err != nil {
+			w.Close()
+			return fmt.Errorf("write a piece: %w", err)
+		}
+		p = p[n:]
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("close the message writer: %w", err)
+	}
+	return nil
 }
 
 // wait returns the next report of a connection to path.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,6 +145,36 @@ func testDial(t *testing.T, p dialPeer, compressed bool) {
 			if typ != m.typ || !bytes.Equal(got, m.data) {
 				t.Errorf("%s: echo is type %d, %d bytes %.40q; sent type %d, %d bytes %.40q",
 					m.name, typ, len(got), got, m.typ, len(m.data), m.data)
+			}
+		}
+		if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+
+	t.Run("streamed", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c := dial(t, ctx)
+		for _, m := range []message{
+			{"binary", websocket.MessageBinary, pattern(100<<10 + 7)},
+			{"utf8-text", websocket.MessageText, bytes.Repeat([]byte(utf8Text), 5000)},
+		} {
+			// 1000-byte pieces split the multi-byte runes across frames.
+			if err := writePieces(ctx, c, m.typ, m.data, 1000); err != nil {
+				t.Fatalf("%s: %v", m.name, err)
+			}
+			typ, r, err := c.Reader(ctx)
+			if err != nil {
+				t.Fatalf("%s: Reader: %v", m.name, err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatalf("%s: read the echo: %v", m.name, err)
+			}
+			if typ != m.typ || !bytes.Equal(got, m.data) {
+				t.Errorf("%s: echo of a message written in pieces is type %d, %d bytes; sent type %d, %d bytes",
+					m.name, typ, len(got), m.typ, len(m.data))
 			}
 		}
 		if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
