@@ -161,3 +161,37 @@ func TestSenderAndOthersReceiveAndClosedClientsLeave(t *testing.T) {
 		return st.Subscribers == 0 && st.Topics == 0
 	}, "closed clients to be unsubscribed")
 }
+
+// TestClientThatStopsReading has one client stop reading while another
+// keeps up: the publisher never waits, the reader gets every message, and
+// the stalled client is ended by the policy or, once its TCP buffers are
+// full and its write is stuck, by the write timeout.
+func TestClientThatStopsReading(t *testing.T) {
+	h := quietHub(t, hub.Options{QueueLength: 2, Policy: hub.Disconnect, WriteTimeout: 300 * time.Millisecond})
+	conns := dialN(t, h, serveHub(t, h, nil)+"?topic=t", 2, nil)
+	reader := conns[0] // conns[1] is never read from
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	payload := make([]byte, 256<<10)
+	const n = 100 // 25 MiB, more than loopback buffers hold
+	for i := range n {
+		start := time.Now()
+		if err := h.Publish(ctx, "t", hub.Message{Type: websocket.MessageBinary, Data: payload}); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Errorf("Publish %d took %v: it waited for a subscriber", i, d)
+		}
+		if _, data, err := reader.Read(ctx); err != nil || len(data) != len(payload) {
+			t.Fatalf("reader, message %d: %d bytes, %v", i, len(data), err)
+		}
+	}
+	waitUntil(t, func() bool { return h.Stats().Subscribers == 1 }, "the stalled client to be ended")
+	st := h.Stats()
+	if st.Disconnected+st.WriteErrors != 1 {
+		t.Errorf("Disconnected, WriteErrors = %d, %d; want the stalled client counted once", st.Disconnected, st.WriteErrors)
+	}
+	if st.Dropped == 0 {
+		t.Error("no message counted as dropped for the stalled client")
+	}
+}
