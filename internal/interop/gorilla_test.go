@@ -1,9 +1,11 @@
 package interop_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -166,4 +168,99 @@ func compressionName(compressed bool) string {
 		return "deflate"
 	}
 	return "plain"
+}
+
+// TestGorillaNoContextTakeover sends one random message twice each way with
+// gorilla, which negotiates no context takeover in both directions: Duplex
+// must then compress each message on its own (no back-reference into the
+// previous one, which gorilla could not resolve), as a client and as a server.
+func TestGorillaNoContextTakeover(t *testing.T) {
+	msg := randomBytes(t, 8<<10)
+	// twice sends msg twice over c and returns the bytes c's connection
+	// carried out for each copy, as counted by tr.
+	twice := func(t *testing.T, tr *traffic, write func([]byte) error, read func() ([]byte, error)) [2]int64 {
+		t.Helper()
+		var out [2]int64
+		for i := range 2 {
+			_, written0 := tr.snapshot()
+			if err := write(msg); err != nil {
+				t.Fatal(err)
+			}
+			got, err := read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, msg) {
+				t.Fatalf("copy %d: echo differs (%d bytes, sent %d)", i+1, len(got), len(msg))
+			}
+			_, written1 := tr.snapshot()
+			out[i] = written1 - written0
+		}
+		return out
+	}
+
+	t.Run("Dial", func(t *testing.T) {
+		up := gorilla.Upgrader{EnableCompression: true}
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(waitTimeout))
+			for {
+				typ, p, err := c.ReadMessage()
+				if err != nil || c.WriteMessage(typ, p) != nil {
+					return
+				}
+			}
+		}))
+		t.Cleanup(hs.Close)
+		var tr traffic
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, hs.URL, &websocket.DialOptions{
+			Compression: &websocket.CompressionOptions{},
+			NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &countingConn{Conn: conn, tr: &tr}, nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		gorillaDeflate.check(t, "Dial", c.Extensions(), true)
+		out := twice(t, &tr,
+			func(p []byte) error { return c.Write(ctx, websocket.MessageBinary, p) },
+			func() ([]byte, error) { _, p, err := c.Read(ctx); return p, err })
+		t.Logf("8 KiB random message sent twice: %d then %d bytes", out[0], out[1])
+		if out[1] < int64(len(msg)) {
+			t.Errorf("second copy took %d bytes: it refers back to the first despite client_no_context_takeover", out[1])
+		}
+	})
+
+	t.Run("Accept", func(t *testing.T) {
+		s := newServer(t, &websocket.AcceptOptions{Compression: &websocket.CompressionOptions{}})
+		d := gorilla.Dialer{EnableCompression: true, HandshakeTimeout: waitTimeout}
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		c, _, err := d.DialContext(ctx, s.WS+"/echo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(waitTimeout))
+		// The server's written bytes are the echoes Duplex compressed.
+		out := twice(t, &s.traffic,
+			func(p []byte) error { return c.WriteMessage(gorilla.BinaryMessage, p) },
+			func() ([]byte, error) { _, p, err := c.ReadMessage(); return p, err })
+		t.Logf("8 KiB random message echoed twice: %d then %d bytes", out[0], out[1])
+		if out[1] < int64(len(msg)) {
+			t.Errorf("second echo took %d bytes: it refers back to the first despite server_no_context_takeover", out[1])
+		}
+	})
 }
