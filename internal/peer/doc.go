@@ -22,8 +22,13 @@
 // and returns a chromedp context bound to a timeout; the browser is shut down
 // and its profile removed when the test ends.
 //
-// What to install (Debian, as root):
+// What to install (Debian, as root, from the module root; .ci/run does the same):
 //
-//	apt-get install chromium python3-websockets nodejs npm
+//	apt-get install chromium python3-websockets
+//	apt-get install nodejs npm   # only where node is not installed yet
 //	npm ci --prefix internal/peer/node
+//
+// Python scripts run with Debian's /usr/bin/python3 when it can import
+// websockets (a python3 earlier in PATH, such as a pyenv shim, often cannot);
+// Node scripts find ws through NODE_PATH.
 package peer

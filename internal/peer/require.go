@@ -34,7 +34,7 @@ func (p Peer) install() string {
 	case Python:
 		return "apt-get install python3-websockets"
 	case Node:
-		return "apt-get install nodejs npm && npm ci --prefix internal/peer/node"
+		return "npm ci --prefix internal/peer/node (from the module root; without node, first apt-get install nodejs npm)"
 	}
 	return "an unknown peer " + string(p)
 }
