@@ -22,7 +22,7 @@ type readState struct {
 	size       int64 // bytes of the message delivered so far, after decompression
 	utf8       utf8Validator
 	inflate    *pmdeflate.Reader // decompresses the message when compressed
-	err        error     // once set, the reading side is finished
+	err        error             // once set, the reading side is finished
 	reader     messageReader
 	ctl        [maxControlPayload]byte
 }

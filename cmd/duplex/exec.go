@@ -90,7 +90,7 @@ func (h *execHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cmd := exec.Command(h.prog, h.args...)
 	cmd.Env = append(os.Environ(), cgiEnv(r, h.https)...)
 	cmd.Stderr = h.stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	inOwnGroup(cmd)
 	stdin, err1 := cmd.StdinPipe()
 	stdout, err2 := cmd.StdoutPipe()
 	if err := errors.Join(err1, err2); err != nil {
@@ -228,7 +228,7 @@ func (h *execHandler) reap(pid int, connGone, exited <-chan struct{}) {
 		return
 	case <-connGone:
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Kill} {
 		t := time.NewTimer(h.grace)
 		select {
 		case <-exited:
@@ -237,7 +237,7 @@ func (h *execHandler) reap(pid int, connGone, exited <-chan struct{}) {
 		case <-t.C:
 		}
 		h.log.Info("stopping the program", "pid", pid, "signal", sig.String())
-		syscall.Kill(-pid, sig)
+		signalGroup(pid, sig)
 	}
 }
 

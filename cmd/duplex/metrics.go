@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/duplexws/websocket/hub"
+	"github.com/duplexws/websocket/internal/loadgen"
 )
 
 // metricsHandler serves /metrics in the Prometheus text exposition format.
@@ -31,11 +31,7 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	metric("duplex_echo_refused_total", "counter", "Handshakes on /echo answered 503 (over --max-conns or shutting down).", float64(h.echo.refused.Load()))
 	metric("duplex_echo_messages_total", "counter", "Messages echoed.", float64(h.echo.messages.Load()))
 	metric("duplex_echo_bytes_total", "counter", "Payload bytes echoed.", float64(h.echo.bytes.Load()))
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		metric("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.",
-			time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds())
-	}
+	metric("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.", loadgen.CPUTime().Seconds())
 	metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.",
 		float64(h.start.UnixNano())/1e9)
 	bw.Flush()

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/duplexws/websocket"
@@ -181,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	before := r.totals()
-	cpuBefore := cpuTime()
+	cpuBefore := CPUTime()
 	windowStart := time.Now()
 	r.measuring.Store(true)
 	timer := time.NewTimer(cfg.Duration)
@@ -193,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.measuring.Store(false)
 	window := time.Since(windowStart)
 	after := r.totals()
-	cpuAfter := cpuTime()
+	cpuAfter := CPUTime()
 	close(stop)
 	wg.Wait()
 	<-progressDone
@@ -481,13 +480,4 @@ func sleepUntil(ctx context.Context, at time.Time) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// cpuTime returns the user and system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
