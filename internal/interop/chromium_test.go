@@ -2,6 +2,7 @@ package interop_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -20,11 +21,12 @@ const page = `<!doctype html>
 <title>Duplex interop</title>
 <script>
 "use strict";
-// connect opens a WebSocket to path on this server and resolves when it is open.
+// connect opens a WebSocket to path on this server (or to a full ws:// URL)
+// and resolves when it is open.
 function connect(path, protocols, binaryType) {
   return new Promise((resolve, reject) => {
-    const ws = protocols ? new WebSocket("ws://" + location.host + path, protocols)
-                         : new WebSocket("ws://" + location.host + path);
+    const url = path.startsWith("ws:") ? path : "ws://" + location.host + path;
+    const ws = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
     ws.binaryType = binaryType || "arraybuffer";
     ws.inbox = [];
     ws.waiters = [];
@@ -259,6 +261,41 @@ func TestChromium(t *testing.T) {
 			t.Errorf("page's CloseEvent after its own close: %q", got)
 		}
 		wantClose(t, s.wait(t, "/echo").err, 4001, "page says bye")
+	})
+
+	t.Run("message-too-big", func(t *testing.T) {
+		// Another server, which allows this page's origin and reads at most 1 MiB.
+		small := newServer(t, &websocket.AcceptOptions{ReadLimit: 1 << 20, OriginPatterns: []string{"127.0.0.1:*"}})
+		got := browserRun[string](t, ctx, fmt.Sprintf(`
+			const ws = await connect(%q);
+			ws.send(pattern((1 << 20) + 1));
+			const e = await ws.closed;
+			return e.code + " " + e.wasClean;`, small.WS+"/echo"))
+		if got != "1009 true" {
+			t.Errorf("after a message over the read limit the page's CloseEvent is %q, want 1009 true", got)
+		}
+		r := small.wait(t, "/echo")
+		if !errors.Is(r.err, websocket.ErrMessageTooBig) {
+			t.Errorf("server Read returned %v, want ErrMessageTooBig", r.err)
+		}
+	})
+
+	t.Run("cross-origin-refused", func(t *testing.T) {
+		strict := newServer(t, nil)
+		got := browserRun[string](t, ctx, fmt.Sprintf(`
+			try {
+				const ws = await connect(%q);
+				ws.close();
+				return "opened";
+			} catch (e) {
+				return "refused";
+			}`, strict.WS+"/echo"))
+		if got != "refused" {
+			t.Errorf("a page from another origin got %q, want refused", got)
+		}
+		if r := strict.wait(t, "/echo"); r.err == nil {
+			t.Error("Accept let a page from another origin in")
+		}
 	})
 
 	t.Run("subprotocol", func(t *testing.T) {
