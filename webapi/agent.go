@@ -1,0 +1,150 @@
+package webapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DefaultMaxConnections is the cap on connections an Agent applies when its
+// MaxConnections is 0: 200, what browsers allow a page.
+const DefaultMaxConnections = 200
+
+// DefaultHandshakeTimeout bounds an opening handshake when an Agent's
+// HandshakeTimeout is 0.
+const DefaultHandshakeTimeout = 30 * time.Second
+
+// ErrTooManyConnections is returned (wrapped) by New when the Agent already
+// has MaxConnections WebSockets that are not yet CLOSED.
+var ErrTooManyConnections = errors.New("webapi: too many WebSocket connections")
+
+// An Agent creates WebSockets and applies the limits a browser applies to
+// the WebSockets of a page: a cap on connections, and the rule of RFC 6455
+// §4.1 that at most one connection to a given host and port is CONNECTING at
+// a time, the others waiting their turn in the order they were created.
+//
+// The zero value is ready to use with the defaults. An Agent must not be
+// copied after its first use; its methods are safe for concurrent use.
+type Agent struct {
+	// MaxConnections caps the WebSockets of this Agent that are not CLOSED;
+	// beyond it New returns ErrTooManyConnections. A WebSocket leaves the
+	// count when its connection has closed, before its close event is
+	// delivered. 0 means DefaultMaxConnections; a negative value means no cap.
+	MaxConnections int
+
+	// HandshakeTimeout bounds the opening handshake, counted from when the
+	// connection's turn for its host comes. A handshake that runs out fails
+	// the connection (an error event, then a close event with code 1006).
+	// 0 means DefaultHandshakeTimeout; a negative value means no bound.
+	HandshakeTimeout time.Duration
+
+	mu    sync.Mutex
+	open  int                   // WebSockets not yet closed
+	hosts map[string]*hostQueue // by host:port, hosts with a CONNECTING socket
+}
+
+// hostQueue is the line of WebSockets waiting to connect to one host:port.
+type hostQueue struct {
+	waiting []chan struct{} // closed when that waiter's turn comes
+}
+
+// defaultAgent is the Agent behind the package-level New. It is the one piece
+// of process-wide state in this package, on purpose: the connection cap and
+// the one-handshake-per-host rule of a browser hold for a whole page, and New
+// gives a Go process the same.
+var defaultAgent Agent
+
+// New creates a WebSocket with the process-wide default Agent; see
+// Agent.New. Its cap of 200 connections and its one-handshake-per-host rule
+// count every WebSocket that New made in this process. Use an Agent of your
+// own for separate limits.
+func New(url string, protocols ...string) (*WebSocket, error) {
+	return defaultAgent.New(url, protocols...)
+}
+
+func (a *Agent) maxConnections() int {
+	if a.MaxConnections == 0 {
+		return DefaultMaxConnections
+	}
+	return a.MaxConnections
+}
+
+func (a *Agent) handshakeTimeout() time.Duration {
+	if a.HandshakeTimeout == 0 {
+		return DefaultHandshakeTimeout
+	}
+	return a.HandshakeTimeout
+}
+
+// reserve counts one more WebSocket, or fails when the cap is reached.
+func (a *Agent) reserve() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if limit := a.maxConnections(); limit >= 0 && a.open >= limit {
+		return fmt.Errorf("%w: %d are open, the cap set by Agent.MaxConnections; close one or raise the cap", ErrTooManyConnections, a.open)
+	}
+	a.open++
+	return nil
+}
+
+// release uncounts a WebSocket whose connection has closed.
+func (a *Agent) release() {
+	a.mu.Lock()
+	a.open--
+	a.mu.Unlock()
+}
+
+// waitTurn returns when no other WebSocket of this Agent is CONNECTING to
+// hostPort (RFC 6455 §4.1), in first-come order, or when ctx ends. On
+// success the caller must call done once its handshake has finished.
+func (a *Agent) waitTurn(ctx context.Context, hostPort string) (done func(), err error) {
+	done = func() { a.passTurn(hostPort) }
+	a.mu.Lock()
+	q, busy := a.hosts[hostPort]
+	if !busy {
+		if a.hosts == nil {
+			a.hosts = make(map[string]*hostQueue)
+		}
+		a.hosts[hostPort] = &hostQueue{}
+		a.mu.Unlock()
+		return done, nil
+	}
+	turn := make(chan struct{})
+	q.waiting = append(q.waiting, turn)
+	a.mu.Unlock()
+
+	select {
+	case <-turn:
+		return done, nil
+	case <-ctx.Done():
+	}
+	a.mu.Lock()
+	for i, w := range q.waiting {
+		if w == turn {
+			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
+			a.mu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+	a.mu.Unlock()
+	// The turn was handed over as ctx ended: pass it on.
+	a.passTurn(hostPort)
+	return nil, ctx.Err()
+}
+
+// passTurn ends the handshake that holds hostPort's turn and gives the turn to
+// the next waiter.
+func (a *Agent) passTurn(hostPort string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	q := a.hosts[hostPort]
+	if len(q.waiting) == 0 {
+		delete(a.hosts, hostPort)
+		return
+	}
+	next := q.waiting[0]
+	q.waiting = q.waiting[1:]
+	close(next)
+}

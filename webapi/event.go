@@ -1,0 +1,114 @@
+package webapi
+
+import "bytes"
+
+// BinaryType says in which Go form a MessageEvent carries a binary message,
+// the binaryType attribute of the Web platform's WebSocket.
+type BinaryType string
+
+// The two binary types of the Web platform, with their Go meaning.
+const (
+	// BinaryBlob, the default, delivers a binary message as a *Blob: an
+	// immutable value that no one can change, so it can be handed to other
+	// goroutines and kept without a copy.
+	BinaryBlob BinaryType = "blob"
+	// BinaryArrayBuffer delivers a binary message as a []byte that belongs to
+	// the receiver, to modify or retain as it likes.
+	BinaryArrayBuffer BinaryType = "arraybuffer"
+)
+
+// Event is one of OpenEvent, MessageEvent, ErrorEvent and CloseEvent, the
+// values that Events delivers. Type returns the Web platform's event name.
+type Event interface {
+	Type() string
+	event()
+}
+
+// OpenEvent is the open event: the connection is established and ReadyState
+// is OPEN. Protocol and Extensions are known from then on.
+type OpenEvent struct{}
+
+// MessageEvent is the message event: a whole message arrived while the socket
+// was OPEN.
+type MessageEvent struct {
+	// Data is the message: a string for a text message; for a binary message,
+	// a *Blob when BinaryType was BinaryBlob at delivery, or a []byte when it
+	// was BinaryArrayBuffer.
+	Data any
+	// Origin is the origin of the socket's URL, for example
+	// "wss://example.com" or "ws://127.0.0.1:8080".
+	Origin string
+}
+
+// ErrorEvent is the error event: the connection failed (it could not be
+// established, or it broke, or Close was called before it opened). It is
+// always followed by a CloseEvent.
+type ErrorEvent struct {
+	// Err says what went wrong. The Web platform tells a script nothing about
+	// the cause; a Go program gets it where the platform knows it (the native
+	// build). Under GOOS=js it only says that the browser reported a failure.
+	Err error
+}
+
+// CloseEvent is the close event, the last event of every WebSocket: the
+// connection is closed and ReadyState is CLOSED.
+type CloseEvent struct {
+	// Code is the status code of the peer's close frame; 1005 when that frame
+	// had no code; 1006 when the connection closed without a closing
+	// handshake (then an ErrorEvent came first).
+	Code int
+	// Reason is the reason of the peer's close frame, or "".
+	Reason string
+	// WasClean reports whether the closing handshake completed.
+	WasClean bool
+}
+
+// Type returns "open".
+func (OpenEvent) Type() string { return "open" }
+
+// Type returns "message".
+func (MessageEvent) Type() string { return "message" }
+
+// Type returns "error".
+func (ErrorEvent) Type() string { return "error" }
+
+// Type returns "close".
+func (CloseEvent) Type() string { return "close" }
+
+func (OpenEvent) event()    {}
+func (MessageEvent) event() {}
+func (ErrorEvent) event()   {}
+func (CloseEvent) event()   {}
+
+// Handlers are the functions that receive a WebSocket's events, the onopen,
+// onmessage, onerror and onclose attributes of the Web platform. A nil field
+// ignores that event. They are called one at a time, in the order the events
+// happened, on a goroutine that belongs to the WebSocket; a handler may call
+// any method of the WebSocket, and while one runs no other event is
+// delivered.
+type Handlers struct {
+	OnOpen    func(OpenEvent)
+	OnMessage func(MessageEvent)
+	OnError   func(ErrorEvent)
+	OnClose   func(CloseEvent)
+}
+
+// Blob is a binary message delivered with BinaryType BinaryBlob, the Go
+// counterpart of the Web platform's Blob: read-only raw data. Its methods are
+// safe to call from any goroutine.
+type Blob struct {
+	data []byte
+}
+
+// Size returns the length of the data in bytes.
+func (b *Blob) Size() int64 { return int64(len(b.data)) }
+
+// Bytes returns a copy of the data, as blob.arrayBuffer() does.
+func (b *Blob) Bytes() []byte { return bytes.Clone(b.data) }
+
+// Text returns the data decoded as UTF-8, each invalid byte replaced by
+// U+FFFD, as blob.text() does.
+func (b *Blob) Text() string { return usvString(string(b.data)) }
+
+// NewReader returns a reader of the data.
+func (b *Blob) NewReader() *bytes.Reader { return bytes.NewReader(b.data) }
