@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // AcceptOptions configures Accept. The zero value, like a nil pointer, gives
@@ -104,7 +106,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 			origin = r.Header.Get("Sec-WebSocket-Origin")
 		}
 		if !opts.InsecureSkipOriginCheck {
-			if err := checkOrigin(origin, r.Host, opts.OriginPatterns); err != nil {
+			if err := wshttp.CheckOrigin(origin, r.Host, opts.OriginPatterns); err != nil {
 				herr = &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
 			}
 		}
@@ -181,10 +183,10 @@ func checkUpgradeRequest(r *http.Request, opts *AcceptOptions) (int, *HandshakeE
 	if !r.ProtoAtLeast(1, 1) {
 		return 0, bad("protocol %s is older than HTTP/1.1", r.Proto)
 	}
-	if !headerHasToken(r.Header, "Connection", "upgrade") {
+	if !wshttp.HasToken(r.Header, "Connection", "upgrade") {
 		return 0, bad("Connection header %q does not contain the token upgrade", r.Header.Get("Connection"))
 	}
-	if !headerHasToken(r.Header, "Upgrade", "websocket") {
+	if !wshttp.HasToken(r.Header, "Upgrade", "websocket") {
 		return 0, bad("Upgrade header %q does not contain the token websocket", r.Header.Get("Upgrade"))
 	}
 	vs := r.Header.Get("Sec-WebSocket-Version")

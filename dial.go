@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // maxResponseHeader bounds the handshake response a client reads, so a
@@ -127,7 +129,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		}
 	}
 	for _, p := range opts.Subprotocols {
-		if !validToken(p) {
+		if !wshttp.IsToken(p) {
 			return nil, nil, fmt.Errorf("websocket: subprotocol %q is not a valid token", p)
 		}
 	}
@@ -286,10 +288,10 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fail("server answered %s, not 101 Switching Protocols", resp.Status)
 	}
-	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
+	if !wshttp.HasToken(resp.Header, "Upgrade", "websocket") {
 		return fail("Upgrade header %q is not websocket", resp.Header.Get("Upgrade"))
 	}
-	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+	if !wshttp.HasToken(resp.Header, "Connection", "upgrade") {
 		return fail("Connection header %q lacks upgrade", resp.Header.Get("Connection"))
 	}
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(key); got != want {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 func FuzzFrameHeader(f *testing.F) {
@@ -72,37 +74,6 @@ func FuzzClosePayload(f *testing.F) {
 	})
 }
 
-func FuzzUTF8(f *testing.F) {
-	for _, s := range []string{"", "hello", "κόσμε", "\xce\xba\xe1\xbd\xb9\xcf\x83\xed\xa0\x80", "\xf4\x90\x80\x80", "\xef\xbf\xbf", "\xc0\xaf", "🎉"} {
-		f.Add([]byte(s), 3)
-	}
-	f.Fuzz(func(t *testing.T, p []byte, split int) {
-		want := utf8.Valid(p)
-		if got := validUTF8(p); got != want {
-			t.Fatalf("validUTF8(%x) = %v, want %v", p, got, want)
-		}
-		// Split anywhere, the incremental check agrees, and never fails
-		// on a prefix of valid text.
-		if split < 0 {
-			split = -split
-		}
-		if len(p) > 0 {
-			split %= len(p) + 1
-		} else {
-			split = 0
-		}
-		var v utf8Validator
-		ok1 := v.write(p[:split])
-		if want && !ok1 {
-			t.Fatalf("failed on a prefix of valid text %x", p[:split])
-		}
-		got := ok1 && v.write(p[split:]) && v.complete()
-		if got != want {
-			t.Fatalf("split validation of %x at %d = %v, want %v", p, split, got, want)
-		}
-	})
-}
-
 func FuzzAcceptRequest(f *testing.F) {
 	f.Add("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a, b\r\nOrigin: http://x\r\n\r\n")
 	f.Add("GET / HTTP/1.0\r\nUpgrade: WebSocket\r\nConnection: keep-alive,upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n")
@@ -123,7 +94,7 @@ func FuzzAcceptRequest(f *testing.F) {
 			t.Fatalf("accepted version %d", version)
 		}
 		selectSubprotocol(req.Header, opts.Subprotocols)
-		checkOrigin(req.Header.Get("Origin"), req.Host, []string{"*.example.com"})
+		wshttp.CheckOrigin(req.Header.Get("Origin"), req.Host, []string{"*.example.com"})
 	})
 }
 

@@ -31,31 +31,3 @@ func headerTokens(h http.Header, name string) []string {
 	}
 	return tokens
 }
-
-// headerHasToken reports whether the named header holds token, compared
-// without regard to case, in any of its comma-separated lists.
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// validToken reports whether s is an HTTP token (RFC 7230 §3.2.6), as
-// subprotocol names must be.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7F || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
+	"github.com/duplexws/websocket/internal/utf8stream"
 )
 
 // readState is the reading side of a connection, guarded by Conn.readLock.
@@ -20,7 +21,7 @@ type readState struct {
 	masked     bool
 	key        uint32
 	size       int64 // bytes of the message delivered so far, after decompression
-	utf8       utf8Validator
+	utf8       utf8stream.Validator
 	inflate    *pmdeflate.Reader // decompresses the message when compressed
 	err        error             // once set, the reading side is finished
 	reader     messageReader
@@ -133,7 +134,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	c.rd.typ = MessageType(h.op)
 	c.rd.compressed = h.rsv&bitRSV1 != 0
 	c.rd.size = 0
-	c.rd.utf8.reset()
+	c.rd.utf8.Reset()
 	c.startFrame(h)
 	if c.rd.compressed {
 		c.rd.inflate = c.comp.reader(rawMessage{c}, c.readLimit.Load())
@@ -193,7 +194,7 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 	if limit >= 0 && c.rd.size > limit {
 		return 0, c.tooBig(limit)
 	}
-	if c.rd.typ == MessageText && !c.rd.utf8.write(p[:n]) {
+	if c.rd.typ == MessageText && !c.rd.utf8.Write(p[:n]) {
 		return 0, c.fail(StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	}
 	if err == io.EOF {
@@ -213,7 +214,7 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 			c.rd.inflate = nil
 		}
 		c.rd.inMessage = false
-		if c.rd.typ == MessageText && !c.rd.utf8.complete() {
+		if c.rd.typ == MessageText && !c.rd.utf8.Complete() {
 			return 0, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 		}
 	}

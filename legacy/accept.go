@@ -14,6 +14,7 @@ import (
 	"time"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // keyBodyTimeout bounds the wait for the 8 key bytes that follow the
@@ -56,7 +57,7 @@ type AcceptOptions struct {
 func IsHixie76(r *http.Request) bool {
 	return r.Method == http.MethodGet &&
 		strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
-		headerHasToken(r.Header, "Connection", "upgrade") &&
+		wshttp.HasToken(r.Header, "Connection", "upgrade") &&
 		r.Header.Get("Sec-WebSocket-Key1") != "" &&
 		r.Header.Get("Sec-WebSocket-Key2") != "" &&
 		r.Header.Get("Sec-WebSocket-Key") == ""
@@ -83,7 +84,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return nil, refuse(w, http.StatusBadRequest, fmt.Sprintf("the Upgrade header is %q, not WebSocket", r.Header.Get("Upgrade")))
 	}
-	if !headerHasToken(r.Header, "Connection", "upgrade") {
+	if !wshttp.HasToken(r.Header, "Connection", "upgrade") {
 		return nil, refuse(w, http.StatusBadRequest, fmt.Sprintf("the Connection header %q does not contain Upgrade", r.Header.Get("Connection")))
 	}
 	n1, err := requestKey(r, "Sec-WebSocket-Key1")
@@ -95,7 +96,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, refuse(w, http.StatusBadRequest, err.Error())
 	}
 	if !opts.InsecureSkipOriginCheck {
-		if err := checkOrigin(r, opts.OriginPatterns); err != nil {
+		if err := wshttp.CheckOrigin(r.Header.Get("Origin"), r.Host, opts.OriginPatterns); err != nil {
 			return nil, refuse(w, http.StatusForbidden, err.Error())
 		}
 	}
@@ -223,7 +224,7 @@ func extraHeaders(h http.Header, field string) (string, error) {
 		if canon == "Upgrade" || canon == "Connection" || canon == "Host" || canon == "Origin" || strings.HasPrefix(canon, "Sec-Websocket-") {
 			continue
 		}
-		if !isToken(name) {
+		if !wshttp.IsToken(name) {
 			return "", fmt.Errorf("legacy: %s has an invalid header name %q", field, name)
 		}
 		for _, v := range h[name] {
@@ -265,32 +266,4 @@ func interruptOnDone(ctx context.Context, nc net.Conn) (stop func()) {
 			<-fired
 		}
 	})
-}
-
-// headerHasToken reports whether a comma-separated header contains token,
-// compared case-insensitively.
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }

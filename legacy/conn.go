@@ -10,6 +10,7 @@ import (
 	"time"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/utf8stream"
 )
 
 const (
@@ -80,7 +81,7 @@ type message struct {
 	gen    uint64 // counts messages, so a stale io.Reader notices a newer one
 	active bool   // the body is being read: the terminating 0xFF is still ahead
 	n      int64  // body bytes read so far
-	utf8   utf8Stream
+	utf8   utf8stream.Validator
 }
 
 func newConn(nc net.Conn, br *bufio.Reader, subprotocol string, readLimit int64, closeTimeout time.Duration) *Conn {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // DialOptions configures Dial. A nil *DialOptions means all defaults.
@@ -182,7 +183,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 			return nil, fmt.Errorf("legacy: dial: %w: the server's %s is %q, not %q", websocket.ErrBadHandshake, check.name, check.got, check.want)
 		}
 	}
-	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+	if !wshttp.HasToken(resp.Header, "Connection", "upgrade") {
 		return nil, fmt.Errorf("legacy: dial: %w: the server's Connection header %q does not contain Upgrade", websocket.ErrBadHandshake, resp.Header.Get("Connection"))
 	}
 	var answer [16]byte

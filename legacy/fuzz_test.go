@@ -235,24 +235,6 @@ func FuzzWriteRead(f *testing.F) {
 	})
 }
 
-// FuzzUTF8Stream compares the incremental check with utf8.Valid for any
-// text cut at any point.
-func FuzzUTF8Stream(f *testing.F) {
-	for _, s := range utf8Samples {
-		f.Add([]byte(s), len(s)/2)
-	}
-	f.Fuzz(func(t *testing.T, p []byte, cut int) {
-		if cut < 0 || cut > len(p) {
-			cut = len(p) / 2
-		}
-		var st utf8Stream
-		got := st.write(p[:cut]) && st.write(p[cut:]) && st.end()
-		if got != utf8.Valid(p) {
-			t.Fatalf("%q cut at %d: stream says %v", p, cut, got)
-		}
-	})
-}
-
 // hijackRecorder is an http.ResponseWriter whose connection can be taken
 // over; the taken-over connection reads body and records what is written.
 type hijackRecorder struct {

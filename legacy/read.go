@@ -143,7 +143,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 		c.msg.gen++
 		c.msg.active = true
 		c.msg.n = 0
-		c.msg.utf8.reset()
+		c.msg.utf8.Reset()
 		if !c.closeStarted.Load() {
 			return nil
 		}
@@ -182,7 +182,7 @@ func (c *Conn) readBody(ctx context.Context, p []byte) (int, error) {
 	if limit := c.readLimit.Load(); limit >= 0 && c.msg.n > limit {
 		return 0, c.failTooBig(limit)
 	}
-	if !c.msg.utf8.write(p[:n]) || done && !c.msg.utf8.end() {
+	if !c.msg.utf8.Write(p[:n]) || done && !c.msg.utf8.Complete() {
 		return 0, c.failProtocol(websocket.StatusInvalidFramePayloadData, "text message is not valid UTF-8", nil)
 	}
 	if done {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/utf8stream"
 )
 
 const (
@@ -129,7 +130,7 @@ type messageWriter struct {
 	ctx    context.Context
 	stop   func()
 	buf    *[]byte
-	utf8   utf8Stream
+	utf8   utf8stream.Validator
 	sent   bool // part of the frame is on the wire
 	closed bool
 	err    error // once set, the message is lost and every call returns it
@@ -142,7 +143,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if !w.utf8.write(p) {
+	if !w.utf8.Write(p) {
 		return 0, w.abandon(ErrInvalidUTF8)
 	}
 	b := *w.buf
@@ -178,7 +179,7 @@ func (w *messageWriter) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	if !w.utf8.end() {
+	if !w.utf8.Complete() {
 		return w.abandon(ErrInvalidUTF8)
 	}
 	*w.buf = append(*w.buf, frameEnd)

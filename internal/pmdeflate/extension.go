@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // Extension is one element of a Sec-WebSocket-Extensions header: an
@@ -123,7 +125,7 @@ func (p *parser) extension() (Extension, error) {
 				if err != nil {
 					return Extension{}, err
 				}
-				if !isToken(v) {
+				if !wshttp.IsToken(v) {
 					return Extension{}, p.errorf("quoted value %q is not a token", v)
 				}
 				par.Value = v
@@ -140,7 +142,7 @@ func (p *parser) extension() (Extension, error) {
 
 func (p *parser) token() string {
 	start := p.pos
-	for p.pos < len(p.s) && isTokenChar(p.s[p.pos]) {
+	for p.pos < len(p.s) && wshttp.IsTokenChar(p.s[p.pos]) {
 		p.pos++
 	}
 	return p.s[start:p.pos]
@@ -174,27 +176,6 @@ func (p *parser) quoted() (string, error) {
 		}
 	}
 	return "", p.errorf("unterminated quoted-string")
-}
-
-// isTokenChar reports whether c is a tchar (RFC 9110 §5.6.2).
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func isQdtext(c byte) bool {

@@ -7,6 +7,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // Offers as real peers send them.
@@ -38,11 +40,11 @@ func FuzzParseExtensions(f *testing.F) {
 			return
 		}
 		for _, e := range exts {
-			if !isToken(e.Name) {
+			if !wshttp.IsToken(e.Name) {
 				t.Fatalf("extension name %q is not a token", e.Name)
 			}
 			for _, p := range e.Params {
-				if !isToken(p.Name) || (p.HasValue && !isToken(p.Value)) || (!p.HasValue && p.Value != "") {
+				if !wshttp.IsToken(p.Name) || (p.HasValue && !wshttp.IsToken(p.Value)) || (!p.HasValue && p.Value != "") {
 					t.Fatalf("bad parameter %+v", p)
 				}
 			}

@@ -1,17 +1,21 @@
-package websocket
+// Package utf8stream validates UTF-8 text that arrives in pieces, as the
+// frames of a WebSocket text message do, failing at the first byte after
+// which the text can no longer be valid.
+package utf8stream
 
 import "encoding/binary"
 
-// utf8Validator checks UTF-8 incrementally, so that text split across frames
+// Validator checks UTF-8 incrementally, so that text split across frames
 // and reads is validated as it arrives and fails at the first byte that can
 // no longer start or continue a valid sequence (RFC 6455 §8.1, fail fast).
-type utf8Validator struct {
+// The zero value is ready for a new text.
+type Validator struct {
 	need   int  // continuation bytes still expected
 	lo, hi byte // allowed range of the next continuation byte
 }
 
-// write reports whether p continues a valid UTF-8 text.
-func (v *utf8Validator) write(p []byte) bool {
+// Write reports whether p continues a valid UTF-8 text.
+func (v *Validator) Write(p []byte) bool {
 	i := 0
 	for i < len(p) {
 		if v.need > 0 {
@@ -57,14 +61,14 @@ func (v *utf8Validator) write(p []byte) bool {
 	return true
 }
 
-// complete reports whether the text seen so far ends on a character boundary.
-func (v *utf8Validator) complete() bool { return v.need == 0 }
+// Complete reports whether the text seen so far ends on a character boundary.
+func (v *Validator) Complete() bool { return v.need == 0 }
 
-// reset prepares the validator for a new text.
-func (v *utf8Validator) reset() { *v = utf8Validator{} }
+// Reset prepares the validator for a new text.
+func (v *Validator) Reset() { *v = Validator{} }
 
-// validUTF8 reports whether p is valid UTF-8 on its own.
-func validUTF8(p []byte) bool {
-	var v utf8Validator
-	return v.write(p) && v.complete()
+// Valid reports whether p is valid UTF-8 on its own.
+func Valid(p []byte) bool {
+	var v Validator
+	return v.Write(p) && v.Complete()
 }

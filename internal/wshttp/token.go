@@ -1,0 +1,38 @@
+package wshttp
+
+import (
+	"net/http"
+	"strings"
+)
+
+// HasToken reports whether the named header holds token, compared without
+// regard to case, in any of its comma-separated lists.
+func HasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsTokenChar reports whether c may appear in an HTTP token (RFC 9110 §5.6.2).
+func IsTokenChar(c byte) bool {
+	return c > ' ' && c < 0x7F && strings.IndexByte(`()<>@,;:\"/[]?={}`, c) < 0
+}
+
+// IsToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as
+// subprotocol and extension names must be.
+func IsToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !IsTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
