@@ -1,0 +1,138 @@
+package bench
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// echoLibs are the libraries of the echo and idle-memory benchmarks.
+var echoLibs = []string{"duplex", "gorilla", "coder", "gobwas", "gws"}
+
+// roundTrip sends frame and reads the echo, which must be want bytes long.
+func roundTrip(c *rawClient, frame []byte, want int) error {
+	if err := c.write(frame); err != nil {
+		return err
+	}
+	_, p, err := c.readMessage()
+	if err != nil {
+		return err
+	}
+	if len(p) != want {
+		return fmt.Errorf("echo of %d bytes, want %d", len(p), want)
+	}
+	return nil
+}
+
+// BenchmarkEcho measures binary messages echoed by each library's server at
+// 1 and 100 connections, each connection sending a message and waiting for
+// its echo. It reports messages per second, the server's CPU seconds per
+// million messages and the server's allocations per message; the bench
+// process's own allocations (the client) are the usual allocs/op.
+func BenchmarkEcho(b *testing.B) {
+	// One server per library for all sizes and connection counts.
+	servers := make(map[string]*serverProc)
+	for _, lib := range echoLibs {
+		servers[lib] = startServer(b, lib, compressOff)
+	}
+	for _, conns := range []int{1, 100} {
+		for _, size := range []int{16, 1024, 64 << 10} {
+			for _, lib := range echoLibs {
+				name := fmt.Sprintf("conns=%d/size=%d/lib=%s", conns, size, lib)
+				b.Run(name, func(b *testing.B) {
+					benchEcho(b, servers[lib], conns, size)
+				})
+			}
+		}
+	}
+}
+
+// benchEcho runs b.N round trips spread over conns connections to srv.
+func benchEcho(b *testing.B, srv *serverProc, conns, size int) {
+	clients := dialMany(b, srv.addr, "/echo", conns, 64<<10)
+	defer closeAll(clients)
+	payload := binaryPayload(size)
+	frame := maskedFrame(opBinary, payload)
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, c := range clients {
+		c.nc.SetDeadline(deadline)
+		// One round trip each before timing, so every library has done
+		// its lazy set-up.
+		if err := roundTrip(c, frame, size); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	before := srv.stats(b, false)
+	b.ResetTimer()
+	start := time.Now()
+	var (
+		left  atomic.Int64
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	left.Store(int64(b.N))
+	for _, c := range clients {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := roundTrip(c, frame, size); err != nil {
+					errMu.Lock()
+					first = cmp.Or(first, err)
+					errMu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if first != nil {
+		b.Fatal(first)
+	}
+	after := srv.stats(b, false)
+	reportServer(b, before, after, float64(b.N), elapsed, "msgs", "msg")
+}
+
+// reportServer reports the rate of n operations over elapsed (as
+// plural+"/s"), and the server's CPU seconds per million operations and
+// allocations per operation (per singular) between before and after.
+func reportServer(b *testing.B, before, after procStats, n float64, elapsed time.Duration, plural, singular string) {
+	b.ReportMetric(n/elapsed.Seconds(), plural+"/s")
+	b.ReportMetric((after.CPU-before.CPU).Seconds()/n*1e6, "srv-cpu-s/M"+singular)
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "srv-allocs/"+singular)
+}
+
+// TestEchoServers checks that every library's echo server sends back each
+// message unchanged, at every benchmark size, to the raw client.
+func TestEchoServers(t *testing.T) {
+	for _, lib := range echoLibs {
+		t.Run(lib, func(t *testing.T) {
+			srv := startServer(t, lib, compressOff)
+			clients := dialMany(t, srv.addr, "/echo", 2, 4096)
+			defer closeAll(clients)
+			for _, c := range clients {
+				c.nc.SetDeadline(time.Now().Add(30 * time.Second))
+				for _, size := range []int{0, 16, 125, 126, 1024, 64 << 10, 70000} {
+					payload := binaryPayload(size)
+					if err := c.write(maskedFrame(opBinary, payload)); err != nil {
+						t.Fatal(err)
+					}
+					op, p, err := c.readMessage()
+					if err != nil {
+						t.Fatalf("size %d: %v", size, err)
+					}
+					if op != opBinary || !bytes.Equal(p, payload) {
+						t.Fatalf("size %d: echo opcode %#x, %d bytes, equal %t", size, op, len(p), bytes.Equal(p, payload))
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// procStats is what a server process reports about itself on /ctl/stats.
+type procStats struct {
+	// CPU is the user plus system time the process has used.
+	CPU time.Duration
+	// Mallocs is the number of heap objects allocated so far.
+	Mallocs uint64
+	// HeapInuse and StackInuse are the bytes in in-use heap spans and
+	// goroutine stacks (runtime.MemStats).
+	HeapInuse  uint64
+	StackInuse uint64
+	// RSS is the resident set size from /proc/self/status, 0 where that
+	// file does not exist.
+	RSS uint64
+	// Goroutines is the number of live goroutines.
+	Goroutines int
+	// Subscribers is the number of fan-out subscribers the server holds.
+	Subscribers int
+}
+
+// readProcStats reads the calling process's statistics. With gc set it first
+// collects garbage and returns freed memory to the system, so that the heap
+// and RSS figures hold only what is still referenced.
+func readProcStats(gc bool, subscribers int) procStats {
+	if gc {
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st := procStats{
+		Mallocs:     ms.Mallocs,
+		HeapInuse:   ms.HeapInuse,
+		StackInuse:  ms.StackInuse,
+		RSS:         residentBytes(),
+		Goroutines:  runtime.NumGoroutine(),
+		Subscribers: subscribers,
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		st.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return st
+}
+
+// residentBytes returns VmRSS from /proc/self/status, or 0.
+func residentBytes() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte("VmRSS:")) {
+			continue
+		}
+		fields := bytes.Fields(line[len("VmRSS:"):])
+		if len(fields) < 1 {
+			return 0
+		}
+		kb, err := strconv.ParseUint(string(fields[0]), 10, 64)
+		if err != nil {
+			return 0
+		}
+		return kb << 10
+	}
+	return 0
+}

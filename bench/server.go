@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"time"
+)
+
+// Environment variables that turn the test binary into a benchmark server.
+const (
+	// envServer names the library whose server the process runs.
+	envServer = "DUPLEX_BENCH_SERVER"
+	// envCompress is the compressMode of that server.
+	envCompress = "DUPLEX_BENCH_COMPRESS"
+	// envProfile, when set, is a directory where each server process
+	// writes a CPU profile named <lib>-<mode>-<pid>.pprof.
+	envProfile = "DUPLEX_BENCH_CPUPROFILE"
+)
+
+// maxMessage is the read limit given to every server, above the largest
+// benchmark message (64 KiB) and the libraries' smallest default (32 KiB).
+const maxMessage = 1 << 20
+
+// fanoutTopic is the one topic of the fan-out benchmark.
+const fanoutTopic = "fanout"
+
+// compressMode says whether and how a server negotiates permessage-deflate.
+type compressMode string
+
+// The compression modes of a server.
+const (
+	compressOff        compressMode = "off"
+	compressTakeover   compressMode = "takeover"
+	compressNoTakeover compressMode = "notakeover"
+)
+
+// libServer is one library's idiomatic server: an echo endpoint, and for the
+// libraries in the fan-out benchmark a subscriber and a publisher endpoint.
+type libServer struct {
+	echo http.Handler
+	// sub and pub are nil for a library without fan-out.
+	sub, pub http.Handler
+	// subscribers returns the number of subscribers attached now.
+	subscribers func() int
+}
+
+// newLibServer returns the server of library lib.
+func newLibServer(lib string, mode compressMode) (libServer, error) {
+	switch lib {
+	case "duplex":
+		return newDuplexServer(mode), nil
+	case "gorilla":
+		return newGorillaServer(mode), nil
+	case "coder":
+		return newCoderServer(mode), nil
+	case "gobwas":
+		if mode != compressOff {
+			return libServer{}, fmt.Errorf("gobwas server runs without compression only")
+		}
+		return newGobwasServer(), nil
+	case "gws":
+		return newGWSServer(mode), nil
+	}
+	return libServer{}, fmt.Errorf("unknown library %q", lib)
+}
+
+// serveChild runs a benchmark server process: it listens on a loopback
+// port, writes the address as one line to stdout, and serves until stdin
+// reaches EOF (the parent closed it or exited).
+func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer) error {
+	s, err := newLibServer(lib, mode)
+	if err != nil {
+		return err
+	}
+	if dir := os.Getenv(envProfile); dir != "" {
+		name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.pprof", lib, mode, os.Getpid()))
+		f, err := os.Create(name)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/echo", s.echo)
+	if s.sub != nil {
+		mux.Handle("/sub", s.sub)
+		mux.Handle("/pub", s.pub)
+	}
+	mux.HandleFunc("/ctl/stats", func(w http.ResponseWriter, r *http.Request) {
+		gc, _ := strconv.ParseBool(r.URL.Query().Get("gc"))
+		n := 0
+		if s.subscribers != nil {
+			n = s.subscribers()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(readProcStats(gc, n))
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	if _, err := fmt.Fprintln(stdout, ln.Addr().String()); err != nil {
+		return err
+	}
+	// The parent holds our stdin open for as long as we should live.
+	_, err = io.Copy(io.Discard, stdin)
+	return err
+}
