@@ -1,7 +1,6 @@
 package webapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -41,13 +40,16 @@ type Agent struct {
 	HandshakeTimeout time.Duration
 
 	mu    sync.Mutex
-	open  int                   // WebSockets not yet closed
-	hosts map[string]*hostQueue // by host:port, hosts with a CONNECTING socket
+	open  int                // WebSockets not yet closed
+	lines map[string][]*turn // by host:port: the CONNECTING socket, then those waiting
 }
 
-// hostQueue is the line of WebSockets waiting to connect to one host:port.
-type hostQueue struct {
-	waiting []chan struct{} // closed when that waiter's turn comes
+// turn is one WebSocket's place in the line for its host:port. The first
+// turn of a line is the one CONNECTING; ready is closed when a turn becomes
+// the first.
+type turn struct {
+	hostPort string
+	ready    chan struct{}
 }
 
 // defaultAgent is the Agent behind the package-level New. It is the one piece
@@ -96,55 +98,42 @@ func (a *Agent) release() {
 	a.mu.Unlock()
 }
 
-// waitTurn returns when no other WebSocket of this Agent is CONNECTING to
-// hostPort (RFC 6455 §4.1), in first-come order, or when ctx ends. On
-// success the caller must call done once its handshake has finished.
-func (a *Agent) waitTurn(ctx context.Context, hostPort string) (done func(), err error) {
-	done = func() { a.passTurn(hostPort) }
-	a.mu.Lock()
-	q, busy := a.hosts[hostPort]
-	if !busy {
-		if a.hosts == nil {
-			a.hosts = make(map[string]*hostQueue)
-		}
-		a.hosts[hostPort] = &hostQueue{}
-		a.mu.Unlock()
-		return done, nil
-	}
-	turn := make(chan struct{})
-	q.waiting = append(q.waiting, turn)
-	a.mu.Unlock()
-
-	select {
-	case <-turn:
-		return done, nil
-	case <-ctx.Done():
-	}
-	a.mu.Lock()
-	for i, w := range q.waiting {
-		if w == turn {
-			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			a.mu.Unlock()
-			return nil, ctx.Err()
-		}
-	}
-	a.mu.Unlock()
-	// The turn was handed over as ctx ended: pass it on.
-	a.passTurn(hostPort)
-	return nil, ctx.Err()
-}
-
-// passTurn ends the handshake that holds hostPort's turn and gives the turn to
-// the next waiter.
-func (a *Agent) passTurn(hostPort string) {
+// queue puts a WebSocket in the line for hostPort (RFC 6455 §4.1). It is
+// called by New itself, so that the line follows the order of the calls.
+func (a *Agent) queue(hostPort string) *turn {
+	t := &turn{hostPort: hostPort, ready: make(chan struct{})}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	q := a.hosts[hostPort]
-	if len(q.waiting) == 0 {
-		delete(a.hosts, hostPort)
+	if a.lines == nil {
+		a.lines = make(map[string][]*turn)
+	}
+	line := a.lines[hostPort]
+	if len(line) == 0 {
+		close(t.ready)
+	}
+	a.lines[hostPort] = append(line, t)
+	return t
+}
+
+// leave takes t out of its line: its handshake is over, or it gave up
+// waiting. When t was CONNECTING, the next in line gets its turn.
+func (a *Agent) leave(t *turn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	line := a.lines[t.hostPort]
+	for i, u := range line {
+		if u != t {
+			continue
+		}
+		line = append(line[:i], line[i+1:]...)
+		if i == 0 && len(line) > 0 {
+			close(line[0].ready)
+		}
+		break
+	}
+	if len(line) == 0 {
+		delete(a.lines, t.hostPort)
 		return
 	}
-	next := q.waiting[0]
-	q.waiting = q.waiting[1:]
-	close(next)
+	a.lines[t.hostPort] = line
 }

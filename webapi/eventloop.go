@@ -47,14 +47,19 @@ type eventLoop struct {
 }
 
 // push queues a task. Tasks are delivered in the order they were pushed.
-// With wait set, a message waits while maxQueuedMessages are queued.
+// With wait set, a message waits while maxQueuedMessages are queued. A
+// message that arrives once Close was called is dropped at once: the state
+// never goes back to OPEN, so it would never be delivered.
 func (ws *WebSocket) push(t task, wait bool) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	l := &ws.loop
 	if t.kind == taskMessage {
-		for wait && l.messages >= maxQueuedMessages {
+		for wait && l.messages >= maxQueuedMessages && ws.state < Closing {
 			l.cond.Wait()
+		}
+		if ws.state >= Closing {
+			return
 		}
 		l.messages++
 	}

@@ -18,6 +18,7 @@ type WebSocket struct {
 	agent     *Agent
 	u         *socketURL
 	protocols []string
+	turn      *turn              // place in the Agent's line for the host
 	cancel    context.CancelFunc // ends the connecting phase
 
 	mu         sync.Mutex
@@ -38,7 +39,6 @@ type transport interface {
 	// send queues a message, to go out after those queued before.
 	send(text bool, p []byte)
 	// close starts the closing handshake once the queued messages are out.
-	// code 0 means none: the close frame then has no body.
 	close(code int, reason string)
 	// abort drops the connection at once.
 	abort()
@@ -76,6 +76,7 @@ func (a *Agent) New(url string, protocols ...string) (*WebSocket, error) {
 		agent:      a,
 		u:          u,
 		protocols:  append([]string(nil), protocols...),
+		turn:       a.queue(u.hostPort),
 		cancel:     cancel,
 		binaryType: BinaryBlob,
 	}
@@ -183,29 +184,33 @@ func (ws *WebSocket) send(text bool, p []byte) error {
 }
 
 // Close closes the connection with a status code and a reason, as the Web
-// platform's close(code, reason) does. code 0 stands for an absent code: with
-// an empty reason the close frame then has no body, with a reason the code
-// 1000 is sent.
+// platform's close(code, reason) does. code 0 stands for no code given; the
+// close frame then carries 1000 (a browser sends a close frame without a code
+// in that case, which the core cannot send; both mean a normal closure).
 //
 // It returns an error matching ErrInvalidAccess when code is neither 0, 1000
 // nor in 3000–4999, and one matching ErrSyntax when reason is longer than 123
 // bytes of UTF-8. Otherwise it returns at once, with the WebSocket CLOSING
 // (or already CLOSING or CLOSED, when it does nothing): the close event
-// follows when the closing handshake is over. Messages sent before Close go
-// out before the close frame.
+// follows when the closing handshake is over, with the code and reason the
+// server answered with. Messages sent before Close go out before the close
+// frame; messages received after it are not delivered.
 //
 // Close on a CONNECTING WebSocket fails the connection: an error event and a
-// close event with code 1006 follow.
+// close event with code 1006 follow, and the open event never comes.
 func (ws *WebSocket) Close(code int, reason string) error {
 	reason, err := validateClose(code, reason)
 	if err != nil {
 		return err
 	}
-	if code == 0 && reason != "" {
+	if code == 0 {
 		code = 1000
 	}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	// A reader waiting for room in the queue stops waiting: messages received
+	// from now on are dropped.
+	defer ws.loop.cond.Broadcast()
 	switch ws.state {
 	case Connecting:
 		ws.state = Closing
@@ -219,6 +224,20 @@ func (ws *WebSocket) Close(code int, reason string) error {
 		ws.tr.close(code, reason)
 	}
 	return nil
+}
+
+// waitTurn returns once no other WebSocket of the Agent is CONNECTING to
+// the same host and port (RFC 6455 §4.1), or with an error when ctx ends
+// first. After a nil error the caller must call ws.agent.leave(ws.turn) when
+// its handshake is over.
+func (ws *WebSocket) waitTurn(ctx context.Context) error {
+	select {
+	case <-ws.turn.ready:
+		return nil
+	case <-ctx.Done():
+		ws.agent.leave(ws.turn)
+		return fmt.Errorf("webapi: waiting for the other connection to %s to open: %w", ws.u.hostPort, ctx.Err())
+	}
 }
 
 var errClosedBeforeOpen = errors.New("webapi: Close was called before the connection was established")

@@ -41,9 +41,8 @@ var errBrowserFailure = errors.New("webapi: the browser reported that the WebSoc
 // host first, like the native build, so that an Agent behaves the same in
 // both.
 func (ws *WebSocket) connect(ctx context.Context) {
-	done, err := ws.agent.waitTurn(ctx, ws.u.hostPort)
-	if err != nil {
-		ws.closed(fmt.Errorf("webapi: waiting for the other connection to %s to open: %w", ws.u.hostPort, err), 0, "")
+	if err := ws.waitTurn(ctx); err != nil {
+		ws.closed(err, 0, "")
 		return
 	}
 	protocols := make([]any, len(ws.protocols))
@@ -55,7 +54,7 @@ func (ws *WebSocket) connect(ctx context.Context) {
 
 	var once sync.Once
 	handshakeOver := make(chan struct{})
-	endHandshake := func() { once.Do(func() { close(handshakeOver); done() }) }
+	endHandshake := func() { once.Do(func() { close(handshakeOver); ws.agent.leave(ws.turn) }) }
 	var failed error
 	t.funcs = []js.Func{
 		js.FuncOf(func(js.Value, []js.Value) any {
@@ -90,6 +89,9 @@ func (ws *WebSocket) connect(ctx context.Context) {
 				err = errBrowserFailure
 			}
 			t.release()
+			if err == nil {
+				ws.push(task{kind: taskClosing}, false)
+			}
 			ws.closed(err, code, reason)
 			return nil
 		}),
@@ -136,13 +138,7 @@ func (t *jsTransport) send(text bool, p []byte) {
 	t.sock.Call("send", view)
 }
 
-func (t *jsTransport) close(code int, reason string) {
-	if code == 0 {
-		t.sock.Call("close")
-		return
-	}
-	t.sock.Call("close", code, reason)
-}
+func (t *jsTransport) close(code int, reason string) { t.sock.Call("close", code, reason) }
 
 func (t *jsTransport) abort() { t.sock.Call("close") }
 

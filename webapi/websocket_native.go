@@ -34,8 +34,7 @@ func (ws *WebSocket) connect(ctx context.Context) {
 	for {
 		typ, p, err := conn.Read(context.Background())
 		if err != nil {
-			tr.stop()
-			ws.readFailed(err)
+			ws.readFailed(err, tr.finish())
 			return
 		}
 		ws.push(task{kind: taskMessage, text: typ == websocket.MessageText, data: p}, true)
@@ -44,11 +43,10 @@ func (ws *WebSocket) connect(ctx context.Context) {
 
 // dial waits for the host's turn and performs the opening handshake.
 func (ws *WebSocket) dial(ctx context.Context) (*websocket.Conn, error) {
-	done, err := ws.agent.waitTurn(ctx, ws.u.hostPort)
-	if err != nil {
-		return nil, fmt.Errorf("webapi: waiting for the other connection to %s to open: %w", ws.u.hostPort, err)
+	if err := ws.waitTurn(ctx); err != nil {
+		return nil, err
 	}
-	defer done()
+	defer ws.agent.leave(ws.turn)
 	if timeout := ws.agent.handshakeTimeout(); timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -71,15 +69,20 @@ func (ws *WebSocket) dial(ctx context.Context) (*websocket.Conn, error) {
 	return conn, nil
 }
 
-// readFailed reports the end of the connection that made Read fail. A
-// close frame from the peer (the core answers it) makes a clean close with
-// the peer's code and reason; anything else is a failure.
-func (ws *WebSocket) readFailed(err error) {
+// readFailed reports the end of the connection that made Read fail with
+// err; closeErr is the outcome of the closing handshake this end started, if
+// it started one. A close frame from the peer, answered by the core, makes a
+// clean close with the peer's code and reason, unless the handshake this end
+// started failed; anything else is a failure.
+func (ws *WebSocket) readFailed(err, closeErr error) {
 	var ce *websocket.CloseError
-	if errors.As(err, &ce) && ce.Code != websocket.StatusAbnormalClosure && !errors.Is(err, websocket.ErrMessageTooBig) {
+	if closeErr == nil && errors.As(err, &ce) && ce.Code != websocket.StatusAbnormalClosure && !errors.Is(err, websocket.ErrMessageTooBig) {
 		ws.push(task{kind: taskClosing}, false)
 		ws.closed(nil, int(ce.Code), ce.Reason)
 		return
+	}
+	if closeErr != nil {
+		err = closeErr
 	}
 	ws.closed(err, 0, "")
 }
@@ -93,8 +96,9 @@ type connTransport struct {
 	mu      sync.Mutex
 	wake    sync.Cond
 	queue   []outgoing
-	pending uint64 // bytes of data messages in queue or being written
-	stopped bool   // the connection is closed; nothing more is written
+	pending uint64     // bytes of data messages in queue or being written
+	stopped bool       // the connection is closed; nothing more is written
+	closing chan error // receives the outcome of the closing handshake once writeAll starts it
 }
 
 // outgoing is a queued message, or the close frame when isClose is set.
@@ -128,7 +132,10 @@ func (t *connTransport) close(code int, reason string) {
 }
 
 func (t *connTransport) abort() {
-	t.stop()
+	t.mu.Lock()
+	t.stopped = true
+	t.wake.Signal()
+	t.mu.Unlock()
 	t.conn.CloseNow()
 }
 
@@ -138,13 +145,20 @@ func (t *connTransport) buffered() uint64 {
 	return t.pending
 }
 
-// stop ends writeAll; what is still queued is never written and stays
-// counted in pending.
-func (t *connTransport) stop() {
+// finish stops writeAll once the connection has closed: what is still queued
+// is never written and stays counted in pending. When writeAll had started
+// the closing handshake, finish waits for it (the core bounds it by its close
+// timeout) and returns its outcome; otherwise it returns nil.
+func (t *connTransport) finish() error {
 	t.mu.Lock()
 	t.stopped = true
 	t.wake.Signal()
+	closing := t.closing
 	t.mu.Unlock()
+	if closing == nil {
+		return nil
+	}
+	return <-closing
 }
 
 // writeAll writes the queued messages in order until the close frame is out
@@ -162,16 +176,15 @@ func (t *connTransport) writeAll() {
 		m := t.queue[0]
 		t.queue[0] = outgoing{}
 		t.queue = t.queue[1:]
+		if m.isClose {
+			t.closing = make(chan error, 1)
+		}
 		t.mu.Unlock()
 
 		if m.isClose {
-			code := websocket.StatusCode(m.code)
-			if m.code == 0 {
-				// The core sends no close frame without a code; 1000 says
-				// the same thing to the server.
-				code = websocket.StatusNormalClosure
-			}
-			t.conn.Close(code, m.reason)
+			// code is never 0 here: Close turns an absent code into 1000,
+			// since the core sends no close frame without one.
+			t.closing <- t.conn.Close(websocket.StatusCode(m.code), m.reason)
 			return
 		}
 		typ := websocket.MessageBinary

@@ -3,13 +3,14 @@
 package webapi
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,6 +100,34 @@ func (r *recorder) wait(t *testing.T) ([]Event, []ReadyState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.events, r.states
+}
+
+// within returns the next value from ch, failing the test when none comes
+// within testTimeout.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testTimeout):
+		t.Fatalf("%s: nothing within %v", what, testTimeout)
+		var zero T
+		return zero
+	}
+}
+
+// nextEvent returns the next event from an Events channel, or false once
+// the channel is closed; it fails the test when neither happens within
+// testTimeout.
+func nextEvent(t *testing.T, events <-chan Event) (Event, bool) {
+	t.Helper()
+	select {
+	case ev, ok := <-events:
+		return ev, ok
+	case <-time.After(testTimeout):
+		t.Fatalf("no event within %v", testTimeout)
+		return nil, false
+	}
 }
 
 func types(evs []Event) string {
@@ -223,8 +252,12 @@ func TestEventsChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
-	timeout := time.After(testTimeout)
-	for ev := range ws.Events() {
+	events := ws.Events()
+	for {
+		ev, ok := nextEvent(t, events)
+		if !ok {
+			break
+		}
 		seen = append(seen, ev.Type())
 		switch e := ev.(type) {
 		case OpenEvent:
@@ -235,14 +268,9 @@ func TestEventsChannel(t *testing.T) {
 			}
 			ws.Close(0, "")
 		case CloseEvent:
-			if !e.WasClean {
-				t.Errorf("close event %+v; want clean", e)
+			if e.Code != 1000 || !e.WasClean {
+				t.Errorf("close event %+v; want 1000 (sent for Close without a code), clean", e)
 			}
-		}
-		select {
-		case <-timeout:
-			t.Fatal("events did not end")
-		default:
 		}
 	}
 	if got := strings.Join(seen, ","); got != "open,message,close" {
@@ -391,11 +419,15 @@ func TestSendWhileClosing(t *testing.T) {
 }
 
 // stall returns a handler that holds every handshake until release is
-// closed, reporting each arrival on arrived.
-func stall(arrived chan<- string, release <-chan struct{}) http.HandlerFunc {
+// closed or the test ends, reporting each arrival on arrived.
+func stall(t *testing.T, arrived chan<- string, release <-chan struct{}) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrived <- r.Host + r.URL.Path
-		<-release
+		select {
+		case <-release:
+		case <-t.Context().Done():
+			return
+		}
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -411,13 +443,13 @@ func stall(arrived chan<- string, release <-chan struct{}) http.HandlerFunc {
 
 func TestSendWhileConnecting(t *testing.T) {
 	arrived, release := make(chan string, 1), make(chan struct{})
-	url := serve(t, stall(arrived, release))
+	url := serve(t, stall(t, arrived, release))
 	ws, err := (&Agent{}).New(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := record(ws, nil, nil)
-	<-arrived // the handshake is under way
+	within(t, arrived, "handshake") // the handshake is under way
 	for _, send := range []func() error{func() error { return ws.SendText("x") }, func() error { return ws.SendBinary([]byte("x")) }} {
 		err := send()
 		var de *DOMException
@@ -435,7 +467,7 @@ func TestSendWhileConnecting(t *testing.T) {
 
 func TestCloseWhileConnecting(t *testing.T) {
 	arrived, release := make(chan string, 1), make(chan struct{})
-	url := serve(t, stall(arrived, release))
+	url := serve(t, stall(t, arrived, release))
 	defer close(release)
 	a := &Agent{}
 	ws, err := a.New(url)
@@ -443,7 +475,7 @@ func TestCloseWhileConnecting(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := record(ws, nil, nil)
-	<-arrived
+	within(t, arrived, "handshake")
 	if err := ws.Close(1000, "never mind"); err != nil {
 		t.Fatal(err)
 	}
@@ -510,228 +542,99 @@ func TestConnectionFailures(t *testing.T) {
 	}
 }
 
-// openAll creates n WebSockets with a to url and waits for all to open.
-func openAll(t *testing.T, newWS func() (*WebSocket, error), n int) []*WebSocket {
-	t.Helper()
-	var all []*WebSocket
-	opened := make(chan struct{}, n)
-	for i := 0; i < n; i++ {
-		ws, err := newWS()
+// TestHandlersInOrder checks that handlers run one at a time and in order,
+// and that the Events channel sees the same events after them, even when
+// the server sends more messages than the queue holds before a handler
+// returns.
+func TestHandlersInOrder(t *testing.T) {
+	const n = 3 * maxQueuedMessages
+	url := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
-			t.Fatalf("New number %d: %v", i+1, err)
+			return
 		}
-		ws.SetHandlers(Handlers{OnOpen: func(OpenEvent) { opened <- struct{}{} }})
-		all = append(all, ws)
-	}
-	for range n {
-		select {
-		case <-opened:
-		case <-time.After(testTimeout):
-			t.Fatal("not all connections opened")
+		for i := range n {
+			if err := c.Write(r.Context(), websocket.MessageText, []byte(strconv.Itoa(i))); err != nil {
+				return
+			}
 		}
+		c.Close(websocket.StatusNormalClosure, "all sent")
+	})
+	ws, err := (&Agent{}).New(url)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return all
-}
-
-// closeAll closes every WebSocket and waits for their close events.
-func closeAll(t *testing.T, all []*WebSocket) {
-	t.Helper()
-	closed := make(chan struct{}, len(all))
-	for _, ws := range all {
-		ws.SetHandlers(Handlers{OnClose: func(CloseEvent) { closed <- struct{}{} }})
-		ws.Close(1000, "")
-	}
-	for range all {
-		select {
-		case <-closed:
-		case <-time.After(testTimeout):
-			t.Fatal("not all connections closed")
+	var running atomic.Int32
+	handled := 0
+	enter := func() {
+		if running.Add(1) != 1 {
+			t.Error("two handlers ran at once")
+		}
+		if handled%64 == 0 {
+			time.Sleep(time.Millisecond) // let the queue fill up
 		}
 	}
-}
-
-func TestMaxConnections(t *testing.T) {
-	url := echoServer(t, nil)
-	a := &Agent{MaxConnections: 3}
-	all := openAll(t, func() (*WebSocket, error) { return a.New(url) }, 3)
-	ws, err := a.New(url)
-	if ws != nil || !errors.Is(err, ErrTooManyConnections) {
-		t.Fatalf("New beyond the cap = %v, %v; want ErrTooManyConnections", ws, err)
-	}
-	if !strings.Contains(err.Error(), "MaxConnections") {
-		t.Errorf("the error %q does not say how to raise the cap", err)
-	}
-	// Closing one makes room, by the time its close event is delivered.
-	closeAll(t, all[:1])
-	more := openAll(t, func() (*WebSocket, error) { return a.New(url) }, 1)
-	closeAll(t, append(all[1:], more...))
-
-	unlimited := &Agent{MaxConnections: -1}
-	closeAll(t, openAll(t, func() (*WebSocket, error) { return unlimited.New(url) }, 5))
-}
-
-// TestDefaultCap opens 201 connections with the package's New: the default
-// Agent allows 200.
-func TestDefaultCap(t *testing.T) {
-	url := echoServer(t, nil)
-	all := openAll(t, func() (*WebSocket, error) { return New(url) }, DefaultMaxConnections)
-	ws, err := New(url)
-	if ws != nil || !errors.Is(err, ErrTooManyConnections) {
-		t.Errorf("connection 201: %v, %v; want ErrTooManyConnections", ws, err)
-	}
-	closeAll(t, all)
-	closeAll(t, openAll(t, func() (*WebSocket, error) { return New(url) }, 1))
-}
-
-// TestOneHandshakePerHost checks the rule of RFC 6455 §4.1 by the order of
-// events: while a handshake with 127.0.0.1 is held by its server, the other
-// connections to 127.0.0.1 stay queued and reach the server one by one, in
-// the order they were created, while a connection to 127.0.0.2 proceeds.
-func TestOneHandshakePerHost(t *testing.T) {
-	arrived := make(chan string, 16)
-	releases := make(map[string]chan struct{})
-	var mu sync.Mutex
-	release := func(key string) chan struct{} {
-		mu.Lock()
-		defer mu.Unlock()
-		if releases[key] == nil {
-			releases[key] = make(chan struct{})
+	leave := func() { running.Add(-1) }
+	ws.SetHandlers(Handlers{
+		OnOpen: func(OpenEvent) { enter(); defer leave() },
+		OnMessage: func(ev MessageEvent) {
+			enter()
+			defer leave()
+			if want := strconv.Itoa(handled); ev.Data != want {
+				t.Errorf("handler got message %v; want %s", ev.Data, want)
+			}
+			handled++
+		},
+		OnClose: func(CloseEvent) { enter(); defer leave() },
+	})
+	var seen []string
+	events := ws.Events()
+	for {
+		ev, ok := nextEvent(t, events)
+		if !ok {
+			break
 		}
-		return releases[key]
+		if m, ok := ev.(MessageEvent); ok {
+			if want := strconv.Itoa(len(seen)); m.Data != want {
+				t.Fatalf("channel got message %v; want %s", m.Data, want)
+			}
+			seen = append(seen, m.Data.(string))
+			continue
+		}
+		if ce, ok := ev.(CloseEvent); ok && (ce.Code != 1000 || ce.Reason != "all sent" || !ce.WasClean) {
+			t.Errorf("close event %+v", ce)
+		}
 	}
-	handler := func(w http.ResponseWriter, r *http.Request) {
-		key := r.Host + r.URL.Path
-		arrived <- key
-		<-release(key)
+	if len(seen) != n || handled != n {
+		t.Errorf("%d messages on the channel, %d handled; want %d", len(seen), handled, n)
+	}
+}
+
+// TestCloseUnanswered checks a closing handshake the server never answers:
+// once the core's close timeout has passed, the connection is failed, with an
+// error event and an unclean close event with code 1006.
+func TestCloseUnanswered(t *testing.T) {
+	url := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
 		}
 		defer c.CloseNow()
-		for {
-			if _, _, err := c.Read(r.Context()); err != nil {
-				return
-			}
-		}
-	}
-	ln1, err := net.Listen("tcp", "127.0.0.1:0")
+		<-t.Context().Done() // never reads, so never answers the close frame
+	})
+	ws, err := (&Agent{}).New(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := net.SplitHostPort(ln1.Addr().String())
-	ln2, err := net.Listen("tcp", "127.0.0.2:"+port)
-	if err != nil {
-		t.Skipf("cannot listen on 127.0.0.2 with the port of 127.0.0.1: %v", err)
+	r := record(ws, func() { ws.Close(4000, "bye") }, nil)
+	evs, states := r.wait(t)
+	if types(evs) != "open,error,close" {
+		t.Fatalf("events %s; want open,error,close", types(evs))
 	}
-	for _, ln := range []net.Listener{ln1, ln2} {
-		srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(handler)}}
-		srv.Start()
-		t.Cleanup(srv.Close)
+	if ce := evs[2].(CloseEvent); ce.Code != 1006 || ce.WasClean || ce.Reason != "" {
+		t.Errorf("close event %+v; want 1006, not clean", ce)
 	}
-	host1, host2 := "127.0.0.1:"+port, "127.0.0.2:"+port
-
-	a := &Agent{}
-	var all []*WebSocket
-	opened := make(chan string, 16)
-	newWS := func(host, path string) {
-		ws, err := a.New("ws://" + host + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.SetHandlers(Handlers{OnOpen: func(OpenEvent) { opened <- host + path }})
-		all = append(all, ws)
-	}
-	next := func(ch chan string) string {
-		t.Helper()
-		select {
-		case s := <-ch:
-			return s
-		case <-time.After(testTimeout):
-			t.Fatal("nothing arrived")
-			return ""
-		}
-	}
-
-	newWS(host1, "/a")
-	if got := next(arrived); got != host1+"/a" {
-		t.Fatalf("first arrival %s", got)
-	}
-	newWS(host1, "/b")
-	newWS(host1, "/c")
-	newWS(host2, "/x")
-	// The connection to the other host reaches its server while /a is still
-	// held: handshakes to different hosts overlap.
-	if got := next(arrived); got != host2+"/x" {
-		t.Fatalf("arrival %s while %s/a is held; want %s/x", got, host1, host2)
-	}
-	// /b and /c wait in the Agent's queue for host1 and have not dialled.
-	a.mu.Lock()
-	waiting := len(a.hosts[host1].waiting)
-	a.mu.Unlock()
-	if waiting != 2 {
-		t.Fatalf("%d connections queued for %s; want 2", waiting, host1)
-	}
-	select {
-	case got := <-arrived:
-		t.Fatalf("%s reached its server while %s/a was CONNECTING", got, host1)
-	default:
-	}
-	// Each release lets exactly the next one in, in creation order.
-	for _, step := range []struct{ release, arrives string }{{"/a", "/b"}, {"/b", "/c"}} {
-		close(release(host1 + step.release))
-		if got := next(opened); got != host1+step.release {
-			t.Fatalf("opened %s; want %s", got, host1+step.release)
-		}
-		if got := next(arrived); got != host1+step.arrives {
-			t.Fatalf("after %s opened, %s arrived; want %s", step.release, got, step.arrives)
-		}
-	}
-	close(release(host1 + "/c"))
-	close(release(host2 + "/x"))
-	for range 2 {
-		next(opened)
-	}
-	a.mu.Lock()
-	left := len(a.hosts)
-	a.mu.Unlock()
-	if left != 0 {
-		t.Errorf("%d hosts still in the queue after every handshake", left)
-	}
-	closeAll(t, all)
-}
-
-// TestHandshakeTimeout checks that a handshake the server never answers
-// fails the connection once Agent.HandshakeTimeout has passed, and that the
-// next connection to that host then gets its turn.
-func TestHandshakeTimeout(t *testing.T) {
-	arrived, release := make(chan string, 4), make(chan struct{})
-	url := serve(t, stall(arrived, release))
-	defer close(release)
-	a := &Agent{HandshakeTimeout: 100 * time.Millisecond}
-	first, err := a.New(url + "/first")
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := a.New(url + "/second")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r1, r2 := record(first, nil, nil), record(second, nil, nil)
-	evs, _ := r1.wait(t)
-	if types(evs) != "error,close" {
-		t.Fatalf("events %s; want error,close", types(evs))
-	}
-	if err := evs[0].(ErrorEvent).Err; !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("error event %v; want a deadline", err)
-	}
-	if types(func() []Event { e, _ := r2.wait(t); return e }()) != "error,close" {
-		t.Error("the second connection did not time out in its turn")
-	}
-	var order []string
-	for range 2 {
-		order = append(order, strings.SplitN(<-arrived, "/", 2)[1])
-	}
-	if strings.Join(order, ",") != "first,second" {
-		t.Errorf("handshakes arrived as %v", order)
+	if states[1] != Closed {
+		t.Errorf("ReadyState() in the error handler = %v; want CLOSED", states[1])
 	}
 }
