@@ -42,7 +42,7 @@ func buildWasmDemo(t *testing.T) (program, wasmExec []byte) {
 	t.Helper()
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		t.Skipf("the go command is not in PATH: %v", err)
+		t.Fatalf("the go command is not in PATH: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -75,11 +75,16 @@ type wasmResult struct {
 	Messages []string
 	Close    CloseEvent
 	Errors   []string
+
+	FailureEvents []string
+	FailureClose  CloseEvent
 }
 
 // TestWasmInChromium runs package webapi compiled to WebAssembly in headless
 // Chromium, on the browser's own WebSocket, against an echo server of ours:
-// connect, send text and binary, receive both back, close with code 4000.
+// connect, send text and binary, receive both back, close with code 4000;
+// then a connection the server refuses fails with an error event before its
+// close event.
 func TestWasmInChromium(t *testing.T) {
 	browser := peer.Browser(t, 5*time.Minute)
 	if browser == nil {
@@ -161,6 +166,14 @@ func TestWasmInChromium(t *testing.T) {
 	// without the reason.
 	if res.Close != (CloseEvent{Code: 4000, WasClean: true}) {
 		t.Errorf("close event %+v; want 4000, clean", res.Close)
+	}
+
+	wantFailure := []string{"error:CLOSED", "close:CLOSED"}
+	if !slices.Equal(res.FailureEvents, wantFailure) {
+		t.Errorf("events of the refused connection %q; want %q", res.FailureEvents, wantFailure)
+	}
+	if res.FailureClose != (CloseEvent{Code: 1006}) {
+		t.Errorf("close event of the refused connection %+v; want 1006, not clean", res.FailureClose)
 	}
 
 	// The server saw the browser's close frame with the program's code and reason.

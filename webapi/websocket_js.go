@@ -45,12 +45,13 @@ func (ws *WebSocket) connect(ctx context.Context) {
 		ws.closed(err, 0, "")
 		return
 	}
-	protocols := make([]any, len(ws.protocols))
-	for i, p := range ws.protocols {
-		protocols[i] = p
+	sock, err := newBrowserSocket(ws.u.href, ws.protocols)
+	if err != nil {
+		ws.agent.leave(ws.turn)
+		ws.closed(err, 0, "")
+		return
 	}
-	t := &jsTransport{sock: js.Global().Get("WebSocket").New(ws.u.href, protocols)}
-	t.sock.Set("binaryType", "arraybuffer")
+	t := &jsTransport{sock: sock}
 
 	var once sync.Once
 	handshakeOver := make(chan struct{})
@@ -120,6 +121,29 @@ func (ws *WebSocket) connect(ctx context.Context) {
 		ws.mu.Unlock()
 		t.sock.Call("close")
 	}
+}
+
+// newBrowserSocket creates the browser's WebSocket, set to deliver binary
+// messages as ArrayBuffers. An exception from the constructor (a browser may
+// refuse a URL this package accepts, a port it blocks for one) becomes an
+// error.
+func newBrowserSocket(url string, protocols []string) (sock js.Value, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			jsErr, ok := e.(js.Error)
+			if !ok {
+				panic(e)
+			}
+			err = fmt.Errorf("webapi: the browser refused to create the WebSocket: %w", jsErr)
+		}
+	}()
+	list := make([]any, len(protocols))
+	for i, p := range protocols {
+		list[i] = p
+	}
+	sock = js.Global().Get("WebSocket").New(url, list)
+	sock.Set("binaryType", "arraybuffer")
+	return sock, nil
 }
 
 // jsTransport is the browser's WebSocket under a WebSocket.

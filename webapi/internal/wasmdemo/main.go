@@ -4,7 +4,8 @@
 // GOOS=js GOARCH=wasm and started by the page with wasm_exec.js, it opens a
 // WebSocket to the echo endpoint /echo of the page's own server through the
 // browser's WebSocket, sends a text and a binary message, waits for both to
-// come back, and closes with code 4000.
+// come back, and closes with code 4000. Then it opens one to /nowhere, where
+// the server answers no handshake, and sees that connection fail.
 //
 // It reports what it saw as JSON in the global variable wasmResult, which the
 // page's scripts (and the test in package webapi) read, and logs it to the
@@ -36,6 +37,10 @@ type result struct {
 	Messages []string `json:"messages"`
 	// Close is the close event.
 	Close webapi.CloseEvent `json:"close"`
+	// FailureEvents and FailureClose are Events and Close of the
+	// connection to /nowhere.
+	FailureEvents []string          `json:"failureEvents"`
+	FailureClose  webapi.CloseEvent `json:"failureClose"`
 	// Errors lists what went wrong, if anything did.
 	Errors []string `json:"errors"`
 }
@@ -106,6 +111,19 @@ func main() {
 		},
 	})
 	<-done
+
+	ws, err = webapi.New("/nowhere")
+	if err != nil {
+		fail("New: %v", err)
+		report(res)
+		return
+	}
+	for ev := range ws.Events() {
+		res.FailureEvents = append(res.FailureEvents, ev.Type()+":"+ws.ReadyState().String())
+		if ce, ok := ev.(webapi.CloseEvent); ok {
+			res.FailureClose = ce
+		}
+	}
 	report(res)
 }
 
