@@ -373,3 +373,51 @@ func TestHandshakeConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseWhileWaitingForTurn checks that a WebSocket closed while it waits
+// for its turn at a host fails at once, without a handshake, and that the
+// line goes on without it.
+func TestCloseWhileWaitingForTurn(t *testing.T) {
+	arrived, release := make(chan string, 4), make(chan struct{})
+	url := serve(t, stall(t, arrived, release))
+	a := &Agent{}
+	first, err := a.New(url + "/first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := a.New(url + "/waiting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := a.New(url + "/third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, arrived, "first handshake")
+	r := record(waiting, nil, nil)
+	waiting.Close(1000, "")
+	evs, _ := r.wait(t)
+	if types(evs) != "error,close" {
+		t.Fatalf("events %s; want error,close", types(evs))
+	}
+	if ce := evs[1].(CloseEvent); ce.Code != 1006 || ce.WasClean {
+		t.Errorf("close event %+v; want 1006, not clean", ce)
+	}
+	select {
+	case got := <-arrived:
+		t.Fatalf("%s reached the server while the first handshake was held", got)
+	default:
+	}
+	close(release)
+	all := []*WebSocket{first, third}
+	opened := make(chan struct{}, 2)
+	for _, ws := range all {
+		ws.SetHandlers(Handlers{OnOpen: func(OpenEvent) { opened <- struct{}{} }})
+	}
+	within(t, opened, "open")
+	within(t, opened, "open")
+	if got := within(t, arrived, "third handshake"); !strings.HasSuffix(got, "/third") {
+		t.Errorf("second handshake at the server: %s; want /third", got)
+	}
+	closeAll(t, all)
+}

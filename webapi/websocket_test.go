@@ -4,6 +4,7 @@ package webapi
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -636,5 +637,48 @@ func TestCloseUnanswered(t *testing.T) {
 	}
 	if states[1] != Closed {
 		t.Errorf("ReadyState() in the error handler = %v; want CLOSED", states[1])
+	}
+}
+
+// TestConcurrentUse sends from many goroutines at once while the handlers
+// run, as a program may; with -race it checks the locking, and every
+// message comes back whole.
+func TestConcurrentUse(t *testing.T) {
+	const senders, each = 8, 50
+	ws, err := (&Agent{}).New(echoServer(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	received := make(map[string]bool)
+	r := record(ws, func() {
+		for g := range senders {
+			wg.Go(func() {
+				for i := range each {
+					if err := ws.SendText(fmt.Sprintf("%d-%d", g, i)); err != nil {
+						t.Errorf("SendText: %v", err)
+					}
+					ws.BufferedAmount()
+					ws.ReadyState()
+					ws.SetBinaryType(BinaryBlob)
+				}
+			})
+		}
+	}, func(ev MessageEvent) {
+		received[ev.Data.(string)] = true
+		if len(received) == senders*each {
+			ws.Close(1000, "")
+		}
+	})
+	evs, _ := r.wait(t)
+	wg.Wait()
+	if len(received) != senders*each {
+		t.Errorf("%d distinct messages came back; want %d", len(received), senders*each)
+	}
+	if ce := evs[len(evs)-1].(CloseEvent); ce.Code != 1000 || !ce.WasClean {
+		t.Errorf("close event %+v", ce)
+	}
+	if n := ws.BufferedAmount(); n != 0 {
+		t.Errorf("BufferedAmount() = %d after every message came back", n)
 	}
 }
