@@ -85,7 +85,7 @@ func (a *Agent) reserve() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if limit := a.maxConnections(); limit >= 0 && a.open >= limit {
-		return fmt.Errorf("%w: %d are open, the cap set by Agent.MaxConnections; close one or raise the cap", ErrTooManyConnections, a.open)
+		return fmt.Errorf("%w: %d are open, the cap set by Agent.MaxConnections; close one, or use an Agent with a higher cap", ErrTooManyConnections, a.open)
 	}
 	a.open++
 	return nil
