@@ -74,17 +74,29 @@ func (ws *WebSocket) dial(ctx context.Context) (*websocket.Conn, error) {
 // it started one. A close frame from the peer, answered by the core, makes a
 // clean close with the peer's code and reason, unless the handshake this end
 // started failed; anything else is a failure.
+//
+// The core reports a protocol error or invalid UTF-8 it found in what the
+// server sent as a CloseError with 1002 or 1007, as it would a close frame
+// with those codes from the server. A server has no cause to send them to
+// this client, whose frames and text are always valid, so both count as the
+// failure a browser reports for its own findings.
 func (ws *WebSocket) readFailed(err, closeErr error) {
-	var ce *websocket.CloseError
-	if closeErr == nil && errors.As(err, &ce) && ce.Code != websocket.StatusAbnormalClosure && !errors.Is(err, websocket.ErrMessageTooBig) {
-		ws.push(task{kind: taskClosing}, false)
-		ws.closed(nil, int(ce.Code), ce.Reason)
+	if closeErr != nil {
+		ws.closed(closeErr, 0, "")
 		return
 	}
-	if closeErr != nil {
-		err = closeErr
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || errors.Is(err, websocket.ErrMessageTooBig) {
+		ws.closed(err, 0, "")
+		return
 	}
-	ws.closed(err, 0, "")
+	switch ce.Code {
+	case websocket.StatusAbnormalClosure, websocket.StatusProtocolError, websocket.StatusInvalidFramePayloadData:
+		ws.closed(err, 0, "")
+		return
+	}
+	ws.push(task{kind: taskClosing}, false)
+	ws.closed(nil, int(ce.Code), ce.Reason)
 }
 
 // connTransport is the native transport: the core's Conn with a queue of

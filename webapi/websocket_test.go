@@ -3,6 +3,8 @@
 package webapi
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -370,6 +372,61 @@ func TestServerClose(t *testing.T) {
 	}
 }
 
+// rawServer starts a server that answers the opening handshake by hand and
+// then writes frames, raw bytes the core would never send, reads what the
+// client answers and closes the connection. It returns the ws:// URL.
+func rawServer(t *testing.T, frames []byte) string {
+	t.Helper()
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		nc, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(testTimeout))
+		fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", base64.StdEncoding.EncodeToString(sum[:]))
+		nc.Write(frames)
+		// The client's close frame: a header and a masked payload.
+		var answer [2 + 4 + 125]byte
+		nc.Read(answer[:])
+	})
+}
+
+// TestServerCloseCodes checks the close event of close frames from the
+// server, one row per frame: the code and reason come through, and a frame
+// without a code reports 1005.
+func TestServerCloseCodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		want  CloseEvent
+	}{
+		{"no code", []byte{0x88, 0x00}, CloseEvent{Code: 1005, WasClean: true}},
+		{"1000", []byte{0x88, 0x02, 0x03, 0xe8}, CloseEvent{Code: 1000, WasClean: true}},
+		{"1001 with a reason", []byte{0x88, 0x06, 0x03, 0xe9, 'b', 'y', 'e', '!'}, CloseEvent{Code: 1001, Reason: "bye!", WasClean: true}},
+		{"1009, the server's read limit", []byte{0x88, 0x02, 0x03, 0xf1}, CloseEvent{Code: 1009, WasClean: true}},
+		{"1011", []byte{0x88, 0x02, 0x03, 0xf3}, CloseEvent{Code: 1011, WasClean: true}},
+		{"4999", []byte{0x88, 0x02, 0x13, 0x87}, CloseEvent{Code: 4999, WasClean: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws, err := (&Agent{}).New(rawServer(t, tt.frame))
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, _ := record(ws, nil, nil).wait(t)
+			if types(evs) != "open,close" {
+				t.Fatalf("events %s; want open,close", types(evs))
+			}
+			if ce := evs[1].(CloseEvent); ce != tt.want {
+				t.Errorf("close event %+v; want %+v", ce, tt.want)
+			}
+		})
+	}
+}
+
 // TestSendWhileClosing checks that messages sent before Close are delivered,
 // and that those sent after are counted but never sent.
 func TestSendWhileClosing(t *testing.T) {
@@ -519,6 +576,9 @@ func TestConnectionFailures(t *testing.T) {
 		{"HTTP 404", notWebSocket, nil, "error,close"},
 		{"subprotocol not selected", noProtocol, []string{"chat"}, "error,close"},
 		{"TCP dropped after the handshake", dropAfterOpen, nil, "open,error,close"},
+		{"invalid UTF-8 from the server", rawServer(t, []byte{0x81, 0x02, 0xff, 0xfe}), nil, "open,error,close"},
+		{"continuation with no message", rawServer(t, []byte{0x80, 0x00}), nil, "open,error,close"},
+		{"one-byte close frame", rawServer(t, []byte{0x88, 0x01, 0x03}), nil, "open,error,close"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
