@@ -27,9 +27,10 @@
 // message and return at once; BufferedAmount counts the bytes not yet
 // written. Close starts the closing handshake; the close event follows with
 // the code and reason of the server's close frame and WasClean set. When the
-// connection fails (it cannot be established, it breaks, the server does not
-// answer the closing handshake in time, or Close is called while
-// CONNECTING), an error event comes first and the close event has code 1006.
+// connection fails (it cannot be established, it breaks, the server sends
+// what the protocol forbids or does not answer the closing handshake in time,
+// or Close is called while CONNECTING), an error event comes first and the
+// close event has code 1006.
 // The close event is always the last event.
 //
 // # Errors

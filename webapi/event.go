@@ -24,8 +24,9 @@ type MessageEvent struct {
 }
 
 // ErrorEvent is the error event: the connection failed (it could not be
-// established, or it broke, or Close was called before it opened). It is
-// always followed by a CloseEvent.
+// established, it broke, the server broke the protocol or left the closing
+// handshake unanswered, or Close was called before it opened). It is always
+// followed by a CloseEvent with code 1006.
 type ErrorEvent struct {
 	// Err says what went wrong. The Web platform tells a script nothing about
 	// the cause; a Go program gets it where the platform knows it (the native
