@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"time"
@@ -20,7 +21,9 @@ const (
 	// envCompress is the compressMode of that server.
 	envCompress = "DUPLEX_BENCH_COMPRESS"
 	// envProfile, when set, is a directory where each server process
-	// writes a CPU profile named <lib>-<mode>-<pid>.pprof.
+	// writes a CPU profile of its whole life, <lib>-<mode>-<pid>.cpu.pprof,
+	// and, when told to stop, a heap profile of what it then holds,
+	// <lib>-<mode>-<pid>.heap.pprof.
 	envProfile = "DUPLEX_BENCH_CPUPROFILE"
 )
 
@@ -79,9 +82,12 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 	if err != nil {
 		return err
 	}
+	profile := func(kind string) string { return "" }
 	if dir := os.Getenv(envProfile); dir != "" {
-		name := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.pprof", lib, mode, os.Getpid()))
-		f, err := os.Create(name)
+		profile = func(kind string) string {
+			return filepath.Join(dir, fmt.Sprintf("%s-%s-%d.%s.pprof", lib, mode, os.Getpid(), kind))
+		}
+		f, err := os.Create(profile("cpu"))
 		if err != nil {
 			return err
 		}
@@ -119,6 +125,26 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		return err
 	}
 	// The parent holds our stdin open for as long as we should live.
-	_, err = io.Copy(io.Discard, stdin)
-	return err
+	if _, err := io.Copy(io.Discard, stdin); err != nil {
+		return err
+	}
+	if name := profile("heap"); name != "" {
+		return writeHeapProfile(name)
+	}
+	return nil
+}
+
+// writeHeapProfile writes a heap profile, after a garbage collection, to the
+// file name.
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// idleConns is the number of connections of the idle-memory benchmark; a
+// short run uses 200.
+func idleConns() int {
+	if testing.Short() {
+		return 200
+	}
+	return 10000
+}
+
+// BenchmarkIdleMemory measures what each library's server holds per idle
+// connection. A fresh server process takes idleConns raw clients; each
+// echoes one 16-byte message, as a connection that was used and then went
+// quiet, and then all wait. After a garbage collection in the server, the
+// growth of its heap in use plus goroutine stacks and of its RSS over the
+// figures before the first connection is divided by the connection count.
+func BenchmarkIdleMemory(b *testing.B) {
+	n := idleConns()
+	payload := binaryPayload(16)
+	frame := maskedFrame(opBinary, payload)
+	open := func(ctx context.Context, addr string) (func(), error) {
+		c, err := dialRaw(ctx, addr, "/echo", 4096)
+		if err != nil {
+			return nil, err
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			c.nc.SetDeadline(dl)
+		}
+		if err := roundTrip(c, frame, len(payload)); err != nil {
+			c.close()
+			return nil, err
+		}
+		return func() { c.close() }, nil
+	}
+	for _, lib := range echoLibs {
+		b.Run(fmt.Sprintf("conns=%d/lib=%s", n, lib), func(b *testing.B) {
+			benchIdle(b, lib, compressOff, n, open)
+		})
+	}
+}
+
+// benchIdle makes one measureIdle and reports the growth per connection.
+// It measures once whatever b.N is: a measurement takes seconds, so the
+// default -benchtime asks for one, and -benchtime Nx must not repeat it N
+// times. Its ns/op is therefore not meaningful; -count repeats it.
+func benchIdle(b *testing.B, lib string, mode compressMode, n int, open openFunc) {
+	m := measureIdle(b, lib, mode, n, open)
+	b.ReportMetric(m.heap, "srv-heap+stack-B/conn")
+	b.ReportMetric(m.rss, "srv-rss-B/conn")
+	b.ReportMetric(m.goroutines, "srv-goroutines/conn")
+}
+
+// openFunc opens one client connection to the server at addr, uses it as
+// the benchmark needs and returns the function that closes it.
+type openFunc func(ctx context.Context, addr string) (closeConn func(), err error)
+
+// idleMemory is the growth of a server per connection.
+type idleMemory struct {
+	heap       float64 // heap in use plus stacks, bytes
+	rss        float64 // resident set, bytes
+	goroutines float64
+}
+
+// measureIdle starts a server of lib, opens n connections to it with open
+// (a few at a time), waits a second and returns the server's growth per
+// connection. The server is stopped before the clients close, so that it is
+// the server's side that waits out TIME_WAIT and the client's ephemeral
+// ports are free at once.
+func measureIdle(b *testing.B, lib string, mode compressMode, n int, open openFunc) idleMemory {
+	b.StopTimer()
+	srv := startServer(b, lib, mode)
+	base := srv.stats(b, true)
+	b.StartTimer()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	closers := make([]func(), n)
+	defer func() {
+		srv.stop()
+		for _, c := range closers {
+			if c != nil {
+				c()
+			}
+		}
+	}()
+	var (
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	next := make(chan int)
+	for range min(n, 32) {
+		wg.Go(func() {
+			for i := range next {
+				c, err := open(ctx, srv.addr)
+				if err != nil {
+					errMu.Lock()
+					first = cmp.Or(first, fmt.Errorf("connection %d: %w", i, err))
+					errMu.Unlock()
+					cancel()
+					continue
+				}
+				closers[i] = c
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		b.Fatalf("%s: %v", lib, first)
+	}
+	time.Sleep(time.Second)
+	st := srv.stats(b, true)
+	if st.Goroutines < n {
+		b.Fatalf("%s server has %d goroutines for %d connections: connections were dropped", lib, st.Goroutines, n)
+	}
+	per := func(after, before uint64) float64 { return (float64(after) - float64(before)) / float64(n) }
+	return idleMemory{
+		heap:       per(st.HeapInuse+st.StackInuse, base.HeapInuse+base.StackInuse),
+		rss:        per(st.RSS, base.RSS),
+		goroutines: float64(st.Goroutines-base.Goroutines) / float64(n),
+	}
+}
