@@ -30,19 +30,30 @@ type serverProc struct {
 // stop with tb.Cleanup.
 func startServer(tb testing.TB, lib string, mode compressMode) *serverProc {
 	tb.Helper()
+	p, err := launchServer(lib, mode)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.stop)
+	return p
+}
+
+// launchServer starts the server of lib in a child process; the caller
+// must stop it.
+func launchServer(lib string, mode compressMode) (*serverProc, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envServer+"="+lib, envCompress+"="+string(mode))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	p := &serverProc{
 		lib:   lib,
@@ -51,7 +62,6 @@ func startServer(tb testing.TB, lib string, mode compressMode) *serverProc {
 		stdin: stdin,
 		ctl:   &http.Client{Timeout: 30 * time.Second},
 	}
-	tb.Cleanup(p.stop)
 	line := make(chan string, 1)
 	go func() {
 		s, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -61,12 +71,14 @@ func startServer(tb testing.TB, lib string, mode compressMode) *serverProc {
 	select {
 	case p.addr = <-line:
 	case <-time.After(30 * time.Second):
-		tb.Fatalf("%s server did not start within 30s", lib)
+		p.stop()
+		return nil, fmt.Errorf("%s server did not start within 30s", lib)
 	}
 	if p.addr == "" {
-		tb.Fatalf("%s server exited before listening", lib)
+		p.stop()
+		return nil, fmt.Errorf("%s server exited before listening", lib)
 	}
-	return p
+	return p, nil
 }
 
 // stats fetches the server's statistics, after a garbage collection if gc
