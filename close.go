@@ -151,7 +151,11 @@ func (c *Conn) readUntilClose() {
 
 // CloseNow closes the TCP connection at once, without a closing handshake.
 // Blocked reads and writes return. It is safe to call at any time; calls
-// after the first do nothing and return nil.
+// after the first do nothing and return nil. On a connection that failed
+// (Read returned an error after sending a close frame of its own), the TCP
+// connection is closed when the peer's close frame arrives, or at most two
+// seconds later, so that a deferred CloseNow does not turn the close frame
+// into a reset.
 func (c *Conn) CloseNow() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -170,6 +174,9 @@ func (c *Conn) CloseNow() error {
 	for id, ch := range c.pings {
 		close(ch)
 		delete(c.pings, id)
+	}
+	if c.lingering {
+		return nil
 	}
 	return c.nc.Close()
 }
@@ -206,7 +213,7 @@ func (c *Conn) peerClosed(payload []byte) error {
 	}
 	c.rd.err = ce
 	if c.client {
-		c.awaitServerClose(false)
+		c.awaitServerClose(0, false)
 	}
 	c.CloseNow()
 	return ce
@@ -238,19 +245,31 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 	if !sent {
 		c.writeClose(code, reason)
 	}
+	// The rest of the current frame (a frame over the read limit, say) is
+	// skipped before looking for the peer's close frame.
+	skip := c.rd.frameLeft
+	c.rd.frameLeft = 0
+	c.mu.Lock()
+	c.lingering = true
+	c.mu.Unlock()
 	go func() {
-		c.awaitServerClose(true)
+		c.awaitServerClose(skip, true)
 		c.CloseNow()
+		c.nc.Close()
 	}()
 	return ce
 }
 
-// awaitServerClose reads what the peer still sends, for a bounded time: when
-// lookForClose is set, until its close frame (a server then closes at once),
-// and on a client until the server closes TCP.
-func (c *Conn) awaitServerClose(lookForClose bool) {
+// awaitServerClose reads what the peer still sends, for a bounded time: it
+// skips the first skip bytes, then, when lookForClose is set, reads frames
+// until the peer's close frame (a server then closes at once), and on a
+// client reads until the server closes TCP.
+func (c *Conn) awaitServerClose(skip int64, lookForClose bool) {
 	wait := min(c.closeTimeout, 2*time.Second)
 	c.nc.SetReadDeadline(time.Now().Add(wait))
+	if _, err := c.br.Discard(int(skip)); err != nil {
+		return
+	}
 	if lookForClose {
 		for {
 			h, err := readFrameHeader(c.br)

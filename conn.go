@@ -58,9 +58,10 @@ type Conn struct {
 
 	mu        sync.Mutex
 	closeSent bool          // a close frame went out; no data may follow
+	lingering bool          // a failed connection waits for the peer's close frame before closing TCP
 	closeErr  error         // why the connection closed, once it has
 	peerClose chan struct{} // closed when the peer's close frame arrives
-	done      chan struct{} // closed when the TCP connection is closed
+	done      chan struct{} // closed when the connection ends (TCP closed, or left to a lingering failure)
 	pings     map[uint64]chan struct{}
 	pingSeq   uint64
 

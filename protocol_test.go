@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -247,6 +248,34 @@ func TestReadLimit(t *testing.T) {
 	p.frame(bitFIN|byte(opContinuation), make([]byte, 600))
 	if got := p.expectClose(); got != StatusMessageTooBig {
 		t.Fatalf("server closed with %v, want 1009", got)
+	}
+	if err := <-errs; !isErr(err, ErrMessageTooBig) {
+		t.Fatalf("Read returned %v, want ErrMessageTooBig", err)
+	}
+}
+
+// TestOversizeFrameClosedCleanly sends one frame over the read limit: the
+// server skips the rest of that frame, finds the client's close frame behind
+// it and closes TCP cleanly, so no reset loses the close to the client.
+func TestOversizeFrameClosedCleanly(t *testing.T) {
+	url, errs := startReadingServer(t, &AcceptOptions{ReadLimit: 1000})
+	p := dialRaw(t, url, "")
+	h := frameHeader{fin: true, op: opBinary, masked: true, length: 64 << 10, key: 0x12345678}
+	// Payload bytes that would read as frame headers of huge frames.
+	wire := append(appendFrameHeader(nil, h), bytes.Repeat([]byte{0xFF}, int(h.length))...)
+	if _, err := p.nc.Write(wire); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.expectClose(); got != StatusMessageTooBig {
+		t.Fatalf("server closed with %v, want 1009", got)
+	}
+	p.frame(bitFIN|byte(opClose), closePayload(StatusMessageTooBig, ""))
+	start := time.Now()
+	if _, err := p.br.ReadByte(); err != io.EOF {
+		t.Fatalf("after the closing handshake the client read %v, want io.EOF (a clean TCP close)", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the server closed TCP %v after the client's close frame; it should not wait for a timeout", d)
 	}
 	if err := <-errs; !isErr(err, ErrMessageTooBig) {
 		t.Fatalf("Read returned %v, want ErrMessageTooBig", err)
