@@ -99,7 +99,8 @@ func (w lockedBuffer) Write(p []byte) (int, error) {
 }
 
 // startServer runs duplex with args (serve or exec, listening on port 0)
-// and waits for the line giving its URL. The process is killed when the test ends.
+// and waits for the line giving its URL. The process is interrupted when the
+// test ends, and killed if it does not exit.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(duplexBin, args...)
@@ -122,9 +123,12 @@ func startServer(t *testing.T, args ...string) *server {
 		close(s.done)
 	}()
 	t.Cleanup(func() {
+		// Interrupt first, so that duplex ends what it started (exec's
+		// programs) as a user's Ctrl-C would; kill it if that takes too long.
+		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-s.done:
-		default:
+		case <-time.After(15 * time.Second):
 			cmd.Process.Kill()
 			<-s.done
 		}
