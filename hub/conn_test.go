@@ -123,11 +123,15 @@ func TestConnectionsGetEveryMessageInPublisherOrder(t *testing.T) {
 			for err := range errs {
 				t.Error(err)
 			}
+			// A subscriber's writer adds its deliveries to the stats when it
+			// finds its queue empty, just after the last write went out.
+			want := uint64(clients * publishers * perPublisher)
+			waitUntil(t, func() bool { return h.Stats().Delivered >= want }, fmt.Sprintf("Delivered = %d", want))
 			st := h.Stats()
 			if st.Dropped != 0 || st.Disconnected != 0 {
 				t.Errorf("Dropped, Disconnected = %d, %d; want 0, 0", st.Dropped, st.Disconnected)
 			}
-			if want := uint64(clients * publishers * perPublisher); st.Delivered != want {
+			if st.Delivered != want {
 				t.Errorf("Delivered = %d, want %d", st.Delivered, want)
 			}
 		})
