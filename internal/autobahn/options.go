@@ -1,0 +1,39 @@
+package autobahn
+
+import "time"
+
+// Options tunes a run of the suite; the zero value runs it as Autobahn does.
+type Options struct {
+	// Wait is the length of Autobahn's second, the unit of the waits cases
+	// make: how long the suite waits for a peer to fail the connection,
+	// before sending the next piece of a fail-fast case, and for the
+	// closing handshake. 0 means one second; shorter runs faster but may
+	// judge a slow peer too early.
+	Wait time.Duration
+	// CaseTimeout bounds one case, connection included; 0 means 60 seconds.
+	CaseTimeout time.Duration
+	// MaxFrame is the longest frame the suite reads from the peer; 0 means
+	// 64 MiB, enough for the largest message of section 9 in one frame.
+	MaxFrame int64
+}
+
+func (o Options) wait() time.Duration {
+	if o.Wait > 0 {
+		return o.Wait
+	}
+	return time.Second
+}
+
+func (o Options) caseTimeout() time.Duration {
+	if o.CaseTimeout > 0 {
+		return o.CaseTimeout
+	}
+	return 60 * time.Second
+}
+
+func (o Options) maxFrame() int64 {
+	if o.MaxFrame > 0 {
+		return o.MaxFrame
+	}
+	return 64 << 20
+}
