@@ -7,7 +7,7 @@ import (
 )
 
 // Sections are the numbers of the sections Cases knows, in order.
-var Sections = []int{1, 2}
+var Sections = []int{1, 2, 3, 4, 5, 6, 7, 9, 10}
 
 // Cases returns the cases of the given sections in Autobahn's order; no
 // section means all of them. Section 9 (messages up to 16 MiB) takes most
@@ -26,6 +26,20 @@ func Cases(sections ...int) []Case {
 			out = append(out, cases1()...)
 		case 2:
 			out = append(out, cases2()...)
+		case 3:
+			out = append(out, cases3()...)
+		case 4:
+			out = append(out, cases4()...)
+		case 5:
+			out = append(out, cases5()...)
+		case 6:
+			out = append(out, cases6()...)
+		case 7:
+			out = append(out, cases7()...)
+		case 9:
+			out = append(out, cases9()...)
+		case 10:
+			out = append(out, cases10()...)
 		}
 	}
 	return out
@@ -61,3 +75,5 @@ func sizeName(n int) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -278,7 +278,9 @@ func (s *Session) sendWire(f Frame, cutsOf func(wire []byte) []int, between func
 	cuts := cutsOf(wire)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if f.Opcode == opClose && !s.noteSentClose() {
+	// A close frame with RSV bits is a protocol error to send, not the
+	// start of a closing handshake (section 3.7 sends one).
+	if f.Opcode == opClose && f.RSV == 0 && !s.noteSentClose() {
 		return
 	}
 	prev := 0
