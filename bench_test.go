@@ -36,32 +36,45 @@ func pipePair(tb testing.TB) (server, client *Conn) {
 
 // BenchmarkWriteRead sends small messages from client to server, the
 // steady state of a busy connection; it must not allocate.
+// BenchmarkWriteRead streams small messages over a pipe. The "cancellable"
+// rows use a context that can end, as an http.Request's does, which is what
+// handlers usually pass.
 func BenchmarkWriteRead(b *testing.B) {
+	cancellable, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for _, size := range []int{16, 1024} {
-		b.Run(sizeName(size), func(b *testing.B) {
-			server, client := pipePair(b)
-			msg := make([]byte, size)
-			ctx := context.Background()
-			buf := make([]byte, size)
-			go func() {
-				for {
-					if err := client.Write(ctx, MessageBinary, msg); err != nil {
-						return
-					}
-				}
-			}()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, r, err := server.Reader(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(r, buf); err != nil {
-					b.Fatal(err)
-				}
+		for _, bc := range []struct {
+			name string
+			ctx  context.Context
+		}{{"background", context.Background()}, {"cancellable", cancellable}} {
+			b.Run(sizeName(size)+"/"+bc.name, func(b *testing.B) {
+				benchWriteRead(b, bc.ctx, size)
+			})
+		}
+	}
+}
+
+func benchWriteRead(b *testing.B, ctx context.Context, size int) {
+	server, client := pipePair(b)
+	msg := make([]byte, size)
+	buf := make([]byte, size)
+	go func() {
+		for {
+			if err := client.Write(ctx, MessageBinary, msg); err != nil {
+				return
 			}
-		})
+		}
+	}()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, r, err := server.Reader(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, buf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

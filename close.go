@@ -175,6 +175,8 @@ func (c *Conn) CloseNow() error {
 		close(ch)
 		delete(c.pings, id)
 	}
+	c.readWatch.release()
+	c.writeWatch.release()
 	if c.lingering {
 		return nil
 	}

@@ -66,6 +66,10 @@ type Conn struct {
 	pingSeq   uint64
 
 	stopKeepAlive chan struct{}
+
+	// readWatch and writeWatch end blocked reads and writes when their
+	// context ends; readWatch is used under readLock, writeWatch under frameLock.
+	readWatch, writeWatch ctxWatch
 }
 
 // connConfig holds the settings shared by AcceptOptions and DialOptions.
@@ -91,6 +95,8 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 		peerClose:       make(chan struct{}),
 		done:            make(chan struct{}),
 	}
+	c.readWatch.setDeadline = nc.SetReadDeadline
+	c.writeWatch.setDeadline = nc.SetWriteDeadline
 	if c.writeBufferSize <= 0 {
 		c.writeBufferSize = defaultBufferSize
 	}
@@ -146,28 +152,6 @@ func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
 }
 
 func unlock(l chan struct{}) { <-l }
-
-// past is a deadline that has already passed: setting it makes a blocked
-// read or write return at once.
-var past = time.Unix(1, 0)
-
-// readDeadline arms a push of the read deadline into the past for when ctx
-// ends, so that a blocked read returns; stop disarms it. A context that
-// never ends costs nothing.
-func readDeadline(ctx context.Context, nc net.Conn) (stop func() bool) {
-	if ctx.Done() == nil {
-		return nil
-	}
-	return context.AfterFunc(ctx, func() { nc.SetReadDeadline(past) })
-}
-
-// writeDeadline is readDeadline for writes.
-func writeDeadline(ctx context.Context, nc net.Conn) (stop func() bool) {
-	if ctx.Done() == nil {
-		return nil
-	}
-	return context.AfterFunc(ctx, func() { nc.SetWriteDeadline(past) })
-}
 
 // closedErr returns the error that explains why the connection closed.
 func (c *Conn) closedErr() error {

@@ -384,3 +384,65 @@ func TestMessageTypeString(t *testing.T) {
 		t.Fatal(fmt.Sprint(MessageText, MessageBinary, MessageType(7)))
 	}
 }
+
+// TestEndedContextLeavesConnUsable checks that a context ending between
+// calls fails only the calls made with it: the connection goes on with
+// another context.
+func TestEndedContextLeavesConnUsable(t *testing.T) {
+	server, client := pipePair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for {
+			typ, p, err := server.Read(context.Background())
+			if err != nil {
+				return
+			}
+			server.Write(context.Background(), typ, p)
+		}
+	}()
+	if err := client.Write(ctx, MessageText, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := client.Read(ctx); err != nil || string(p) != "one" {
+		t.Fatalf("Read = %q, %v", p, err)
+	}
+	cancel()
+	time.Sleep(10 * time.Millisecond) // let the watch of ctx see it end
+	if err := client.Write(ctx, MessageText, []byte("two")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write with an ended context: %v, want context.Canceled", err)
+	}
+	if _, _, err := client.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read with an ended context: %v, want context.Canceled", err)
+	}
+	fresh, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := client.Write(fresh, MessageText, []byte("three")); err != nil {
+		t.Fatalf("Write with a new context: %v", err)
+	}
+	if _, p, err := client.Read(fresh); err != nil || string(p) != "three" {
+		t.Fatalf("Read with a new context = %q, %v", p, err)
+	}
+}
+
+// TestContextEndsBlockedRead checks that a read blocked with a context that
+// earlier calls used too still returns when that context ends.
+func TestContextEndsBlockedRead(t *testing.T) {
+	server, client := pipePair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		typ, p, err := server.Read(context.Background())
+		if err == nil {
+			server.Write(context.Background(), typ, p)
+		}
+	}()
+	if err := client.Write(ctx, MessageText, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, _, err := client.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("blocked Read after cancel: %v, want context.Canceled", err)
+	}
+}

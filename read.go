@@ -96,8 +96,8 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		}
 		return 0, io.EOF
 	}
-	if stop := readDeadline(c.rd.ctx, c.nc); stop != nil {
-		defer stop()
+	if err := c.readWatch.watch(c.rd.ctx); err != nil {
+		return 0, err
 	}
 	return c.readMessage(p)
 }
@@ -108,8 +108,8 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	if c.rd.err != nil {
 		return c.rd.err
 	}
-	if stop := readDeadline(ctx, c.nc); stop != nil {
-		defer stop()
+	if err := c.readWatch.watch(ctx); err != nil {
+		return err
 	}
 	c.rd.ctx = ctx
 	if c.rd.inMessage {

@@ -115,8 +115,8 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p 
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if stop := writeDeadline(ctx, c.nc); stop != nil {
-		defer stop()
+	if err := c.writeWatch.watch(ctx); err != nil {
+		return err
 	}
 	if err := c.writeFrameLocked(fin, op, rsv, p); err != nil {
 		return c.ioError(ctx, err)
@@ -133,8 +133,8 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if stop := writeDeadline(ctx, c.nc); stop != nil {
-		defer stop()
+	if err := c.writeWatch.watch(ctx); err != nil {
+		return err
 	}
 	if _, err := c.nc.Write(frame); err != nil {
 		return c.ioError(ctx, err)

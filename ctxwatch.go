@@ -1,0 +1,79 @@
+package websocket
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// ctxWatch makes a blocked read or write return when the context of the
+// operation ends, by pushing the connection's read or write deadline into
+// the past. It keeps watching the last context it was given between
+// operations, so that a connection used again and again with one context
+// (an http.Request's, say) registers with that context once, not once per
+// message.
+type ctxWatch struct {
+	setDeadline func(time.Time) error
+
+	mu    sync.Mutex
+	ctx   context.Context // the watched context; nil if none
+	stop  func() bool     // unregisters the watch of ctx
+	fired bool            // ctx ended and the deadline was pushed into the past
+}
+
+// past is a deadline that has already passed: setting it makes a blocked
+// read or write return at once.
+var past = time.Unix(1, 0)
+
+// watch makes ctx the watched context for the operation about to start. It
+// returns ctx's error if ctx was seen to end already. A context that cannot
+// end needs no watching and costs nothing.
+func (w *ctxWatch) watch(ctx context.Context) error {
+	done := ctx.Done()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == ctx && done != nil {
+		if w.fired {
+			return ctx.Err()
+		}
+		return nil
+	}
+	w.releaseLocked(true)
+	if done == nil {
+		return nil
+	}
+	w.ctx = ctx
+	w.stop = context.AfterFunc(ctx, func() { w.fire(ctx) })
+	return nil
+}
+
+// fire pushes the deadline into the past when ctx is still the watched one.
+func (w *ctxWatch) fire(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == ctx {
+		w.fired = true
+		w.setDeadline(past)
+	}
+}
+
+// release stops watching when the connection closes, so that the context
+// no longer refers to the connection. It leaves the deadline as it is.
+func (w *ctxWatch) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.releaseLocked(false)
+}
+
+// releaseLocked stops watching; clear also clears a deadline the watched
+// context pushed into the past, for the next operation.
+func (w *ctxWatch) releaseLocked(clear bool) {
+	if w.ctx == nil {
+		return
+	}
+	w.stop()
+	if w.fired && clear {
+		w.setDeadline(time.Time{})
+	}
+	w.ctx, w.stop, w.fired = nil, nil, false
+}
