@@ -10,14 +10,16 @@ import (
 var Sections = []int{1, 2, 3, 4, 5, 6, 7, 9, 10}
 
 // Cases returns the cases of the given sections in Autobahn's order; no
-// section means all of them. Section 9 (messages up to 16 MiB) takes most
-// of the time of a run.
+// section means all of Sections. Section 9 (messages up to 16 MiB) takes
+// most of the time of a run. Sections 12 and 13 (permessage-deflate) run
+// only when asked for by number, as Autobahn's default configuration
+// excludes them.
 func Cases(sections ...int) []Case {
 	if len(sections) == 0 {
 		sections = Sections
 	}
 	var out []Case
-	for _, n := range Sections {
+	for _, n := range append(slices.Clone(Sections), 12, 13) {
 		if !slices.Contains(sections, n) {
 			continue
 		}
@@ -40,6 +42,10 @@ func Cases(sections ...int) []Case {
 			out = append(out, cases9()...)
 		case 10:
 			out = append(out, cases10()...)
+		case 12:
+			out = append(out, cases12()...)
+		case 13:
+			out = append(out, cases13()...)
 		}
 	}
 	return out

@@ -52,13 +52,13 @@ type extensionElem struct {
 func parseExtensionList(values []string) ([]extensionElem, error) {
 	var out []extensionElem
 	for _, v := range values {
-		for _, part := range splitOutsideQuotes(v, ',') {
+		for _, part := range splitExtensionList(v, ',') {
 			if strings.TrimSpace(part) == "" {
 				continue // RFC 9110 §5.6.1: empty list elements are ignored.
 			}
-			fields := splitOutsideQuotes(part, ';')
+			fields := splitExtensionList(part, ';')
 			name := strings.TrimSpace(fields[0])
-			if !isToken(name) {
+			if !isExtensionToken(name) {
 				return nil, fmt.Errorf("%w: extension name %q is not a token", errDeflateHeader, name)
 			}
 			e := extensionElem{name: name}
@@ -78,7 +78,7 @@ func parseExtensionList(values []string) ([]extensionElem, error) {
 func parseExtensionParam(f string) (extensionParam, error) {
 	name, value, hasValue := strings.Cut(f, "=")
 	name = strings.TrimSpace(name)
-	if !isToken(name) {
+	if !isExtensionToken(name) {
 		return extensionParam{}, fmt.Errorf("%w: parameter name %q is not a token", errDeflateHeader, name)
 	}
 	if !hasValue {
@@ -97,14 +97,14 @@ func parseExtensionParam(f string) (extensionParam, error) {
 		}
 		value = b.String()
 	}
-	if !isToken(value) {
+	if !isExtensionToken(value) {
 		return extensionParam{}, fmt.Errorf("%w: value %q of %s is not a token", errDeflateHeader, value, name)
 	}
 	return extensionParam{name: name, value: value, hasValue: true}, nil
 }
 
-// splitOutsideQuotes splits s at sep where sep is not inside a quoted string.
-func splitOutsideQuotes(s string, sep byte) []string {
+// splitExtensionList splits s at sep where sep is not inside a quoted string.
+func splitExtensionList(s string, sep byte) []string {
 	var parts []string
 	start, quoted := 0, false
 	for i := 0; i < len(s); i++ {
@@ -121,8 +121,8 @@ func splitOutsideQuotes(s string, sep byte) []string {
 	return append(parts, s[start:])
 }
 
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
+// isExtensionToken reports whether s is an RFC 9110 token.
+func isExtensionToken(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -319,12 +319,12 @@ func deflateResponseTo(o, resp deflateParams) (deflateConfig, error) {
 	return deflateConfig{
 		serverNoContextTakeover: resp.serverNoContextTakeover,
 		clientNoContextTakeover: resp.clientNoContextTakeover,
-		serverMaxWindowBits:     orBits(resp.serverMaxWindowBits),
-		clientMaxWindowBits:     orBits(resp.clientMaxWindowBits),
+		serverMaxWindowBits:     deflateBitsOr(resp.serverMaxWindowBits),
+		clientMaxWindowBits:     deflateBitsOr(resp.clientMaxWindowBits),
 	}, nil
 }
 
-func orBits(b int) int {
+func deflateBitsOr(b int) int {
 	if b == 0 {
 		return deflateMaxWindowBits
 	}
@@ -376,11 +376,11 @@ func (a deflateAcceptance) answer(o deflateParams) (deflateParams, deflateConfig
 // back-references at all. The peer's decompressor is thus exercised with
 // back-references under every window the suite negotiates.
 type deflateCompressor struct {
-	bits     int
-	takeover bool
-	buf      bytes.Buffer
-	lz       *flate.Writer
-	huffman  *flate.Writer
+	bits        int
+	takeover    bool
+	buf         bytes.Buffer
+	lz          *flate.Writer
+	inflateCode *flate.Writer
 }
 
 // newDeflateCompressor returns a compressor for a direction with a window of
@@ -398,12 +398,12 @@ func (c *deflateCompressor) compress(msg []byte) ([]byte, error) {
 	var err error
 	switch {
 	case c.bits < deflateMaxWindowBits && len(msg) > 1<<c.bits:
-		if c.huffman == nil {
-			c.huffman, err = flate.NewWriter(&c.buf, flate.HuffmanOnly)
+		if c.inflateCode == nil {
+			c.inflateCode, err = flate.NewWriter(&c.buf, flate.HuffmanOnly)
 		} else {
-			c.huffman.Reset(&c.buf)
+			c.inflateCode.Reset(&c.buf)
 		}
-		w = c.huffman
+		w = c.inflateCode
 	case c.lz == nil:
 		c.lz, err = flate.NewWriter(&c.buf, flate.DefaultCompression)
 		w = c.lz
@@ -486,13 +486,13 @@ func (d *deflateDecompressor) decompress(p []byte, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the suite's two inflaters disagree (%d and %d bytes)", errDeflateData, len(strict), len(msg))
 	}
 	if d.takeover {
-		d.hist = appendWindow(d.hist, msg, 1<<d.bits)
+		d.hist = appendDeflateWindow(d.hist, msg, 1<<d.bits)
 	}
 	return msg, nil
 }
 
-// appendWindow appends p to the window w and keeps its last size bytes.
-func appendWindow(w, p []byte, size int) []byte {
+// appendDeflateWindow appends p to the window w and keeps its last size bytes.
+func appendDeflateWindow(w, p []byte, size int) []byte {
 	if len(p) >= size {
 		return append(w[:0], p[len(p)-size:]...)
 	}

@@ -10,36 +10,36 @@ import (
 // every back-reference stays within the LZ77 window the sender negotiated.
 // Speed is not its aim; it decodes Huffman codes one bit at a time.
 
-// errTruncated is returned when the stream ends inside a block.
-var errTruncated = errors.New("DEFLATE stream ends inside a block")
+// errInflateTruncated is returned when the stream ends inside a block.
+var errInflateTruncated = errors.New("DEFLATE stream ends inside a block")
 
 // Length and distance tables of RFC 1951 §3.2.5.
 var (
-	lengthBase = [29]uint16{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
+	inflateLengthBase = [29]uint16{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
 		35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
-	lengthExtra = [29]uint8{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
+	inflateLengthExtra = [29]uint8{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
 		3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
-	distBase = [30]uint16{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
+	inflateDistBase = [30]uint16{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
 		257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
-	distExtra = [30]uint8{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6,
+	inflateDistExtra = [30]uint8{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6,
 		7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
-	// codeLengthOrder is the order of the code length code lengths (§3.2.7).
-	codeLengthOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+	// inflateCodeLengthOrder is the order of the code length code lengths (§3.2.7).
+	inflateCodeLengthOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 )
 
-// bitReader reads a DEFLATE stream least significant bit first (§3.1.1).
-type bitReader struct {
+// inflateBitReader reads a DEFLATE stream least significant bit first (§3.1.1).
+type inflateBitReader struct {
 	src   []byte
 	pos   int  // next byte
 	bit   uint // next bit within src[pos]
 	nbits int  // bits consumed, for error messages
 }
 
-func (r *bitReader) bits(n uint) (uint32, error) {
+func (r *inflateBitReader) bits(n uint) (uint32, error) {
 	var v uint32
 	for i := uint(0); i < n; i++ {
 		if r.pos >= len(r.src) {
-			return 0, errTruncated
+			return 0, errInflateTruncated
 		}
 		v |= uint32(r.src[r.pos]>>r.bit&1) << i
 		r.bit++
@@ -53,7 +53,7 @@ func (r *bitReader) bits(n uint) (uint32, error) {
 }
 
 // align skips to the next byte boundary (§3.2.4).
-func (r *bitReader) align() {
+func (r *inflateBitReader) align() {
 	if r.bit != 0 {
 		r.nbits += int(8 - r.bit)
 		r.bit = 0
@@ -61,18 +61,18 @@ func (r *bitReader) align() {
 	}
 }
 
-// huffman is a canonical Huffman code (§3.2.2): count[l] codes of length l,
+// inflateCode is a canonical Huffman code (§3.2.2): count[l] codes of length l,
 // and the symbols in code order.
-type huffman struct {
+type inflateCode struct {
 	count   [16]uint16
 	symbols []uint16
 }
 
-// newHuffman builds the code of the given code lengths. As zlib, it accepts
+// newInflateCode builds the code of the given code lengths. As zlib, it accepts
 // only complete codes, a code of no symbols (a block without distances) and
 // a code of one symbol of length 1.
-func newHuffman(lengths []uint8) (*huffman, error) {
-	h := &huffman{}
+func newInflateCode(lengths []uint8) (*inflateCode, error) {
+	h := &inflateCode{}
 	for _, l := range lengths {
 		h.count[l]++
 	}
@@ -104,7 +104,7 @@ func newHuffman(lengths []uint8) (*huffman, error) {
 
 // decode reads one symbol: canonical codes of one length are consecutive
 // numbers, so a code of length l is found by its distance from the first.
-func (h *huffman) decode(r *bitReader) (uint16, error) {
+func (h *inflateCode) decode(r *inflateBitReader) (uint16, error) {
 	code, first, index := 0, 0, 0
 	for l := 1; l < 16; l++ {
 		b, err := r.bits(1)
@@ -123,8 +123,8 @@ func (h *huffman) decode(r *bitReader) (uint16, error) {
 	return 0, errors.New("unassigned Huffman code")
 }
 
-// fixedCodes returns the literal/length and distance codes of §3.2.6.
-func fixedCodes() (*huffman, *huffman) {
+// inflateFixedCodes returns the literal/length and distance codes of §3.2.6.
+func inflateFixedCodes() (*inflateCode, *inflateCode) {
 	var lit [288]uint8
 	for i := range lit {
 		switch {
@@ -142,8 +142,8 @@ func fixedCodes() (*huffman, *huffman) {
 	for i := range dist {
 		dist[i] = 5
 	}
-	l, _ := newHuffman(lit[:])
-	d, _ := newHuffman(dist[:])
+	l, _ := newInflateCode(lit[:])
+	d, _ := newInflateCode(dist[:])
 	return l, d
 }
 
@@ -154,7 +154,7 @@ func fixedCodes() (*huffman, *huffman) {
 // malformed or ends other than at the end of a block. Input after a block
 // with BFINAL set is ignored, as zlib ignores it.
 func strictInflate(src, dict []byte, window, limit int) ([]byte, error) {
-	r := &bitReader{src: src}
+	r := &inflateBitReader{src: src}
 	buf := append(make([]byte, 0, len(dict)+len(src)*4), dict...)
 	out := func() []byte { return buf[len(dict):] }
 	for {
@@ -171,15 +171,15 @@ func strictInflate(src, dict []byte, window, limit int) ([]byte, error) {
 		}
 		switch typ {
 		case 0:
-			buf, err = storedBlock(r, buf)
+			buf, err = inflateStored(r, buf)
 		case 1:
-			lit, dist := fixedCodes()
-			buf, err = codedBlock(r, buf, len(dict), lit, dist, window, limit)
+			lit, dist := inflateFixedCodes()
+			buf, err = inflateCoded(r, buf, len(dict), lit, dist, window, limit)
 		case 2:
-			var lit, dist *huffman
-			lit, dist, err = dynamicCodes(r)
+			var lit, dist *inflateCode
+			lit, dist, err = inflateDynamicCodes(r)
 			if err == nil {
-				buf, err = codedBlock(r, buf, len(dict), lit, dist, window, limit)
+				buf, err = inflateCoded(r, buf, len(dict), lit, dist, window, limit)
 			}
 		default:
 			err = errors.New("reserved block type 3")
@@ -196,10 +196,10 @@ func strictInflate(src, dict []byte, window, limit int) ([]byte, error) {
 	}
 }
 
-func storedBlock(r *bitReader, buf []byte) ([]byte, error) {
+func inflateStored(r *inflateBitReader, buf []byte) ([]byte, error) {
 	r.align()
 	if r.pos+4 > len(r.src) {
-		return nil, errTruncated
+		return nil, errInflateTruncated
 	}
 	n := int(r.src[r.pos]) | int(r.src[r.pos+1])<<8
 	nn := int(r.src[r.pos+2]) | int(r.src[r.pos+3])<<8
@@ -209,7 +209,7 @@ func storedBlock(r *bitReader, buf []byte) ([]byte, error) {
 	r.pos += 4
 	r.nbits += 32
 	if r.pos+n > len(r.src) {
-		return nil, errTruncated
+		return nil, errInflateTruncated
 	}
 	buf = append(buf, r.src[r.pos:r.pos+n]...)
 	r.pos += n
@@ -217,8 +217,8 @@ func storedBlock(r *bitReader, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
-// dynamicCodes reads the code definitions of a dynamic block (§3.2.7).
-func dynamicCodes(r *bitReader) (*huffman, *huffman, error) {
+// inflateDynamicCodes reads the code definitions of a dynamic block (§3.2.7).
+func inflateDynamicCodes(r *inflateBitReader) (*inflateCode, *inflateCode, error) {
 	hlit, err := r.bits(5)
 	if err != nil {
 		return nil, nil, err
@@ -241,9 +241,9 @@ func dynamicCodes(r *bitReader) (*huffman, *huffman, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		clen[codeLengthOrder[i]] = uint8(v)
+		clen[inflateCodeLengthOrder[i]] = uint8(v)
 	}
-	cl, err := newHuffman(clen[:])
+	cl, err := newInflateCode(clen[:])
 	if err != nil {
 		return nil, nil, fmt.Errorf("code length code: %w", err)
 	}
@@ -286,20 +286,20 @@ func dynamicCodes(r *bitReader) (*huffman, *huffman, error) {
 	if lengths[256] == 0 {
 		return nil, nil, errors.New("no code for end of block")
 	}
-	lit, err := newHuffman(lengths[:nlit])
+	lit, err := newInflateCode(lengths[:nlit])
 	if err != nil {
 		return nil, nil, fmt.Errorf("literal/length code: %w", err)
 	}
-	dist, err := newHuffman(lengths[nlit:])
+	dist, err := newInflateCode(lengths[nlit:])
 	if err != nil {
 		return nil, nil, fmt.Errorf("distance code: %w", err)
 	}
 	return lit, dist, nil
 }
 
-// codedBlock decodes a block of Huffman-coded literals and back-references
+// inflateCoded decodes a block of Huffman-coded literals and back-references
 // (§3.2.5) up to its end-of-block symbol. The message starts at buf[start].
-func codedBlock(r *bitReader, buf []byte, start int, lit, dist *huffman, window, limit int) ([]byte, error) {
+func inflateCoded(r *inflateBitReader, buf []byte, start int, lit, dist *inflateCode, window, limit int) ([]byte, error) {
 	for {
 		sym, err := lit.decode(r)
 		if err != nil {
@@ -315,11 +315,11 @@ func codedBlock(r *bitReader, buf []byte, start int, lit, dist *huffman, window,
 			return nil, fmt.Errorf("invalid length symbol %d", sym)
 		}
 		i := sym - 257
-		e, err := r.bits(uint(lengthExtra[i]))
+		e, err := r.bits(uint(inflateLengthExtra[i]))
 		if err != nil {
 			return nil, err
 		}
-		n := int(lengthBase[i]) + int(e)
+		n := int(inflateLengthBase[i]) + int(e)
 		ds, err := dist.decode(r)
 		if err != nil {
 			return nil, err
@@ -327,11 +327,11 @@ func codedBlock(r *bitReader, buf []byte, start int, lit, dist *huffman, window,
 		if ds > 29 {
 			return nil, fmt.Errorf("invalid distance symbol %d", ds)
 		}
-		e, err = r.bits(uint(distExtra[ds]))
+		e, err = r.bits(uint(inflateDistExtra[ds]))
 		if err != nil {
 			return nil, err
 		}
-		d := int(distBase[ds]) + int(e)
+		d := int(inflateDistBase[ds]) + int(e)
 		if d > window {
 			return nil, fmt.Errorf("back-reference of distance %d beyond the negotiated window of %d bytes", d, window)
 		}

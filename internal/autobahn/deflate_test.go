@@ -137,8 +137,8 @@ func TestDeflateAcceptanceAnswer(t *testing.T) {
 	}
 }
 
-// sampleText is compressible text with back-references at every distance.
-func sampleText(n int, seed uint64) []byte {
+// deflateSampleText is compressible text with back-references at every distance.
+func deflateSampleText(n int, seed uint64) []byte {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	words := strings.Fields("permessage deflate window context takeover frame message octet server client sliding")
 	var b bytes.Buffer
@@ -160,7 +160,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 				c := newDeflateCompressor(bits, takeover)
 				d := newDeflateDecompressor(bits, takeover)
 				for i, n := range sizes {
-					msg := sampleText(n, uint64(i))
+					msg := deflateSampleText(n, uint64(i))
 					p, err := c.compress(msg)
 					if err != nil {
 						t.Fatal(err)
@@ -191,7 +191,7 @@ func TestDeflateEmptyMessageIsOneOctet(t *testing.T) {
 }
 
 func TestDeflateTailStripped(t *testing.T) {
-	msg := sampleText(3000, 1)
+	msg := deflateSampleText(3000, 1)
 	p, err := newDeflateCompressor(15, false).compress(msg)
 	if err != nil {
 		t.Fatal(err)
@@ -203,12 +203,12 @@ func TestDeflateTailStripped(t *testing.T) {
 	// the standard library decodes.
 	r := flate.NewReader(bytes.NewReader(append(p, deflateTail[:]...)))
 	got := make([]byte, len(msg))
-	if n, err := fullRead(r, got); n != len(msg) || !bytes.Equal(got, msg) {
+	if n, err := deflateFullRead(r, got); n != len(msg) || !bytes.Equal(got, msg) {
 		t.Fatalf("standard library read %d bytes (%v), want the message", n, err)
 	}
 }
 
-func fullRead(r interface{ Read([]byte) (int, error) }, p []byte) (int, error) {
+func deflateFullRead(r interface{ Read([]byte) (int, error) }, p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		m, err := r.Read(p[n:])
@@ -221,7 +221,7 @@ func fullRead(r interface{ Read([]byte) (int, error) }, p []byte) (int, error) {
 }
 
 func TestDeflateContextTakeoverShrinksRepeats(t *testing.T) {
-	msg := sampleText(2000, 3)
+	msg := deflateSampleText(2000, 3)
 	with := newDeflateCompressor(15, true)
 	without := newDeflateCompressor(15, false)
 	for range 2 {
@@ -241,7 +241,7 @@ func TestDeflateSmallWindowKeepsNoContext(t *testing.T) {
 	// output decodes with a decompressor that expects none.
 	c := newDeflateCompressor(10, true)
 	d := newDeflateDecompressor(10, false)
-	msg := sampleText(1000, 4)
+	msg := deflateSampleText(1000, 4)
 	for range 3 {
 		p, err := c.compress(msg)
 		if err != nil {
@@ -254,7 +254,7 @@ func TestDeflateSmallWindowKeepsNoContext(t *testing.T) {
 }
 
 func TestDeflateDecompressorJudgesSender(t *testing.T) {
-	msg := sampleText(4096, 5)
+	msg := deflateSampleText(4096, 5)
 	takeover := newDeflateCompressor(15, true)
 	first, _ := takeover.compress(msg)
 	second, _ := takeover.compress(msg)
@@ -299,7 +299,7 @@ func TestDeflateDecompressorJudgesSender(t *testing.T) {
 // the library's own permessage-deflate state with every window it can
 // negotiate, with and without context takeover.
 func TestDeflateDecodesOtherCompressors(t *testing.T) {
-	msgs := [][]byte{sampleText(100, 1), sampleText(5000, 2), sampleText(5000, 2), sampleText(70000, 3), {}}
+	msgs := [][]byte{deflateSampleText(100, 1), deflateSampleText(5000, 2), deflateSampleText(5000, 2), deflateSampleText(70000, 3), {}}
 	t.Run("klauspost", func(t *testing.T) {
 		var buf bytes.Buffer
 		w, _ := kflate.NewWriter(&buf, 5)
@@ -338,7 +338,7 @@ func TestStrictInflateMatchesStandardLibrary(t *testing.T) {
 	for _, level := range []int{flate.NoCompression, flate.BestSpeed, flate.DefaultCompression, flate.BestCompression, flate.HuffmanOnly} {
 		var buf bytes.Buffer
 		w, _ := flate.NewWriter(&buf, level)
-		msg := sampleText(100000, uint64(level+10))
+		msg := deflateSampleText(100000, uint64(level+10))
 		w.Write(msg)
 		w.Close()
 		got, err := strictInflate(buf.Bytes(), nil, 1<<15, 1<<20)
@@ -373,7 +373,7 @@ func FuzzStrictInflate(f *testing.F) {
 	for _, level := range []int{flate.BestSpeed, flate.HuffmanOnly, flate.NoCompression} {
 		var buf bytes.Buffer
 		w, _ := flate.NewWriter(&buf, level)
-		w.Write(sampleText(600, 9))
+		w.Write(deflateSampleText(600, 9))
 		w.Flush()
 		f.Add(buf.Bytes())
 	}

@@ -15,6 +15,10 @@ type Options struct {
 	// MaxFrame is the longest frame the suite reads from the peer; 0 means
 	// 64 MiB, enough for the largest message of section 9 in one frame.
 	MaxFrame int64
+	// Messages caps how many messages each case of sections 12 and 13 sends
+	// one after the other (Autobahn sends 1000); 0 means no cap. Every case
+	// still runs, on fewer messages.
+	Messages int
 }
 
 func (o Options) wait() time.Duration {
