@@ -193,6 +193,7 @@ func (c *Conn) writeClose(code StatusCode, reason string) error {
 // unless this end sent one first, then ends the connection as RFC 6455 §7.1.1
 // asks: the server closes TCP, the client waits for the server to do it.
 func (c *Conn) peerClosed(payload []byte) error {
+	c.markPeerClose()
 	ce, failCode, err := parseClosePayload(payload)
 	if err != nil {
 		return c.fail(failCode, err.Error())
@@ -203,11 +204,6 @@ func (c *Conn) peerClosed(payload []byte) error {
 	if !sent || c.closeErr == nil {
 		c.closeErr = ce
 	}
-	select {
-	case <-c.peerClose:
-	default:
-		close(c.peerClose)
-	}
 	c.mu.Unlock()
 	if !sent {
 		var buf [2]byte
@@ -215,10 +211,22 @@ func (c *Conn) peerClosed(payload []byte) error {
 	}
 	c.rd.err = ce
 	if c.client {
-		c.awaitServerClose(0, false)
+		c.linger()
 	}
 	c.CloseNow()
 	return ce
+}
+
+// markPeerClose records that the peer's close frame has arrived, valid or
+// not: the peer will send no other.
+func (c *Conn) markPeerClose() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.peerClose:
+	default:
+		close(c.peerClose)
+	}
 }
 
 // fail fails the connection (RFC 6455 §7.1.7): it sends a close frame with
@@ -247,47 +255,27 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 	if !sent {
 		c.writeClose(code, reason)
 	}
-	// The rest of the current frame (a frame over the read limit, say) is
-	// skipped before looking for the peer's close frame.
-	skip := c.rd.frameLeft
 	c.rd.frameLeft = 0
 	c.mu.Lock()
 	c.lingering = true
 	c.mu.Unlock()
 	go func() {
-		c.awaitServerClose(skip, true)
+		c.linger()
 		c.CloseNow()
 		c.nc.Close()
 	}()
 	return ce
 }
 
-// awaitServerClose reads what the peer still sends, for a bounded time: it
-// skips the first skip bytes, then, when lookForClose is set, reads frames
-// until the peer's close frame (a server then closes at once), and on a
-// client reads until the server closes TCP.
-func (c *Conn) awaitServerClose(skip int64, lookForClose bool) {
-	wait := min(c.closeTimeout, 2*time.Second)
-	c.nc.SetReadDeadline(time.Now().Add(wait))
-	if _, err := c.br.Discard(int(skip)); err != nil {
-		return
+// linger ends a connection this end has failed, or whose closing handshake
+// is done on a client, without losing the close frame to a TCP reset: a
+// server shuts down its sending side at once (RFC 6455 §7.1.1: the server
+// closes first), then both ends discard what the peer still sends until it
+// closes the connection, for a bounded time.
+func (c *Conn) linger() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.client {
+		cw.CloseWrite()
 	}
-	if lookForClose {
-		for {
-			h, err := readFrameHeader(c.br)
-			if err != nil {
-				return
-			}
-			if _, err := c.br.Discard(int(h.length)); err != nil {
-				return
-			}
-			if h.op == opClose {
-				break
-			}
-		}
-		if !c.client {
-			return
-		}
-	}
+	c.nc.SetReadDeadline(time.Now().Add(min(c.closeTimeout, 2*time.Second)))
 	io.Copy(io.Discard, c.br)
 }

@@ -20,6 +20,8 @@ type Server struct {
 	cases []Case
 	opts  Options
 
+	running sync.WaitGroup // cases being played
+
 	mu      sync.Mutex
 	results map[string]map[int]Result // agent -> case index -> result
 	updated map[string]bool
@@ -59,6 +61,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
+		// Cases whose connections are still ending finish first, so the
+		// reports hold every case the agent ran.
+		s.running.Wait()
 		s.mu.Lock()
 		s.updated[agent] = true
 		s.mu.Unlock()
@@ -74,6 +79,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		agent := q.Get("agent")
 		c := s.cases[n-1]
+		s.running.Add(1)
+		defer s.running.Done()
 		h, err := acceptHandshake(w, r, c.Answer)
 		if err != nil {
 			return

@@ -1,0 +1,224 @@
+package websocket_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/autobahn"
+)
+
+// The Autobahn-style conformance suite of internal/autobahn run against
+// Duplex's server (Accept) and client (Dial). Every case must be OK or
+// INFORMATIONAL, or NON-STRICT for one of the reasons allowed below.
+
+// autobahnAllowed lists the cases where a verdict other than OK is
+// accepted, with the reason the suite must give.
+var autobahnAllowed = map[string]struct {
+	verdict autobahn.Verdict
+	reason  string
+}{
+	// The spec leaves open what happens when a close overtakes messages
+	// still being echoed, and the handling of close codes above 4999.
+	"7.1.6":  {autobahn.Informational, ""},
+	"7.13.1": {autobahn.Informational, ""},
+	"7.13.2": {autobahn.Informational, ""},
+}
+
+// autobahnOptions shortens Autobahn's one-second waits: Duplex answers on
+// loopback in well under that, even under the race detector.
+var autobahnOptions = &autobahn.Options{Wait: 250 * time.Millisecond, CaseTimeout: 60 * time.Second}
+
+// autobahnSections are the sections to run: section 9 (messages up to
+// 16 MiB, about 300 MB of traffic) is left out with -short and under the
+// race detector.
+func autobahnSections() []int {
+	if testing.Short() || autobahnRace() {
+		return []int{1, 2, 3, 4, 5, 6, 7, 10}
+	}
+	return autobahn.Sections
+}
+
+// autobahnRace reports whether the test binary was built with -race.
+func autobahnRace() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+func checkAutobahn(t *testing.T, results []autobahn.Result, cases []autobahn.Case) {
+	t.Helper()
+	if len(results) != len(cases) {
+		t.Errorf("%d results for %d cases", len(results), len(cases))
+	}
+	for _, r := range results {
+		allowed, ok := autobahnAllowed[r.ID]
+		switch {
+		case r.Verdict == autobahn.OK:
+		case ok && r.Verdict == allowed.verdict && strings.Contains(r.Reason, allowed.reason):
+		default:
+			t.Errorf("case %s: %s: %s (%s)", r.ID, r.Verdict, r.Reason, r.Desc)
+		}
+	}
+	if t.Failed() {
+		var b strings.Builder
+		autobahn.Report(&b, results)
+		t.Log("\n" + b.String())
+	}
+}
+
+// autobahnDeflateOptions runs sections 12 and 13 on fewer messages per
+// case than Autobahn's 1000 under -short and the race detector, where the
+// full run (about 4 GB through deflate both ways) would take too long.
+func autobahnDeflateOptions() *autobahn.Options {
+	o := *autobahnOptions
+	if testing.Short() || autobahnRace() {
+		o.Messages = 20
+	}
+	return &o
+}
+
+// autobahnCompression is how Duplex's server and client run sections 12 and
+// 13: permessage-deflate on, and every message compressed, however short.
+var autobahnCompression = &websocket.CompressionOptions{Threshold: -1}
+
+// autobahnEcho returns the echo handler the suite tests: it streams each
+// message back with Reader and Writer, as a typical echo server does.
+func autobahnEcho(comp *websocket.CompressionOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		autobahnEchoConn(w, r, comp)
+	}
+}
+
+func autobahnEchoConn(w http.ResponseWriter, r *http.Request, comp *websocket.CompressionOptions) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := r.Context()
+	for {
+		typ, rd, err := c.Reader(ctx)
+		if err != nil {
+			return
+		}
+		wr, err := c.Writer(ctx, typ)
+		if err != nil {
+			return
+		}
+		if _, err := io.Copy(wr, rd); err != nil {
+			return
+		}
+		if err := wr.Close(); err != nil {
+			return
+		}
+	}
+}
+
+func TestAutobahnServer(t *testing.T) {
+	testAutobahnServer(t, nil, autobahnOptions, autobahnSections()...)
+}
+
+func TestAutobahnServerDeflate(t *testing.T) {
+	testAutobahnServer(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
+}
+
+func testAutobahnServer(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
+	srv := httptest.NewServer(autobahnEcho(comp))
+	defer srv.Close()
+	cases := autobahn.Cases(sections...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	results := autobahn.RunClient(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), cases, opts)
+	checkAutobahn(t, results, cases)
+}
+
+// autobahnClient is Duplex's client as an Autobahn agent: it connects to
+// each case of the fuzzing server at base and echoes every message with
+// Read and Write until the connection closes.
+func autobahnClient(ctx context.Context, base, agent string, comp *websocket.CompressionOptions) error {
+	opts := &websocket.DialOptions{ReadLimit: 64 << 20, Compression: comp}
+	c, _, err := websocket.Dial(ctx, base+"/getCaseCount", opts)
+	if err != nil {
+		return err
+	}
+	_, p, err := c.Read(ctx)
+	c.CloseNow()
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(string(p))
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= n; i++ {
+		q := url.Values{"case": {strconv.Itoa(i)}, "agent": {agent}}
+		c, _, err := websocket.Dial(ctx, base+"/runCase?"+q.Encode(), opts)
+		if err != nil {
+			return fmt.Errorf("case %d: %w", i, err)
+		}
+		for {
+			typ, p, err := c.Read(ctx)
+			if err != nil {
+				break
+			}
+			if err := c.Write(ctx, typ, p); err != nil {
+				break
+			}
+		}
+		c.CloseNow()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	c, _, err = websocket.Dial(ctx, base+"/updateReports?agent="+url.QueryEscape(agent), opts)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	if _, _, err := c.Read(ctx); !errors.Is(err, websocket.ErrClosed) && websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		return fmt.Errorf("updateReports ended with %v, want a normal close", err)
+	}
+	return nil
+}
+
+func TestAutobahnClient(t *testing.T) {
+	testAutobahnClient(t, nil, autobahnOptions, autobahnSections()...)
+}
+
+func TestAutobahnClientDeflate(t *testing.T) {
+	testAutobahnClient(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
+}
+
+func testAutobahnClient(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
+	cases := autobahn.Cases(sections...)
+	fuzz := autobahn.NewServer(cases, opts)
+	srv := httptest.NewServer(fuzz)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := autobahnClient(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), "duplex", comp); err != nil {
+		t.Fatal(err)
+	}
+	if !fuzz.ReportsUpdated("duplex") {
+		t.Error("the server saw no /updateReports for the agent")
+	}
+	checkAutobahn(t, fuzz.Results("duplex"), cases)
+}
