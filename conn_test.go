@@ -1,11 +1,13 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -444,5 +446,52 @@ func TestContextEndsBlockedRead(t *testing.T) {
 	time.AfterFunc(20*time.Millisecond, cancel)
 	if _, _, err := client.Read(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("blocked Read after cancel: %v, want context.Canceled", err)
+	}
+}
+
+// hijackRecorder is a ResponseWriter whose Hijack hands over one end of a
+// pipe with 4 KiB buffers, as net/http does, the reader already holding
+// bytes the client sent right after its handshake.
+type hijackRecorder struct {
+	*httptest.ResponseRecorder
+	nc  net.Conn
+	brw *bufio.ReadWriter
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.nc, h.brw, nil }
+
+func TestAcceptReleasesHijackedBuffers(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	early := appendFrameHeader(nil, frameHeader{fin: true, op: opText, length: 5, masked: true})
+	early = append(early, "early"...) // masked with a zero key
+	rec := &hijackRecorder{
+		ResponseRecorder: httptest.NewRecorder(),
+		nc:               server,
+		brw:              bufio.NewReadWriter(bufio.NewReader(io.MultiReader(bytes.NewReader(early), server)), bufio.NewWriter(server)),
+	}
+	rec.brw.Reader.Peek(len(early))
+	go io.Copy(io.Discard, client) // the handshake response
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header = http.Header{
+		"Upgrade":               {"websocket"},
+		"Connection":            {"Upgrade"},
+		"Sec-Websocket-Key":     {"dGhlIHNhbXBsZSBub25jZQ=="},
+		"Sec-Websocket-Version": {"13"},
+	}
+	c, err := Accept(rec, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if rec.brw.Reader.Size() > 16 || rec.brw.Writer.Size() > 16 {
+		t.Errorf("the hijacked buffers are still %d and %d bytes", rec.brw.Reader.Size(), rec.brw.Writer.Size())
+	}
+	if _, err := rec.brw.Reader.ReadByte(); !errors.Is(err, http.ErrHijacked) {
+		t.Errorf("reading the released reader: %v, want http.ErrHijacked", err)
+	}
+	typ, p, err := c.Read(context.Background())
+	if err != nil || typ != MessageText || string(p) != "early" {
+		t.Fatalf("Read = %v %q %v; want the message the client sent with its handshake", typ, p, err)
 	}
 }
