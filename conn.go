@@ -55,6 +55,11 @@ type Conn struct {
 	// msgLock is held for the whole of a data message, frameLock for one frame.
 	msgLock   chan struct{}
 	frameLock chan struct{}
+	// A large frame's header, and its header and payload as one writev;
+	// kept here, under frameLock, so that writing a frame allocates nothing.
+	whdr  [maxHeaderSize]byte
+	wv    [2][]byte
+	wbufs net.Buffers
 
 	mu        sync.Mutex
 	closeSent bool          // a close frame went out; no data may follow

@@ -66,6 +66,13 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
+			// The message may end right here, as it does when it was sized
+			// from its only frame: look before growing the buffer.
+			if _, err := c.readMessage(nil); err == io.EOF {
+				return c.rd.typ, buf, nil
+			} else if err != nil {
+				return 0, nil, err
+			}
 			buf = append(buf, 0)[:len(buf)]
 		}
 		n, err := c.readMessage(buf[len(buf):cap(buf)])

@@ -187,12 +187,12 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 	h := frameHeader{fin: fin, rsv: rsv, op: op, masked: c.client, length: int64(len(p))}
 	if !c.client {
 		if len(p) > smallFrame {
-			hdr := getBuffer(maxHeaderSize)
-			_, err := c.nc.Write(appendFrameHeader(*hdr, h))
-			putBuffer(hdr)
-			if err == nil {
-				_, err = c.nc.Write(p)
-			}
+			// Header and payload go out in one writev where the connection
+			// supports it, without copying the payload.
+			c.wv = [2][]byte{appendFrameHeader(c.whdr[:0], h), p}
+			c.wbufs = c.wv[:]
+			_, err := c.wbufs.WriteTo(c.nc)
+			c.wv = [2][]byte{}
 			return err
 		}
 		buf := getBuffer(maxHeaderSize + len(p))

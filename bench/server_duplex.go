@@ -1,11 +1,16 @@
 package bench
 
 import (
+	"bytes"
 	"net/http"
+	"sync"
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
 )
+
+// echoBuffers holds the buffers Duplex's echo server reads messages into.
+var echoBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // newDuplexServer returns Duplex's server: Accept and a Read/Write loop for
 // echo, and the hub package for fan-out.
@@ -30,11 +35,21 @@ func newDuplexServer(mode compressMode) libServer {
 			defer c.CloseNow()
 			ctx := r.Context()
 			for {
-				typ, p, err := c.Read(ctx)
+				// Reader into a pooled buffer reads a message without
+				// allocating, as gws's and gobwas's servers here do; Read
+				// would return a new slice per message.
+				typ, rd, err := c.Reader(ctx)
 				if err != nil {
 					return
 				}
-				if err := c.Write(ctx, typ, p); err != nil {
+				buf := echoBuffers.Get().(*bytes.Buffer)
+				buf.Reset()
+				_, err = buf.ReadFrom(rd)
+				if err == nil {
+					err = c.Write(ctx, typ, buf.Bytes())
+				}
+				echoBuffers.Put(buf)
+				if err != nil {
 					return
 				}
 			}
