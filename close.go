@@ -153,7 +153,7 @@ func (c *Conn) readUntilClose() {
 // Blocked reads and writes return. It is safe to call at any time; calls
 // after the first do nothing and return nil. On a connection that failed
 // (Read returned an error after sending a close frame of its own), the TCP
-// connection is closed when the peer's close frame arrives, or at most two
+// connection is closed when the peer has closed its side, or at most two
 // seconds later, so that a deferred CloseNow does not turn the close frame
 // into a reset.
 func (c *Conn) CloseNow() error {

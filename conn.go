@@ -63,7 +63,7 @@ type Conn struct {
 
 	mu        sync.Mutex
 	closeSent bool          // a close frame went out; no data may follow
-	lingering bool          // a failed connection waits for the peer's close frame before closing TCP
+	lingering bool          // a failed connection drains the peer until it closes, before closing TCP
 	closeErr  error         // why the connection closed, once it has
 	peerClose chan struct{} // closed when the peer's close frame arrives
 	done      chan struct{} // closed when the connection ends (TCP closed, or left to a lingering failure)
