@@ -47,7 +47,8 @@ type result struct {
 // runDuplex runs duplex with args and stdin to the end, at most 30 seconds.
 func runDuplex(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// A bound for a hung command, generous for the race detector on a busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, duplexBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)

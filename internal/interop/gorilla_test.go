@@ -178,11 +178,13 @@ func TestGorillaNoContextTakeover(t *testing.T) {
 	msg := randomBytes(t, 8<<10)
 	// twice sends msg twice over c and returns the bytes c's connection
 	// carried out for each copy, as counted by tr.
-	twice := func(t *testing.T, tr *traffic, write func([]byte) error, read func() ([]byte, error)) [2]int64 {
+	// twice sends msg twice and returns the bytes count added each time;
+	// count must be complete when read returns.
+	twice := func(t *testing.T, count func() int64, write func([]byte) error, read func() ([]byte, error)) [2]int64 {
 		t.Helper()
 		var out [2]int64
 		for i := range 2 {
-			_, written0 := tr.snapshot()
+			before := count()
 			if err := write(msg); err != nil {
 				t.Fatal(err)
 			}
@@ -193,8 +195,7 @@ func TestGorillaNoContextTakeover(t *testing.T) {
 			if !bytes.Equal(got, msg) {
 				t.Fatalf("copy %d: echo differs (%d bytes, sent %d)", i+1, len(got), len(msg))
 			}
-			_, written1 := tr.snapshot()
-			out[i] = written1 - written0
+			out[i] = count() - before
 		}
 		return out
 	}
@@ -234,7 +235,8 @@ func TestGorillaNoContextTakeover(t *testing.T) {
 		}
 		defer c.CloseNow()
 		gorillaDeflate.check(t, "Dial", c.Extensions(), true)
-		out := twice(t, &tr,
+		// What Duplex's client wrote is counted before Write returns.
+		out := twice(t, tr.written.Load,
 			func(p []byte) error { return c.Write(ctx, websocket.MessageBinary, p) },
 			func() ([]byte, error) { _, p, err := c.Read(ctx); return p, err })
 		t.Logf("8 KiB random message sent twice: %d then %d bytes", out[0], out[1])
@@ -245,7 +247,18 @@ func TestGorillaNoContextTakeover(t *testing.T) {
 
 	t.Run("Accept", func(t *testing.T) {
 		s := newServer(t, &websocket.AcceptOptions{Compression: &websocket.CompressionOptions{}})
-		d := gorilla.Dialer{EnableCompression: true, HandshakeTimeout: waitTimeout}
+		var tr traffic
+		d := gorilla.Dialer{
+			EnableCompression: true,
+			HandshakeTimeout:  waitTimeout,
+			NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &countingConn{Conn: conn, tr: &tr}, nil
+			},
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
 		c, _, err := d.DialContext(ctx, s.WS+"/echo", nil)
@@ -254,8 +267,10 @@ func TestGorillaNoContextTakeover(t *testing.T) {
 		}
 		defer c.Close()
 		c.SetReadDeadline(time.Now().Add(waitTimeout))
-		// The server's written bytes are the echoes Duplex compressed.
-		out := twice(t, &s.traffic,
+		// The echoes Duplex compressed are what the client reads, counted
+		// before ReadMessage returns (counting the server's writes would
+		// race with the client's read).
+		out := twice(t, tr.read.Load,
 			func(p []byte) error { return c.WriteMessage(gorilla.BinaryMessage, p) },
 			func() ([]byte, error) { _, p, err := c.ReadMessage(); return p, err })
 		t.Logf("8 KiB random message echoed twice: %d then %d bytes", out[0], out[1])
