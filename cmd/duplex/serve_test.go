@@ -67,6 +67,25 @@ func TestServeNegotiatesSubprotocol(t *testing.T) {
 	}
 }
 
+func TestServeRefusesOversizeHandshake(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	req, err := http.NewRequest("GET", s.url+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("a", 100<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("100 KiB of headers: status %d, want 431", resp.StatusCode)
+	}
+	// The server goes on serving.
+	dial(t, s.ws("/echo"), nil).CloseNow()
+}
+
 func TestServeGracefulShutdownSends1001(t *testing.T) {
 	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
 	c := dial(t, s.ws("/echo"), nil)
