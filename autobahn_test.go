@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime/debug"
@@ -104,39 +102,6 @@ func autobahnDeflateOptions() *autobahn.Options {
 // 13: permessage-deflate on, and every message compressed, however short.
 var autobahnCompression = &websocket.CompressionOptions{Threshold: -1}
 
-// autobahnEcho returns the echo handler the suite tests: it streams each
-// message back with Reader and Writer, as a typical echo server does.
-func autobahnEcho(comp *websocket.CompressionOptions) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		autobahnEchoConn(w, r, comp)
-	}
-}
-
-func autobahnEchoConn(w http.ResponseWriter, r *http.Request, comp *websocket.CompressionOptions) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp})
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	ctx := r.Context()
-	for {
-		typ, rd, err := c.Reader(ctx)
-		if err != nil {
-			return
-		}
-		wr, err := c.Writer(ctx, typ)
-		if err != nil {
-			return
-		}
-		if _, err := io.Copy(wr, rd); err != nil {
-			return
-		}
-		if err := wr.Close(); err != nil {
-			return
-		}
-	}
-}
-
 func TestAutobahnServer(t *testing.T) {
 	testAutobahnServer(t, nil, autobahnOptions, autobahnSections()...)
 }
@@ -146,7 +111,9 @@ func TestAutobahnServerDeflate(t *testing.T) {
 }
 
 func testAutobahnServer(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
-	srv := httptest.NewServer(autobahnEcho(comp))
+	// The echo server streams each message back with Reader and Writer,
+	// as a typical echo server does.
+	srv := httptest.NewServer(websocket.EchoHandler(t, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp}))
 	defer srv.Close()
 	cases := autobahn.Cases(sections...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

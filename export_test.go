@@ -1,0 +1,4 @@
+package websocket
+
+// EchoHandler lends the internal tests' echo server to the external ones.
+var EchoHandler = echoHandler
