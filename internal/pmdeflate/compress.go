@@ -37,11 +37,34 @@ func (st *State) Writer(dst io.Writer) *Writer {
 func (w *Writer) start(st *State, dst io.Writer, level, bits int) {
 	w.st, w.level, w.bits, w.err = st, level, bits, nil
 	w.tail = tailWriter{dst: dst}
-	w.dict = w.dict[:0]
-	if st != nil && st.out.takeover {
-		w.dict = st.out.hist.appendTo(w.dict)
+}
+
+// minPrime is the least of the window a compressor is primed with under
+// context takeover (see primeSize).
+const minPrime = 4 << 10
+
+// primeSize is how many of the window's last bytes prime the compressor for
+// a message whose first write is n bytes: four times n, at least minPrime,
+// at most the whole window. A fast compressor primes by compressing the
+// dictionary, so priming the whole 32 KiB window costs a 1 KiB message four
+// times its own compression, for a ratio that on streams of JSON events
+// improves by under 1 %: the nearest few kilobytes hold nearly every match.
+// Larger messages, where priming costs little beside the message, get more.
+func primeSize(n, window int) int {
+	if n >= window/4 {
+		return window
 	}
-	w.fw = getFlateWriter(&w.tail, level, bits, w.dict)
+	return min(window, max(minPrime, 4*n))
+}
+
+// open borrows the compressor for a message whose first write is n bytes,
+// primed with the part of the window primeSize gives under context takeover.
+func (w *Writer) open(n int) {
+	w.dict = w.dict[:0]
+	if w.st != nil && w.st.out.takeover {
+		w.dict = w.st.out.hist.appendTail(w.dict, primeSize(n, 1<<w.bits))
+	}
+	w.fw = getFlateWriter(&w.tail, w.level, w.bits, w.dict)
 }
 
 // Write compresses p. Output reaches the destination in blocks; the last
@@ -49,6 +72,9 @@ func (w *Writer) start(st *State, dst io.Writer, level, bits int) {
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
+	}
+	if w.fw == nil {
+		w.open(len(p))
 	}
 	n, err := w.fw.Write(p)
 	if w.st != nil && w.st.out.takeover {
@@ -64,6 +90,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 // the 00 00 ff ff that flush ends with and returns the compressor to its
 // pool. The Writer must not be used afterwards.
 func (w *Writer) Close() error {
+	if w.fw == nil {
+		w.open(0)
+	}
 	err := w.err
 	if err == nil {
 		err = w.fw.Flush()
@@ -103,6 +132,7 @@ func appendCompressed(st *State, dst, p []byte, level, bits int) []byte {
 	w := messageWriters.Get().(*Writer)
 	w.sink.b = dst
 	w.start(st, &w.sink, level, bits)
+	w.open(len(p))
 	// Writes to a slice cannot fail, and the flush always ends in syncTail.
 	_, _ = w.Write(p)
 	_ = w.fw.Flush()

@@ -54,7 +54,7 @@ func (st *State) Reader(src io.Reader, limit int64) *Reader {
 	r.br.Reset(&r.src)
 	r.dict = r.dict[:0]
 	if st.in.takeover {
-		r.dict = st.in.hist.appendTo(r.dict)
+		r.dict = st.in.hist.appendTail(r.dict, st.in.hist.size)
 	}
 	// Reset copies the dictionary into the inflater's own window.
 	if err := r.fr.(flate.Resetter).Reset(r.br, r.dict); err != nil {

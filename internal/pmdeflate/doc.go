@@ -55,8 +55,12 @@
 // Compressors and inflaters are borrowed from pools for one message and
 // returned when it ends, so an idle connection holds none. A direction
 // without context takeover keeps nothing between messages; one with context
-// takeover keeps only its sliding window, 2^bits bytes, as a ring, and primes
-// the borrowed compressor or inflater with it at the start of each message.
+// takeover keeps only its sliding window, which grows with the data up to
+// 2^bits bytes and is then a ring. An inflater is primed with the whole
+// window at the start of each message; a compressor with the window's last
+// four times the message's first write (at least 4 KiB, at most the whole
+// window), since priming a fast compressor means compressing the dictionary,
+// and the nearest data holds nearly every match.
 // A window below 15 bits is honoured exactly when compressing: such
 // messages use a compressor whose back-references never reach farther than
 // the window. Compress makes the payload of a message shared by many
