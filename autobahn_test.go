@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -88,14 +89,27 @@ func checkAutobahn(t *testing.T, results []autobahn.Result, cases []autobahn.Cas
 // autobahnDeflateOptions runs sections 12 and 13 on fewer messages per
 // case than Autobahn's 1000, which would put about 20 GB through deflate
 // both ways: 100 messages (every size of every case still runs), and 20
-// under -short and the race detector.
+// under -short and the race detector. DUPLEX_AUTOBAHN_FULL=1 in the
+// environment runs Autobahn's 1000 (about 20 minutes a role).
 func autobahnDeflateOptions() *autobahn.Options {
 	o := *autobahnOptions
-	o.Messages = 100
-	if testing.Short() || autobahnRace() {
+	switch {
+	case os.Getenv("DUPLEX_AUTOBAHN_FULL") == "1":
+		o.Messages = 0
+	case testing.Short() || autobahnRace():
 		o.Messages = 20
+	default:
+		o.Messages = 100
 	}
 	return &o
+}
+
+// autobahnTimeout bounds a run of the suite in one role.
+func autobahnTimeout() time.Duration {
+	if os.Getenv("DUPLEX_AUTOBAHN_FULL") == "1" {
+		return 45 * time.Minute
+	}
+	return 10 * time.Minute
 }
 
 // autobahnCompression is how Duplex's server and client run sections 12 and
@@ -116,7 +130,7 @@ func testAutobahnServer(t *testing.T, comp *websocket.CompressionOptions, opts *
 	srv := httptest.NewServer(websocket.EchoHandler(t, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp}))
 	defer srv.Close()
 	cases := autobahn.Cases(sections...)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), autobahnTimeout())
 	defer cancel()
 	results := autobahn.RunClient(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), cases, opts)
 	checkAutobahn(t, results, cases)
@@ -184,7 +198,7 @@ func testAutobahnClient(t *testing.T, comp *websocket.CompressionOptions, opts *
 	fuzz := autobahn.NewServer(cases, opts)
 	srv := httptest.NewServer(fuzz)
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), autobahnTimeout())
 	defer cancel()
 	if err := autobahnClient(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), "duplex", comp); err != nil {
 		t.Fatal(err)
