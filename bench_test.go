@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -81,22 +82,11 @@ func benchWriteRead(b *testing.B, ctx context.Context, size int) {
 func sizeName(n int) string {
 	switch {
 	case n >= 1<<20:
-		return itoa(n>>20) + "MiB"
+		return strconv.Itoa(n>>20) + "MiB"
 	case n >= 1<<10:
-		return itoa(n>>10) + "KiB"
+		return strconv.Itoa(n>>10) + "KiB"
 	}
-	return itoa(n) + "B"
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
+	return strconv.Itoa(n) + "B"
 }
 
 // TestStream2GiB sends a 2 GiB message through Writer and Reader and checks
