@@ -35,11 +35,10 @@ func pipePair(tb testing.TB) (server, client *Conn) {
 	return server, client
 }
 
-// BenchmarkWriteRead sends small messages from client to server, the
-// steady state of a busy connection; it must not allocate.
-// BenchmarkWriteRead streams small messages over a pipe. The "cancellable"
-// rows use a context that can end, as an http.Request's does, which is what
-// handlers usually pass.
+// BenchmarkWriteRead sends small messages from client to server over a
+// pipe, the steady state of a busy connection; it must not allocate. The
+// "cancellable" rows use a context that can end, as an http.Request's does,
+// which is what handlers usually pass.
 func BenchmarkWriteRead(b *testing.B) {
 	cancellable, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +156,97 @@ func TestDecompressionBomb(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8*limit {
 		t.Fatalf("allocated %d MiB to refuse a bomb with a 1 MiB limit", grew>>20)
+	}
+}
+
+// TestWriterHonoursThreshold checks that a message streamed through Writer
+// goes out uncompressed when it ends below the compression threshold, and
+// compressed (RSV1, inflating to what was written) when it reaches it, even
+// in writes smaller than the threshold.
+func TestWriterHonoursThreshold(t *testing.T) {
+	long := []byte(strings.Repeat("threshold ", 100))
+	tests := []struct {
+		name       string
+		threshold  int
+		writes     [][]byte
+		compressed bool
+	}{
+		{"short", 0, [][]byte{[]byte("hello"), []byte(" world")}, false},
+		{"empty", 0, nil, false},
+		{"reaches the threshold in small writes", 0, slices.Collect(chunks(long, 10)), true},
+		{"one long write", 0, [][]byte{long}, true},
+		{"short under threshold -1", -1, [][]byte{[]byte("hi")}, true},
+		{"threshold above the write buffer", 64 << 10, [][]byte{long, long, long, long, long}, true},
+	}
+	srvDone := make(chan error, 1)
+	var current [][]byte
+	start := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		threshold, _ := strconv.Atoi(r.URL.Query().Get("threshold"))
+		c, err := Accept(w, r, &AcceptOptions{Compression: &CompressionOptions{Threshold: threshold}})
+		if err != nil {
+			srvDone <- err
+			return
+		}
+		defer c.CloseNow()
+		<-start
+		wr, err := c.Writer(r.Context(), MessageText)
+		if err == nil {
+			for _, p := range current {
+				if _, err = wr.Write(p); err != nil {
+					break
+				}
+			}
+		}
+		if err == nil {
+			err = wr.Close()
+		}
+		srvDone <- err
+	}))
+	defer srv.Close()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			current = tc.writes
+			p := dialRawPath(t, "ws"+strings.TrimPrefix(srv.URL, "http"), "/?threshold="+strconv.Itoa(tc.threshold),
+				"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n")
+			start <- struct{}{}
+			if err := <-srvDone; err != nil {
+				t.Fatal(err)
+			}
+			var payload []byte
+			var rsv1 bool
+			for first := true; ; first = false {
+				h, err := readFrameHeader(p.br)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first {
+					rsv1 = h.rsv&bitRSV1 != 0
+				}
+				b := make([]byte, h.length)
+				if _, err := io.ReadFull(p.br, b); err != nil {
+					t.Fatal(err)
+				}
+				payload = append(payload, b...)
+				if h.fin {
+					break
+				}
+			}
+			want := bytes.Join(tc.writes, nil)
+			if rsv1 != tc.compressed {
+				t.Fatalf("%d-byte message: RSV1 %v, want %v", len(want), rsv1, tc.compressed)
+			}
+			if rsv1 {
+				zr := flate.NewReader(io.MultiReader(bytes.NewReader(payload), bytes.NewReader([]byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff})))
+				inflated, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				payload = inflated
+			}
+			if !bytes.Equal(payload, want) {
+				t.Fatalf("received %d bytes, want the %d written", len(payload), len(want))
+			}
+		})
 	}
 }

@@ -26,6 +26,12 @@ type rawPeer struct {
 // dialRaw performs an RFC 6455 handshake by hand against url's host.
 func dialRaw(t *testing.T, srvURL string, extra string) *rawPeer {
 	t.Helper()
+	return dialRawPath(t, srvURL, "/", extra)
+}
+
+// dialRawPath is dialRaw for a request target other than "/".
+func dialRawPath(t *testing.T, srvURL, target, extra string) *rawPeer {
+	t.Helper()
 	host := strings.TrimPrefix(srvURL, "ws://")
 	nc, err := net.DialTimeout("tcp", host, 5*time.Second)
 	if err != nil {
@@ -33,7 +39,7 @@ func dialRaw(t *testing.T, srvURL string, extra string) *rawPeer {
 	}
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", host, extra)
+	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", target, host, extra)
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {

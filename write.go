@@ -50,8 +50,11 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	}
 	w := &messageWriter{c: c, ctx: ctx, op: op, buf: getBuffer(c.writeBufferSize)}
 	if c.comp != nil {
-		w.rsv = bitRSV1
-		w.zw = c.comp.writer(frameSink{w})
+		if c.comp.worthCompressing(0) {
+			w.compress()
+		} else {
+			w.undecided = true
+		}
 	}
 	return w, nil
 }
@@ -225,14 +228,18 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 
 // messageWriter streams one message as frames of the write buffer's size.
 type messageWriter struct {
-	c      *Conn
-	ctx    context.Context
-	op     opcode // of the next frame: the message's opcode, then continuation
-	rsv    byte   // RSV1 on the first frame of a compressed message
-	buf    *[]byte
-	zw     io.WriteCloser // compresses into frameSink when permessage-deflate is on
-	closed bool
-	err    error
+	c   *Conn
+	ctx context.Context
+	op  opcode // of the next frame: the message's opcode, then continuation
+	rsv byte   // RSV1 on the first frame of a compressed message
+	buf *[]byte
+	zw  io.WriteCloser // compresses into frameSink once the message is to be compressed
+	// undecided is set while a message that permessage-deflate may compress
+	// is shorter than the compression threshold and fits in buf: it is held
+	// there uncompressed, and goes out so if it ends that way.
+	undecided bool
+	closed    bool
+	err       error
 }
 
 var errWriterClosed = errors.New("websocket: write to a message writer that was closed")
@@ -244,10 +251,39 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	if w.undecided {
+		held := len(*w.buf)
+		if !w.c.comp.worthCompressing(held+len(p)) && held+len(p) < cap(*w.buf) {
+			*w.buf = append(*w.buf, p...)
+			return len(p), nil
+		}
+		// The message is long enough to compress: what was held goes
+		// through the compressor first, from a copy, since the compressed
+		// bytes land in buf.
+		w.undecided = false
+		w.compress()
+		if held > 0 {
+			tmp := getBuffer(held)
+			*tmp = append((*tmp)[:0], *w.buf...)
+			*w.buf = (*w.buf)[:0]
+			_, err := w.zw.Write(*tmp)
+			putBuffer(tmp)
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
 	if w.zw != nil {
 		return w.zw.Write(p)
 	}
 	return w.writeRaw(p)
+}
+
+// compress makes the message a compressed one: RSV1 on its first frame, and
+// everything written from now on through the compressor.
+func (w *messageWriter) compress() {
+	w.rsv = bitRSV1
+	w.zw = w.c.comp.writer(frameSink{w})
 }
 
 // writeRaw adds payload bytes to the message, sending full frames.
