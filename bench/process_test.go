@@ -41,7 +41,12 @@ func startServer(tb testing.TB, lib string, mode compressMode) *serverProc {
 // launchServer starts the server of lib in a child process; the caller
 // must stop it.
 func launchServer(lib string, mode compressMode) (*serverProc, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	name, args := os.Args[0], []string{"-test.run=^$"}
+	if cpus := os.Getenv(envServerCPUs); cpus != "" {
+		// taskset execs the server, which keeps its PID.
+		name, args = "taskset", append([]string{"-c", cpus, name}, args...)
+	}
+	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), envServer+"="+lib, envCompress+"="+string(mode))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

@@ -25,6 +25,10 @@ const (
 	// and, when told to stop, a heap profile of what it then holds,
 	// <lib>-<mode>-<pid>.heap.pprof.
 	envProfile = "DUPLEX_BENCH_CPUPROFILE"
+	// envServerCPUs, when set, pins every server process to these CPUs
+	// (a taskset list such as "0"), so that a run can keep the server and
+	// the client on cores of their own.
+	envServerCPUs = "DUPLEX_BENCH_SERVER_CPUS"
 )
 
 // maxMessage is the read limit given to every server, above the largest

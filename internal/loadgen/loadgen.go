@@ -1,10 +1,13 @@
 // Package loadgen drives WebSocket load against an echo endpoint for duplex
-// bench: many connections, each with one writer and one reader goroutine,
-// buffers reused for every message, latencies from send to echo collected in
-// an HDR-like Histogram.
+// bench: many connections, each sending a message and waiting for its echo in
+// one goroutine, or, when messages are pipelined or paced, with a writer and a
+// reader goroutine; buffers reused for every message, every echo checked
+// against what was sent, latencies from send to echo collected in an HDR-like
+// Histogram.
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -303,26 +306,75 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 		r.mu.Unlock()
 	}
 
-	// inflight holds the send times of the messages not yet echoed; the echo
-	// keeps their order, so the reader takes them in turn. Its capacity is
-	// the pipeline depth: a full channel holds the writer back.
-	inflight := make(chan time.Duration, r.cfg.Pipeline)
-	st := &r.stats[i]
-	readerDone := make(chan struct{})
+	done := make(chan struct{}) // closed when this connection stops reading
 	go func() {
-		// A writer blocked by a peer that stopped reading must not hold the run.
+		// A connection blocked by a peer that stopped reading or answering
+		// must not hold the run.
 		<-stop
 		select {
-		case <-readerDone:
+		case <-done:
 		case <-time.After(5 * time.Second):
 			c.CloseNow()
 		}
 	}()
+	st, h := &r.stats[i], &r.hists[i%len(r.hists)]
+	if r.cfg.Pipeline == 1 && r.cfg.Rate == 0 {
+		r.lockstep(c, st, h, payload, stop, done)
+		return
+	}
+	r.pipelined(ctx, c, st, h, payload, stop, done)
+}
+
+// lockstep sends a message and waits for its echo, in one goroutine, until
+// stop is closed: with one message in flight a second goroutine would only
+// add a hand-off to every message, and make the load generator rather than
+// the server the bottleneck.
+func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload []byte, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	buf := append([]byte(nil), payload...) // the core may mask in place; keep our own copy
+	rbuf := make([]byte, 32<<10)
+	ctx := context.Background()
+	for {
+		select {
+		case <-stop:
+			r.closeConn(c)
+			return
+		default:
+		}
+		sentAt := time.Now()
+		if err := c.Write(ctx, r.typ, buf); err != nil {
+			r.ioFailed(c, stop, fmt.Errorf("write: %w", err))
+			return
+		}
+		st.sent.Add(1)
+		n, echo, err := readEcho(c, rbuf, payload)
+		if err != nil {
+			r.readFailed(c, stop, err)
+			return
+		}
+		if !echo {
+			r.ioFailed(c, stop, errNotEcho)
+			return
+		}
+		r.received(st, h, n, time.Since(sentAt))
+	}
+}
+
+// pipelined runs a writer that keeps up to the pipeline's depth of messages
+// in flight, at the configured rate if any, and a reader that takes their
+// echoes, until stop is closed.
+func (r *run) pipelined(ctx context.Context, c *websocket.Conn, st *connStats, h *histShard, payload []byte, stop <-chan struct{}, done chan<- struct{}) {
+	// inflight holds the send times of the messages not yet echoed; the echo
+	// keeps their order, so the reader takes them in turn. Its capacity is
+	// the pipeline depth: a full channel holds the writer back.
+	inflight := make(chan time.Duration, r.cfg.Pipeline)
+	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		r.read(c, st, &r.hists[i%len(r.hists)], inflight)
+		defer close(done)
+		r.read(c, st, h, payload, inflight, stop)
 	}()
-	// Writes end with stop (and the watchdog above), not with ctx: a write
+	// Writes end with stop (and the watchdog in conn), not with ctx: a write
 	// cut by Ctrl-C is no error, and a context that cannot end costs the
 	// core no timer per message.
 	werr := r.write(context.WithoutCancel(ctx), c, st, payload, inflight, stop)
@@ -338,12 +390,63 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 			case <-time.After(time.Millisecond):
 			}
 		}
-	}
-	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil && werr == nil &&
-		!errors.Is(err, websocket.ErrClosed) {
-		r.fail(fmt.Errorf("close: %w", err))
+		r.closeConn(c)
 	}
 	<-readerDone
+}
+
+// closeConn ends a connection with the closing handshake (1000).
+func (r *run) closeConn(c *websocket.Conn) {
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil && !errors.Is(err, websocket.ErrClosed) {
+		r.fail(fmt.Errorf("close: %w", err))
+	}
+}
+
+// ioFailed counts err unless the run is ending, and drops the connection.
+func (r *run) ioFailed(c *websocket.Conn, stop <-chan struct{}, err error) {
+	select {
+	case <-stop:
+	default:
+		r.fail(err)
+	}
+	c.CloseNow()
+}
+
+// readFailed counts a read that ended with err, unless it is the close the
+// run asked for or the server going away.
+func (r *run) readFailed(c *websocket.Conn, stop <-chan struct{}, err error) {
+	if !errors.Is(err, websocket.ErrClosed) || websocket.CloseStatus(err) > websocket.StatusGoingAway {
+		r.ioFailed(c, stop, fmt.Errorf("read: %w", err))
+	}
+}
+
+// errNotEcho is counted when a message arrives that was not sent.
+var errNotEcho = errors.New("read: a message arrived that was not sent (is the endpoint an echo?)")
+
+// readEcho reads the next message through buf, as many times as it takes,
+// and returns its length and whether it is sent, byte for byte.
+func readEcho(c *websocket.Conn, buf, sent []byte) (n int, echo bool, err error) {
+	_, rd, err := c.Reader(context.Background())
+	echo = true
+	for err == nil {
+		var k int
+		k, err = rd.Read(buf)
+		echo = echo && n+k <= len(sent) && bytes.Equal(buf[:k], sent[n:n+k])
+		n += k
+	}
+	if err == io.EOF {
+		return n, echo && n == len(sent), nil
+	}
+	return n, false, err
+}
+
+// received records the echo of a message of n bytes that took latency.
+func (r *run) received(st *connStats, h *histShard, n int, latency time.Duration) {
+	if r.measuring.Load() {
+		h.record(int64(latency))
+	}
+	st.received.Add(1)
+	st.recvBytes.Add(uint64(n))
 }
 
 func (r *run) dialOptions() *websocket.DialOptions {
@@ -385,13 +488,7 @@ func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, paylo
 			return nil
 		}
 		if err := c.Write(ctx, r.typ, buf); err != nil {
-			select {
-			case <-stop:
-				return nil
-			default:
-			}
-			r.fail(fmt.Errorf("write: %w", err))
-			c.CloseNow()
+			r.ioFailed(c, stop, fmt.Errorf("write: %w", err))
 			return err
 		}
 		st.sent.Add(1)
@@ -399,36 +496,25 @@ func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, paylo
 }
 
 // read receives echoes into one reused buffer and records their latency.
-func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, inflight <-chan time.Duration) {
+func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, payload []byte, inflight <-chan time.Duration, stop <-chan struct{}) {
 	buf := make([]byte, 32<<10)
-	ctx := context.Background()
 	for {
-		_, rd, err := c.Reader(ctx)
-		var n int
-		for err == nil {
-			var k int
-			k, err = rd.Read(buf)
-			n += k
-		}
-		if err != io.EOF {
-			if !errors.Is(err, websocket.ErrClosed) || websocket.CloseStatus(err) > websocket.StatusGoingAway {
-				r.fail(fmt.Errorf("read: %w", err))
-			}
+		n, echo, err := readEcho(c, buf, payload)
+		if err != nil {
+			r.readFailed(c, stop, err)
 			return
 		}
 		var sentAt time.Duration
 		select {
 		case sentAt = <-inflight:
 		default:
-			r.fail(errors.New("read: a message arrived that was not sent (is the endpoint an echo?)"))
-			c.CloseNow()
+			echo = false
+		}
+		if !echo {
+			r.ioFailed(c, stop, errNotEcho)
 			return
 		}
-		if r.measuring.Load() {
-			h.record(int64(time.Since(r.start) - sentAt))
-		}
-		st.received.Add(1)
-		st.recvBytes.Add(uint64(n))
+		r.received(st, h, n, time.Since(r.start)-sentAt)
 	}
 }
 
