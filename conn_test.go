@@ -495,3 +495,28 @@ func TestAcceptReleasesHijackedBuffers(t *testing.T) {
 		t.Fatalf("Read = %v %q %v; want the message the client sent with its handshake", typ, p, err)
 	}
 }
+
+// TestReaderEndsWithLastBytes checks that a message reader returns io.EOF
+// together with the last bytes of the message, so a reader sized for the
+// message needs no further call to learn that it ended.
+func TestReaderEndsWithLastBytes(t *testing.T) {
+	server, client := pipePair(t)
+	ctx := context.Background()
+	go func() {
+		client.Write(ctx, MessageText, []byte("hello"))
+		w, _ := client.Writer(ctx, MessageBinary)
+		w.Write([]byte("two "))
+		w.Close()
+	}()
+	for _, want := range []string{"hello", "two "} {
+		_, r, err := server.Reader(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		n, err := r.Read(buf)
+		if string(buf[:n]) != want || err != io.EOF {
+			t.Fatalf("Read = %q, %v; want %q, io.EOF", buf[:n], err, want)
+		}
+	}
+}

@@ -235,8 +235,8 @@ type rawMessage struct{ c *Conn }
 func (r rawMessage) Read(p []byte) (int, error) { return r.c.readRaw(p) }
 
 // readRaw reads the payload of the current message, moving from frame to
-// frame and answering control frames in between. It returns io.EOF at the
-// end of the message's last frame.
+// frame and answering control frames in between. It returns io.EOF with the
+// last bytes of the message's last frame.
 func (c *Conn) readRaw(p []byte) (int, error) {
 	for c.rd.frameLeft == 0 {
 		if c.rd.fin {
@@ -269,6 +269,11 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	}
 	if err != nil {
 		return n, c.readFailed(err)
+	}
+	if c.rd.frameLeft == 0 && c.rd.fin {
+		// The message ends with these bytes: say so now, which spares the
+		// caller a read that would only find the end.
+		return n, io.EOF
 	}
 	return n, nil
 }
