@@ -29,7 +29,8 @@ type readState struct {
 }
 
 // Reader waits for the next message and returns its type and a reader of its
-// payload, which reports io.EOF at the end of the message. The reader is valid
+// payload, which reports io.EOF at the end of the message (with the message's
+// last bytes when a read reaches them). The reader is valid
 // until the next call to Reader or Read, which discards whatever of the
 // message was not read. ctx bounds the wait and the reads of this message; if
 // it ends while a read is blocked, the connection is closed.
