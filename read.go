@@ -67,8 +67,8 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
-			// The message may end right here, as it does when it was sized
-			// from its only frame: look before growing the buffer.
+			// The message may end right here, at the end of a frame or of
+			// the inflated data: look before growing the buffer.
 			if _, err := c.readMessage(nil); err == io.EOF {
 				return c.rd.typ, buf, nil
 			} else if err != nil {

@@ -258,16 +258,15 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		// The message is long enough to compress: what was held goes
-		// through the compressor first, from a copy, since the compressed
-		// bytes land in buf.
+		// through the compressor first, and the compressed bytes go to a
+		// fresh frame buffer.
 		w.undecided = false
 		w.compress()
 		if held > 0 {
-			tmp := getBuffer(held)
-			*tmp = append((*tmp)[:0], *w.buf...)
-			*w.buf = (*w.buf)[:0]
-			_, err := w.zw.Write(*tmp)
-			putBuffer(tmp)
+			staged := w.buf
+			w.buf = getBuffer(w.c.writeBufferSize)
+			_, err := w.zw.Write(*staged)
+			putBuffer(staged)
 			if err != nil {
 				return 0, err
 			}

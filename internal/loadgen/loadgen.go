@@ -331,7 +331,6 @@ func (r *run) conn(ctx context.Context, i int, payload []byte, stop <-chan struc
 // the server the bottleneck.
 func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload []byte, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	buf := append([]byte(nil), payload...) // the core may mask in place; keep our own copy
 	rbuf := make([]byte, 32<<10)
 	ctx := context.Background()
 	for {
@@ -342,7 +341,7 @@ func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload [
 		default:
 		}
 		sentAt := time.Now()
-		if err := c.Write(ctx, r.typ, buf); err != nil {
+		if err := c.Write(ctx, r.typ, payload); err != nil {
 			r.ioFailed(c, stop, fmt.Errorf("write: %w", err))
 			return
 		}
@@ -459,7 +458,6 @@ func (r *run) dialOptions() *websocket.DialOptions {
 
 // write sends payload until stop is closed, at the configured rate if any.
 func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, payload []byte, inflight chan<- time.Duration, stop <-chan struct{}) error {
-	buf := append([]byte(nil), payload...) // the core may mask in place; keep our own copy
 	var interval time.Duration
 	if r.cfg.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / r.cfg.Rate)
@@ -487,7 +485,7 @@ func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, paylo
 		case <-stop:
 			return nil
 		}
-		if err := c.Write(ctx, r.typ, buf); err != nil {
+		if err := c.Write(ctx, r.typ, payload); err != nil {
 			r.ioFailed(c, stop, fmt.Errorf("write: %w", err))
 			return err
 		}

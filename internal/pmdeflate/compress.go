@@ -59,9 +59,10 @@ func primeSize(n, window int) int {
 
 // open borrows the compressor for a message whose first write is n bytes,
 // primed with the part of the window primeSize gives under context takeover.
+// An empty message refers to nothing, so it is not primed.
 func (w *Writer) open(n int) {
 	w.dict = w.dict[:0]
-	if w.st != nil && w.st.out.takeover {
+	if w.st != nil && w.st.out.takeover && n > 0 {
 		w.dict = w.st.out.hist.appendTail(w.dict, primeSize(n, 1<<w.bits))
 	}
 	w.fw = getFlateWriter(&w.tail, w.level, w.bits, w.dict)
@@ -74,6 +75,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	if w.fw == nil {
+		if len(p) == 0 {
+			return 0, nil // the compressor is borrowed at the first byte
+		}
 		w.open(len(p))
 	}
 	n, err := w.fw.Write(p)

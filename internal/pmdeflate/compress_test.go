@@ -54,6 +54,17 @@ func TestCompressContextTakeover(t *testing.T) {
 		if !takeover && !bytes.Equal(first, second) {
 			t.Errorf("no takeover: the same message compressed differently")
 		}
+		// A Writer whose first write is empty is primed at the first byte.
+		var third bytes.Buffer
+		w := st.Writer(&third)
+		w.Write(nil)
+		w.Write(msg)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if takeover && third.Len() >= len(first)/3 {
+			t.Errorf("takeover: a message streamed after an empty write is %d bytes after %d", third.Len(), len(first))
+		}
 	}
 }
 
