@@ -5,8 +5,8 @@ import "context"
 // Broker carries published messages to every hub that shares it, and back to
 // the hub that published them. A Broker serves one Hub, which owns it: the
 // hub subscribes to a topic while it has subscribers for it, and closes the
-// broker when the hub closes. The in-process broker (NewLocalBroker) is the
-// default; package natsbroker spans many servers.
+// broker when the hub closes. A hub whose [Options.Broker] is nil uses an
+// in-process broker; package natsbroker spans many servers.
 type Broker interface {
 	// Publish sends m to the topic. It does not wait for delivery.
 	Publish(ctx context.Context, topic string, m Message) error
@@ -23,7 +23,7 @@ type Broker interface {
 }
 
 // StatsReporter is implemented by a Broker that reports on its link to other
-// servers; Hub.Stats includes its report.
+// servers; [Hub.Stats] includes its report.
 type StatsReporter interface {
 	BrokerStats() BrokerStats
 }

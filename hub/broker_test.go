@@ -9,30 +9,30 @@ import (
 	"github.com/duplexws/websocket/hub"
 )
 
-// recordingBroker is a LocalBroker that keeps the set of subscribed topics
-// for a test to check.
+// recordingBroker is the in-process broker, keeping the set of subscribed
+// topics for a test to check.
 type recordingBroker struct {
-	*hub.LocalBroker
+	hub.Broker
 	mu  sync.Mutex
 	set map[string]bool
 }
 
 func newRecordingBroker() *recordingBroker {
-	return &recordingBroker{LocalBroker: hub.NewLocalBroker(), set: make(map[string]bool)}
+	return &recordingBroker{Broker: hub.NewLocalBroker(), set: make(map[string]bool)}
 }
 
 func (b *recordingBroker) Subscribe(ctx context.Context, topic string, deliver func(hub.Message)) error {
 	b.mu.Lock()
 	b.set[topic] = true
 	b.mu.Unlock()
-	return b.LocalBroker.Subscribe(ctx, topic, deliver)
+	return b.Broker.Subscribe(ctx, topic, deliver)
 }
 
 func (b *recordingBroker) Unsubscribe(ctx context.Context, topic string) error {
 	b.mu.Lock()
 	delete(b.set, topic)
 	b.mu.Unlock()
-	return b.LocalBroker.Unsubscribe(ctx, topic)
+	return b.Broker.Unsubscribe(ctx, topic)
 }
 
 // topics returns the subscribed topics, sorted and joined with commas.

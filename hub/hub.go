@@ -2,13 +2,13 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/topicname"
 )
 
 // Conn is the side of a WebSocket connection the hub writes to.
@@ -19,10 +19,6 @@ type Conn interface {
 	WritePrepared(ctx context.Context, pm *websocket.PreparedMessage) error
 	Close(code websocket.StatusCode, reason string) error
 }
-
-// ErrClosed is returned by a Hub used after Close, and by Subscriber.Err
-// for the subscribers the closing hub ended.
-var ErrClosed = errors.New("hub: closed")
 
 // Hub fans messages published to topics out to their subscribers. All its
 // methods are safe for concurrent use.
@@ -73,7 +69,7 @@ func New(opts *Options) *Hub {
 		o = *opts
 	}
 	if o.Broker == nil {
-		o.Broker = NewLocalBroker()
+		o.Broker = newLocalBroker()
 	}
 	if o.QueueLength <= 0 {
 		o.QueueLength = DefaultQueueLength
@@ -108,7 +104,7 @@ func New(opts *Options) *Hub {
 // goroutine publishes to a topic reach each subscriber in that order. The
 // hub keeps m.Data, which must not be changed afterwards.
 func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
-	if err := CheckTopic(topic); err != nil {
+	if err := topicname.Check(topic); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -118,7 +114,7 @@ func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
 	closed := h.closed
 	h.mu.RUnlock()
 	if closed {
-		return ErrClosed
+		return ErrHubClosed
 	}
 	if err := h.broker.Publish(ctx, topic, m); err != nil {
 		return err
@@ -137,7 +133,7 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 		return nil, err
 	}
 	for _, t := range topics {
-		if err := CheckTopic(t); err != nil {
+		if err := topicname.Check(t); err != nil {
 			return nil, err
 		}
 	}
@@ -145,7 +141,7 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		return nil, ErrClosed
+		return nil, ErrHubClosed
 	}
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -158,15 +154,15 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 	return s, nil
 }
 
-// Close ends every subscriber (their Err becomes ErrClosed; their
+// Close ends every subscriber (their Err becomes ErrHubClosed; their
 // connections are left open), abandons the writes in flight, waits for the
 // writer goroutines to finish and closes the broker. Publish and Subscribe
-// fail with ErrClosed afterwards, and so does a second Close.
+// fail with ErrHubClosed afterwards, and so does a second Close.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		return ErrClosed
+		return ErrHubClosed
 	}
 	h.closed = true
 	subs := make([]*Subscriber, 0, len(h.subs))
@@ -176,7 +172,7 @@ func (h *Hub) Close() error {
 	h.mu.Unlock()
 	h.cancel()
 	for _, s := range subs {
-		s.end(ErrClosed, false)
+		s.end(ErrHubClosed, false)
 	}
 	h.writers.Wait()
 	return h.broker.Close()
@@ -197,7 +193,7 @@ func (h *Hub) join(ctx context.Context, s *Subscriber, name string) error {
 	t, closed := h.topics[name], h.closed
 	h.mu.RUnlock()
 	if closed {
-		return ErrClosed
+		return ErrHubClosed
 	}
 	if t == nil {
 		if err := h.broker.Subscribe(ctx, name, func(m Message) { h.deliver(name, m) }); err != nil {

@@ -189,7 +189,7 @@ func TestSubscriberEnds(t *testing.T) {
 			c.mu.Unlock()
 			h.Publish(context.Background(), "a", text("x"))
 		}, errBroken},
-		{"hub Close", func(h *hub.Hub, s *hub.Subscriber, c *fakeConn) { h.Close() }, hub.ErrClosed},
+		{"hub Close", func(h *hub.Hub, s *hub.Subscriber, c *fakeConn) { h.Close() }, hub.ErrHubClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			broker := newRecordingBroker()
@@ -307,11 +307,11 @@ func TestHubRejects(t *testing.T) {
 		t.Errorf("rejected calls left %d subscribers, %d published", st.Subscribers, st.Published)
 	}
 	h.Close()
-	if err := h.Publish(ctx, "a", text("x")); !errors.Is(err, hub.ErrClosed) {
-		t.Errorf("Publish after Close = %v, want ErrClosed", err)
+	if err := h.Publish(ctx, "a", text("x")); !errors.Is(err, hub.ErrHubClosed) {
+		t.Errorf("Publish after Close = %v, want ErrHubClosed", err)
 	}
-	if _, err := h.Subscribe(ctx, newFakeConn(), "a"); !errors.Is(err, hub.ErrClosed) {
-		t.Errorf("Subscribe after Close = %v, want ErrClosed", err)
+	if _, err := h.Subscribe(ctx, newFakeConn(), "a"); !errors.Is(err, hub.ErrHubClosed) {
+		t.Errorf("Subscribe after Close = %v, want ErrHubClosed", err)
 	}
 }
 

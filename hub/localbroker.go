@@ -6,25 +6,24 @@ import (
 	"sync"
 )
 
-// errBrokerClosed is returned by a LocalBroker used after Close.
+// errBrokerClosed is returned by a localBroker used after Close.
 var errBrokerClosed = errors.New("hub: local broker closed")
 
-// LocalBroker is the in-process Broker: Publish calls the topic's deliver
-// function directly, in the publisher's goroutine. It is what a Hub uses when
-// Options.Broker is nil.
-type LocalBroker struct {
+// localBroker is the in-process Broker a Hub uses when Options.Broker is
+// nil: Publish calls the topic's deliver function directly, in the
+// publisher's goroutine.
+type localBroker struct {
 	mu     sync.RWMutex
 	topics map[string]func(Message)
 	closed bool
 }
 
-// NewLocalBroker returns an in-process broker for one hub.
-func NewLocalBroker() *LocalBroker {
-	return &LocalBroker{topics: make(map[string]func(Message))}
+func newLocalBroker() *localBroker {
+	return &localBroker{topics: make(map[string]func(Message))}
 }
 
 // Publish delivers m to the topic's subscriber before it returns.
-func (b *LocalBroker) Publish(ctx context.Context, topic string, m Message) error {
+func (b *localBroker) Publish(ctx context.Context, topic string, m Message) error {
 	b.mu.RLock()
 	deliver, closed := b.topics[topic], b.closed
 	b.mu.RUnlock()
@@ -38,7 +37,7 @@ func (b *LocalBroker) Publish(ctx context.Context, topic string, m Message) erro
 }
 
 // Subscribe registers deliver for topic, replacing any earlier one.
-func (b *LocalBroker) Subscribe(ctx context.Context, topic string, deliver func(Message)) error {
+func (b *localBroker) Subscribe(ctx context.Context, topic string, deliver func(Message)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -49,7 +48,7 @@ func (b *LocalBroker) Subscribe(ctx context.Context, topic string, deliver func(
 }
 
 // Unsubscribe removes the topic's deliver function.
-func (b *LocalBroker) Unsubscribe(ctx context.Context, topic string) error {
+func (b *localBroker) Unsubscribe(ctx context.Context, topic string) error {
 	b.mu.Lock()
 	delete(b.topics, topic)
 	b.mu.Unlock()
@@ -57,7 +56,7 @@ func (b *LocalBroker) Unsubscribe(ctx context.Context, topic string) error {
 }
 
 // Close removes every subscription; Publish and Subscribe fail afterwards.
-func (b *LocalBroker) Close() error {
+func (b *localBroker) Close() error {
 	b.mu.Lock()
 	b.closed = true
 	clear(b.topics)
@@ -66,6 +65,6 @@ func (b *LocalBroker) Close() error {
 }
 
 // BrokerStats reports an always-connected broker named "local".
-func (b *LocalBroker) BrokerStats() BrokerStats {
+func (b *localBroker) BrokerStats() BrokerStats {
 	return BrokerStats{Name: "local", Connected: true}
 }

@@ -44,9 +44,10 @@ const (
 // Options configures a Hub. The zero value (or a nil *Options) is a usable
 // configuration.
 type Options struct {
-	// Broker carries messages between hubs. nil means a new LocalBroker,
-	// which delivers within this process. The hub owns its broker and
-	// closes it in Close.
+	// Broker carries messages between hubs. nil means an in-process
+	// broker, which delivers within this hub, in the publisher's goroutine
+	// (it reports itself as "local" in [Stats]). The hub owns its broker
+	// and closes it in [Hub.Close].
 	Broker Broker
 
 	// QueueLength is how many messages may wait for one subscriber, besides

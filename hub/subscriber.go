@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,18 +9,8 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/topicname"
 )
-
-// ErrSlowConsumer is the Err of a subscriber disconnected by the Disconnect
-// policy because its queue was full.
-var ErrSlowConsumer = errors.New("hub: slow consumer disconnected: outgoing queue full")
-
-// ErrSubscriberClosed is the Err of a subscriber after its Close.
-var ErrSubscriberClosed = errors.New("hub: subscriber closed")
-
-// ErrWriteTimeout is in the chain of a subscriber's Err when a write took
-// longer than the hub's WriteTimeout.
-var ErrWriteTimeout = errors.New("hub: write timeout")
 
 // Subscriber is one connection attached to a hub, subscribed to any number
 // of topics. Its methods are safe for concurrent use.
@@ -51,7 +40,7 @@ type Subscriber struct {
 // Subscribe adds topic to s's subscriptions; it is a no-op if s is already
 // subscribed to it.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) error {
-	if err := CheckTopic(topic); err != nil {
+	if err := topicname.Check(topic); err != nil {
 		return err
 	}
 	return s.hub.join(ctx, s, topic)
@@ -93,7 +82,7 @@ func (s *Subscriber) Close() error {
 func (s *Subscriber) Done() <-chan struct{} { return s.done }
 
 // Err returns nil while s is live, and afterwards why it ended:
-// ErrSubscriberClosed, ErrSlowConsumer, ErrClosed (the hub closed), or the
+// [ErrSubscriberClosed], [ErrSlowConsumer], [ErrHubClosed], or the
 // error of the write that failed.
 func (s *Subscriber) Err() error {
 	s.mu.Lock()

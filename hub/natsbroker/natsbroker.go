@@ -28,6 +28,7 @@ import (
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
+	"github.com/duplexws/websocket/internal/topicname"
 	"github.com/nats-io/nats.go"
 )
 
@@ -96,7 +97,7 @@ func Connect(ctx context.Context, url string, opts *Options) (*Broker, error) {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	if err := hub.CheckTopic(o.Prefix); err != nil {
+	if err := topicname.Check(o.Prefix); err != nil {
 		return nil, fmt.Errorf("natsbroker: prefix: %w", err)
 	}
 	if o.Name == "" {

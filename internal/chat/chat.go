@@ -84,7 +84,7 @@ func Handler(h *hub.Hub, opts *websocket.AcceptOptions) http.Handler {
 func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string) {
 	sub, err := h.Subscribe(ctx, c, topic)
 	if err != nil {
-		if errors.Is(err, hub.ErrClosed) {
+		if errors.Is(err, hub.ErrHubClosed) {
 			c.Close(websocket.StatusGoingAway, "server shutting down")
 		} else {
 			c.Close(websocket.StatusInternalError, "cannot join the room")
@@ -100,7 +100,7 @@ func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string) {
 	go func() {
 		select {
 		case <-sub.Done():
-			if errors.Is(sub.Err(), hub.ErrClosed) {
+			if errors.Is(sub.Err(), hub.ErrHubClosed) {
 				c.Close(websocket.StatusGoingAway, "server shutting down")
 			}
 		case <-stop:
@@ -113,7 +113,7 @@ func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string) {
 			return
 		}
 		if err := h.Publish(ctx, topic, hub.Message{Type: typ, Data: data}); err != nil {
-			if !errors.Is(err, hub.ErrClosed) {
+			if !errors.Is(err, hub.ErrHubClosed) {
 				c.Close(websocket.StatusInternalError, "cannot relay the message")
 			}
 			return

@@ -14,6 +14,7 @@ import (
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
 	"github.com/duplexws/websocket/internal/chat"
+	"github.com/duplexws/websocket/internal/topicname"
 )
 
 func TestCheckRoom(t *testing.T) {
@@ -144,7 +145,7 @@ func FuzzCheckRoom(f *testing.F) {
 		// An accepted room must make a valid hub topic of a single token
 		// after the prefix.
 		topic := chat.TopicPrefix + room
-		if err := hub.CheckTopic(topic); err != nil {
+		if err := topicname.Check(topic); err != nil {
 			t.Fatalf("room %q accepted, but its topic is invalid: %v", room, err)
 		}
 		if strings.Count(topic, ".") != 1 {

@@ -1,14 +1,14 @@
-package hub_test
+package topicname_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/duplexws/websocket/hub"
+	"github.com/duplexws/websocket/internal/topicname"
 )
 
-func TestCheckTopic(t *testing.T) {
+func TestCheck(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		ok   bool
@@ -31,22 +31,22 @@ func TestCheckTopic(t *testing.T) {
 		{"a\nb", false},
 		{"a/b", false},
 	} {
-		err := hub.CheckTopic(tc.name)
+		err := topicname.Check(tc.name)
 		if tc.ok && err != nil {
-			t.Errorf("CheckTopic(%q) = %v, want nil", tc.name, err)
+			t.Errorf("Check(%q) = %v, want nil", tc.name, err)
 		}
-		if !tc.ok && !errors.Is(err, hub.ErrBadTopic) {
-			t.Errorf("CheckTopic(%q) = %v, want ErrBadTopic", tc.name, err)
+		if !tc.ok && !errors.Is(err, topicname.ErrBad) {
+			t.Errorf("Check(%q) = %v, want ErrBad", tc.name, err)
 		}
 	}
 }
 
-func FuzzCheckTopic(f *testing.F) {
+func FuzzCheck(f *testing.F) {
 	for _, s := range []string{"news", "chat.lobby", "a..b", "a.*", ">", "x y", "caf\u00e9"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		if hub.CheckTopic(name) != nil {
+		if topicname.Check(name) != nil {
 			return
 		}
 		// What is accepted must be a plain NATS subject and safe in a log
@@ -54,11 +54,11 @@ func FuzzCheckTopic(f *testing.F) {
 		// non-ASCII byte.
 		if name == "" || len(name) > 255 || strings.ContainsAny(name, "*> \t\r\n") ||
 			strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
-			t.Fatalf("CheckTopic accepted %q", name)
+			t.Fatalf("Check accepted %q", name)
 		}
 		for i := 0; i < len(name); i++ {
 			if name[i] < 0x21 || name[i] > 0x7e {
-				t.Fatalf("CheckTopic accepted %q with byte %#x", name, name[i])
+				t.Fatalf("Check accepted %q with byte %#x", name, name[i])
 			}
 		}
 	})
