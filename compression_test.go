@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,7 +19,11 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-func TestCompressionEcho(t *testing.T) {
+// TestCompressionEcho runs in the deflate modes, with the compression
+// options of each row in place of the mode's.
+func TestCompressionEcho(t *testing.T) { run(t, testCompressionEcho, deflateTCP, deflateTLS) }
+
+func testCompressionEcho(t *testing.T, m mode) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := make([]byte, 200<<10)
 	for i := range random {
@@ -37,10 +42,10 @@ func TestCompressionEcho(t *testing.T) {
 		{"level 9", CompressionOptions{Level: 9}, CompressionOptions{Level: 9}, "permessage-deflate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			server := tc.server
-			url := startEcho(t, &AcceptOptions{Compression: &server})
 			client := tc.client
-			c := dialT(t, url, &DialOptions{Compression: &client})
+			c := m.echo(t, &AcceptOptions{Compression: &server}).dial(t, &DialOptions{Compression: &client})
 			if !strings.Contains(c.Extensions(), tc.wantExt) {
 				t.Fatalf("negotiated %q, want it to contain %q", c.Extensions(), tc.wantExt)
 			}
@@ -59,7 +64,7 @@ func TestCompressionEcho(t *testing.T) {
 				}
 				if i%4 == 0 {
 					w, _ := c.Writer(ctx, typ)
-					for chunk := range chunks(msg, 3000) {
+					for chunk := range slices.Chunk(msg, 3000) {
 						w.Write(chunk)
 					}
 					if err := w.Close(); err != nil {
@@ -84,6 +89,7 @@ func TestCompressionEcho(t *testing.T) {
 }
 
 func TestCompressionDeclinedWithoutOptions(t *testing.T) {
+	t.Parallel()
 	url := startEcho(t, nil)
 	c := dialT(t, url, &DialOptions{Compression: &CompressionOptions{}})
 	if c.Extensions() != "" {
@@ -92,6 +98,7 @@ func TestCompressionDeclinedWithoutOptions(t *testing.T) {
 }
 
 func TestClientRefusesUnofferedExtension(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nc, brw, _ := http.NewResponseController(w).Hijack()
 		defer nc.Close()
@@ -99,15 +106,15 @@ func TestClientRefusesUnofferedExtension(t *testing.T) {
 		brw.Flush()
 	}))
 	defer srv.Close()
-	if _, _, err := Dial(context.Background(), srv.URL, nil); !isErr(err, ErrBadHandshake) || !strings.Contains(err.Error(), "offered") {
+	if _, _, err := Dial(context.Background(), srv.URL, nil); !errors.Is(err, ErrBadHandshake) || !strings.Contains(err.Error(), "offered") {
 		t.Fatalf("Dial accepted an extension it did not offer: %v", err)
 	}
 }
 
 func TestDeflateStreamRefused(t *testing.T) {
-	srv := httptest.NewServer(echoHandler(t, &AcceptOptions{Compression: &CompressionOptions{}}))
-	defer srv.Close()
-	p := dialRaw(t, "ws://"+strings.TrimPrefix(srv.URL, "http://"), "Sec-WebSocket-Extensions: deflate-stream, x-webkit-deflate-frame\r\n")
+	t.Parallel()
+	srv := plainTCP.echo(t, &AcceptOptions{Compression: &CompressionOptions{}})
+	p := dialRaw(t, srv, "Sec-WebSocket-Extensions: deflate-stream, x-webkit-deflate-frame\r\n")
 	// The handshake succeeded without an extension: RSV1 is now a protocol error.
 	p.frame(bitFIN|bitRSV1|byte(opText), []byte{0x00})
 	if got := p.expectClose(); got != StatusProtocolError {
@@ -121,7 +128,7 @@ func TestDeflateStreamRefused(t *testing.T) {
 func TestDecompressionBomb(t *testing.T) {
 	const limit = 1 << 20
 	errs := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := plainTCP.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, &AcceptOptions{Compression: &CompressionOptions{}, ReadLimit: limit})
 		if err != nil {
 			return
@@ -129,7 +136,6 @@ func TestDecompressionBomb(t *testing.T) {
 		_, _, err = c.Read(context.Background())
 		errs <- err
 	}))
-	defer srv.Close()
 	var bomb bytes.Buffer
 	fw, _ := flate.NewWriter(&bomb, flate.BestSpeed)
 	zeros := make([]byte, 1<<20)
@@ -140,7 +146,7 @@ func TestDecompressionBomb(t *testing.T) {
 	payload := bytes.TrimSuffix(bomb.Bytes(), []byte{0, 0, 0xff, 0xff})
 	t.Logf("bomb: %d compressed bytes for 64 MiB", len(payload))
 
-	p := dialRaw(t, "ws://"+strings.TrimPrefix(srv.URL, "http://"), "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+	p := dialRaw(t, srv, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -149,7 +155,7 @@ func TestDecompressionBomb(t *testing.T) {
 		t.Fatalf("closed with %v, want 1009", got)
 	}
 	err := <-errs
-	if !isErr(err, ErrMessageTooBig) {
+	if !errors.Is(err, ErrMessageTooBig) {
 		t.Fatalf("Read: %v", err)
 	}
 	var after runtime.MemStats
@@ -164,6 +170,7 @@ func TestDecompressionBomb(t *testing.T) {
 // compressed (RSV1, inflating to what was written) when it reaches it, even
 // in writes smaller than the threshold.
 func TestWriterHonoursThreshold(t *testing.T) {
+	t.Parallel()
 	long := []byte(strings.Repeat("threshold ", 100))
 	tests := []struct {
 		name       string
@@ -173,7 +180,7 @@ func TestWriterHonoursThreshold(t *testing.T) {
 	}{
 		{"short", 0, [][]byte{[]byte("hello"), []byte(" world")}, false},
 		{"empty", 0, nil, false},
-		{"reaches the threshold in small writes", 0, slices.Collect(chunks(long, 10)), true},
+		{"reaches the threshold in small writes", 0, slices.Collect(slices.Chunk(long, 10)), true},
 		{"one long write", 0, [][]byte{long}, true},
 		{"short under threshold -1", -1, [][]byte{[]byte("hi")}, true},
 		{"threshold above the write buffer", 64 << 10, [][]byte{long, long, long, long, long}, true},
@@ -181,7 +188,7 @@ func TestWriterHonoursThreshold(t *testing.T) {
 	srvDone := make(chan error, 1)
 	var current [][]byte
 	start := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := plainTCP.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		threshold, _ := strconv.Atoi(r.URL.Query().Get("threshold"))
 		c, err := Accept(w, r, &AcceptOptions{Compression: &CompressionOptions{Threshold: threshold}})
 		if err != nil {
@@ -203,11 +210,10 @@ func TestWriterHonoursThreshold(t *testing.T) {
 		}
 		srvDone <- err
 	}))
-	defer srv.Close()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			current = tc.writes
-			p := dialRawPath(t, "ws"+strings.TrimPrefix(srv.URL, "http"), "/?threshold="+strconv.Itoa(tc.threshold),
+			p := dialRawPath(t, srv, "/?threshold="+strconv.Itoa(tc.threshold),
 				"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n")
 			start <- struct{}{}
 			if err := <-srvDone; err != nil {

@@ -10,16 +10,20 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
-func TestConcurrentWritersNeverInterleave(t *testing.T) {
-	url := startEcho(t, nil)
-	c := dialT(t, url, &DialOptions{WriteBufferSize: 512})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+func TestConcurrentWritersNeverInterleave(t *testing.T) { run(t, testConcurrentWritersNeverInterleave) }
+
+func testConcurrentWritersNeverInterleave(t *testing.T, m mode) {
+	c := m.echo(t, nil).dial(t, &DialOptions{WriteBufferSize: 512})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const writers, each = 16, 50
 	var wg sync.WaitGroup
@@ -36,7 +40,7 @@ func TestConcurrentWritersNeverInterleave(t *testing.T) {
 					// Streamed in several frames while others write whole messages.
 					var wr io.WriteCloser
 					if wr, err = c.Writer(ctx, MessageBinary); err == nil {
-						for chunk := range chunks(msg, 200) {
+						for chunk := range slices.Chunk(msg, 200) {
 							wr.Write(chunk)
 						}
 						err = wr.Close()
@@ -62,22 +66,10 @@ func TestConcurrentWritersNeverInterleave(t *testing.T) {
 	wg.Wait()
 }
 
-// chunks yields p in pieces of n bytes.
-func chunks(p []byte, n int) func(func([]byte) bool) {
-	return func(yield func([]byte) bool) {
-		for len(p) > 0 {
-			k := min(n, len(p))
-			if !yield(p[:k]) {
-				return
-			}
-			p = p[k:]
-		}
-	}
-}
+func TestPing(t *testing.T) { run(t, testPing) }
 
-func TestPing(t *testing.T) {
-	url := startEcho(t, nil)
-	c := dialT(t, url, nil)
+func testPing(t *testing.T, m mode) {
+	c := m.echo(t, nil).dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go c.Read(ctx) // pongs are seen by a reader
@@ -88,18 +80,22 @@ func TestPing(t *testing.T) {
 	}
 }
 
-func TestKeepAliveClosesSilentPeer(t *testing.T) {
-	// A server that never reads does not answer pings.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
+func TestKeepAliveClosesSilentPeer(t *testing.T) { run(t, testKeepAliveClosesSilentPeer) }
+
+func testKeepAliveClosesSilentPeer(t *testing.T, m mode) {
+	// A server that never reads does not answer pings; it holds the
+	// connection until the test is over.
+	over := make(chan struct{})
+	srv := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, m.acceptOptions(nil))
 		if err != nil {
 			return
 		}
-		time.Sleep(3 * time.Second)
+		<-over
 		c.CloseNow()
 	}))
-	defer srv.Close()
-	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), &DialOptions{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { close(over) }) // before the server's Close, which waits for the handler
+	c := srv.dial(t, &DialOptions{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _, err := c.Read(ctx)
@@ -108,16 +104,17 @@ func TestKeepAliveClosesSilentPeer(t *testing.T) {
 	}
 }
 
-func TestPeerCloseReported(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
+func TestPeerCloseReported(t *testing.T) { run(t, testPeerCloseReported) }
+
+func testPeerCloseReported(t *testing.T, m mode) {
+	srv := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, m.acceptOptions(nil))
 		if err != nil {
 			return
 		}
 		c.Close(4001, "custom reason")
 	}))
-	defer srv.Close()
-	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	c := srv.dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _, err := c.Read(ctx)
@@ -130,9 +127,10 @@ func TestPeerCloseReported(t *testing.T) {
 	}
 }
 
-func TestCloseFromManyGoroutines(t *testing.T) {
-	url := startEcho(t, nil)
-	c := dialT(t, url, nil)
+func TestCloseFromManyGoroutines(t *testing.T) { run(t, testCloseFromManyGoroutines) }
+
+func testCloseFromManyGoroutines(t *testing.T, m mode) {
+	c := m.echo(t, nil).dial(t, nil)
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Add(1)
@@ -151,24 +149,30 @@ func TestCloseFromManyGoroutines(t *testing.T) {
 	}
 }
 
+// TestCloseWhileReading closes a connection whose Read is blocked: the Read
+// returns ErrClosed. synctest.Wait makes sure the Read is blocked first.
 func TestCloseWhileReading(t *testing.T) {
-	url := startEcho(t, nil)
-	c := dialT(t, url, nil)
-	readErr := make(chan error, 1)
-	go func() {
-		_, _, err := c.Read(context.Background())
-		readErr <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	if err := c.Close(StatusGoingAway, "leaving"); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := <-readErr; !errors.Is(err, ErrClosed) {
-		t.Fatalf("concurrent Read returned %v", err)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		server, client := pipePair(t)
+		go server.Read(context.Background()) // answers the close
+		readErr := make(chan error, 1)
+		go func() {
+			_, _, err := client.Read(context.Background())
+			readErr <- err
+		}()
+		synctest.Wait()
+		if err := client.Close(StatusGoingAway, "leaving"); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := <-readErr; !errors.Is(err, ErrClosed) {
+			t.Fatalf("concurrent Read returned %v", err)
+		}
+	})
 }
 
 func TestCloseArgumentsChecked(t *testing.T) {
+	t.Parallel()
 	url := startEcho(t, nil)
 	c := dialT(t, url, nil)
 	if err := c.Close(1005, ""); err == nil {
@@ -179,9 +183,10 @@ func TestCloseArgumentsChecked(t *testing.T) {
 	}
 }
 
-func TestReadContextCancel(t *testing.T) {
-	url := startEcho(t, nil)
-	c := dialT(t, url, nil)
+func TestReadContextCancel(t *testing.T) { run(t, testReadContextCancel) }
+
+func testReadContextCancel(t *testing.T, m mode) {
+	c := m.echo(t, nil).dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, _, err := c.Read(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -189,11 +194,12 @@ func TestReadContextCancel(t *testing.T) {
 	}
 }
 
-func TestStreamingLargeMessage(t *testing.T) {
+func TestStreamingLargeMessage(t *testing.T) { run(t, testStreamingLargeMessage) }
+
+func testStreamingLargeMessage(t *testing.T, m mode) {
 	// A message larger than the read limit passes through Reader/Writer
-	// streams; memory stays bounded by buffers (see BenchmarkStream for 2 GiB).
-	url := startEcho(t, &AcceptOptions{ReadLimit: -1})
-	c := dialT(t, url, &DialOptions{ReadLimit: -1})
+	// streams; memory stays bounded by buffers (see TestStream2GiB for 2 GiB).
+	c := m.echo(t, &AcceptOptions{ReadLimit: -1}).dial(t, &DialOptions{ReadLimit: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	size := int64(64 << 20)
@@ -246,6 +252,7 @@ func (p *patternReader) Read(b []byte) (int, error) {
 }
 
 func TestHandshakeRefusals(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(echoHandler(t, &AcceptOptions{OriginPatterns: []string{"*.trusted.example"}}))
 	defer srv.Close()
 	good := func() http.Header {
@@ -301,6 +308,7 @@ func TestHandshakeRefusals(t *testing.T) {
 }
 
 func TestLegacyVersion8(t *testing.T) {
+	t.Parallel()
 	url := startEcho(t, &AcceptOptions{LegacyVersions: []int{7, 8}})
 	c := dialT(t, url, &DialOptions{Version: 8, Origin: "http://" + strings.TrimPrefix(url, "ws://")})
 	ctx := context.Background()
@@ -313,6 +321,7 @@ func TestLegacyVersion8(t *testing.T) {
 }
 
 func TestDialReportsRefusal(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no websockets for you", http.StatusForbidden)
 	}))
@@ -329,18 +338,20 @@ func TestDialReportsRefusal(t *testing.T) {
 }
 
 func TestDialChecksSubprotocol(t *testing.T) {
-	url := startEcho(t, &AcceptOptions{Subprotocols: []string{"chat.v2", "chat.v1"}})
-	c := dialT(t, url, &DialOptions{Subprotocols: []string{"chat.v1", "chat.v2"}})
+	t.Parallel()
+	srv := plainTCP.echo(t, &AcceptOptions{Subprotocols: []string{"chat.v2", "chat.v1"}})
+	c := srv.dial(t, &DialOptions{Subprotocols: []string{"chat.v1", "chat.v2"}})
 	if c.Subprotocol() != "chat.v2" {
 		t.Fatalf("negotiated %q, want the server's preference chat.v2", c.Subprotocol())
 	}
-	c2 := dialT(t, url, &DialOptions{Subprotocols: []string{"other"}})
+	c2 := srv.dial(t, &DialOptions{Subprotocols: []string{"other"}})
 	if c2.Subprotocol() != "" {
 		t.Fatalf("negotiated %q from no common subprotocol", c2.Subprotocol())
 	}
 }
 
 func TestDialBadURLs(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{"ftp://x/", "ws://", "ws://host/#frag", "::"} {
 		if _, _, err := Dial(context.Background(), u, nil); err == nil {
 			t.Errorf("Dial(%q) succeeded", u)
@@ -348,8 +359,12 @@ func TestDialBadURLs(t *testing.T) {
 	}
 }
 
-func TestDialThroughProxy(t *testing.T) {
-	url := startEcho(t, nil)
+func TestDialThroughProxy(t *testing.T) { run(t, testDialThroughProxy, plainTCP, plainTLS) }
+
+// testDialThroughProxy tunnels through an HTTP proxy with CONNECT; in TLS
+// modes the TLS session runs inside the tunnel.
+func testDialThroughProxy(t *testing.T, m mode) {
+	srv := m.echo(t, nil)
 	var sawAuth string
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
@@ -357,7 +372,7 @@ func TestDialThroughProxy(t *testing.T) {
 			return
 		}
 		sawAuth = r.Header.Get("Proxy-Authorization")
-		up, err := (&netDialer{}).dial(r.Host)
+		up, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
 		if err != nil {
 			http.Error(w, err.Error(), 502)
 			return
@@ -369,8 +384,11 @@ func TestDialThroughProxy(t *testing.T) {
 		nc.Close()
 	}))
 	defer proxy.Close()
-	proxyURL := strings.Replace(proxy.URL, "http://", "http://user:secret@", 1)
-	c := dialT(t, url, &DialOptions{Proxy: func(*http.Request) (*urlURL, error) { return parseURL(proxyURL) }})
+	proxyURL, err := url.Parse(strings.Replace(proxy.URL, "http://", "http://user:secret@", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.dial(t, &DialOptions{Proxy: http.ProxyURL(proxyURL)})
 	ctx := context.Background()
 	c.Write(ctx, MessageText, []byte("via proxy"))
 	if _, got, err := c.Read(ctx); err != nil || string(got) != "via proxy" {
@@ -382,6 +400,7 @@ func TestDialThroughProxy(t *testing.T) {
 }
 
 func TestMessageTypeString(t *testing.T) {
+	t.Parallel()
 	if fmt.Sprint(MessageText, MessageBinary, MessageType(7)) != "text binary MessageType(7)" {
 		t.Fatal(fmt.Sprint(MessageText, MessageBinary, MessageType(7)))
 	}
@@ -391,6 +410,11 @@ func TestMessageTypeString(t *testing.T) {
 // calls fails only the calls made with it: the connection goes on with
 // another context.
 func TestEndedContextLeavesConnUsable(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testEndedContextLeavesConnUsable)
+}
+
+func testEndedContextLeavesConnUsable(t *testing.T) {
 	server, client := pipePair(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -409,7 +433,7 @@ func TestEndedContextLeavesConnUsable(t *testing.T) {
 		t.Fatalf("Read = %q, %v", p, err)
 	}
 	cancel()
-	time.Sleep(10 * time.Millisecond) // let the watch of ctx see it end
+	synctest.Wait() // the watch of ctx has seen it end
 	if err := client.Write(ctx, MessageText, []byte("two")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Write with an ended context: %v, want context.Canceled", err)
 	}
@@ -429,6 +453,11 @@ func TestEndedContextLeavesConnUsable(t *testing.T) {
 // TestContextEndsBlockedRead checks that a read blocked with a context that
 // earlier calls used too still returns when that context ends.
 func TestContextEndsBlockedRead(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testContextEndsBlockedRead)
+}
+
+func testContextEndsBlockedRead(t *testing.T) {
 	server, client := pipePair(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -443,7 +472,10 @@ func TestContextEndsBlockedRead(t *testing.T) {
 	if _, _, err := client.Read(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(20*time.Millisecond, cancel)
+	go func() {
+		synctest.Wait() // the Read below is blocked
+		cancel()
+	}()
 	if _, _, err := client.Read(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("blocked Read after cancel: %v, want context.Canceled", err)
 	}
@@ -461,6 +493,7 @@ type hijackRecorder struct {
 func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.nc, h.brw, nil }
 
 func TestAcceptReleasesHijackedBuffers(t *testing.T) {
+	t.Parallel()
 	server, client := net.Pipe()
 	defer client.Close()
 	early := appendFrameHeader(nil, frameHeader{fin: true, op: opText, length: 5, masked: true})
@@ -500,6 +533,7 @@ func TestAcceptReleasesHijackedBuffers(t *testing.T) {
 // together with the last bytes of the message, so a reader sized for the
 // message needs no further call to learn that it ended.
 func TestReaderEndsWithLastBytes(t *testing.T) {
+	t.Parallel()
 	server, client := pipePair(t)
 	ctx := context.Background()
 	go func() {

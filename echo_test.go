@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -39,29 +38,10 @@ func echoHandler(t testing.TB, opts *AcceptOptions) http.Handler {
 	})
 }
 
-// startEcho starts an echo server and returns its ws:// URL.
-func startEcho(t testing.TB, opts *AcceptOptions) string {
-	t.Helper()
-	srv := httptest.NewServer(echoHandler(t, opts))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
-}
+func TestEchoRoundTrip(t *testing.T) { run(t, testEchoRoundTrip) }
 
-func dialT(t testing.TB, url string, opts *DialOptions) *Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := Dial(ctx, url, opts)
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { c.CloseNow() })
-	return c
-}
-
-func TestEchoRoundTrip(t *testing.T) {
-	url := startEcho(t, nil)
-	c := dialT(t, url, nil)
+func testEchoRoundTrip(t *testing.T, m mode) {
+	c := m.echo(t, nil).dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, tc := range []struct {

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/duplexws/websocket/internal/wshttp"
@@ -113,3 +116,16 @@ func FuzzDialResponse(f *testing.F) {
 		}
 	})
 }
+
+// fakeConn is a net.Conn that reads from r and discards writes.
+type fakeConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *fakeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
+func (c *fakeConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *fakeConn) Close() error                     { return nil }
+func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
+func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }

@@ -35,6 +35,7 @@ func rawExchange(t *testing.T, addr, request string) string {
 }
 
 func TestHandshakeBytesPerVersion(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(echoHandler(t, &AcceptOptions{LegacyVersions: []int{7, 8}}))
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
@@ -57,6 +58,7 @@ func TestHandshakeBytesPerVersion(t *testing.T) {
 }
 
 func TestLegacyVersionsRefusedByDefault(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(echoHandler(t, nil))
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")

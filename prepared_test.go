@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -12,11 +11,16 @@ import (
 
 // TestPreparedMessageBroadcast sends one prepared message on server
 // connections with every compression setting and checks each client gets it.
+// It mixes compression settings itself, so it runs in the plain modes.
 func TestPreparedMessageBroadcast(t *testing.T) {
+	run(t, testPreparedMessageBroadcast, plainTCP, plainTLS)
+}
+
+func testPreparedMessageBroadcast(t *testing.T, m mode) {
 	var mu sync.Mutex
 	var conns []*Conn
 	ready := make(chan struct{}, 16)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		opts := &AcceptOptions{}
 		if r.URL.Query().Get("deflate") != "" {
 			opts.Compression = &CompressionOptions{ServerNoContextTakeover: r.URL.Query().Get("deflate") == "nct"}
@@ -31,15 +35,13 @@ func TestPreparedMessageBroadcast(t *testing.T) {
 		ready <- struct{}{}
 		c.Read(context.Background()) // handle control frames until closed
 	}))
-	defer srv.Close()
-	base := "ws" + strings.TrimPrefix(srv.URL, "http")
 	var clients []*Conn
 	for _, q := range []string{"", "?deflate=nct", "?deflate=ctx", "", "?deflate=ctx"} {
 		var opts *DialOptions
 		if q != "" {
 			opts = &DialOptions{Compression: &CompressionOptions{}}
 		}
-		clients = append(clients, dialT(t, base+q, opts))
+		clients = append(clients, dialT(t, srv.url+q, srv.dialOptions(opts)))
 		<-ready
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,17 +25,26 @@ type rawPeer struct {
 	client bool // frames this peer sends are masked
 }
 
-// dialRaw performs an RFC 6455 handshake by hand against url's host.
-func dialRaw(t *testing.T, srvURL string, extra string) *rawPeer {
+// dialRaw performs an RFC 6455 handshake by hand with srv, over TLS in TLS
+// modes; extra holds more header lines. It offers no extension unless extra
+// does, whatever the mode.
+func dialRaw(t *testing.T, srv *testServer, extra string) *rawPeer {
 	t.Helper()
-	return dialRawPath(t, srvURL, "/", extra)
+	return dialRawPath(t, srv, "/", extra)
 }
 
 // dialRawPath is dialRaw for a request target other than "/".
-func dialRawPath(t *testing.T, srvURL, target, extra string) *rawPeer {
+func dialRawPath(t *testing.T, srv *testServer, target, extra string) *rawPeer {
 	t.Helper()
-	host := strings.TrimPrefix(srvURL, "ws://")
-	nc, err := net.DialTimeout("tcp", host, 5*time.Second)
+	host := strings.TrimPrefix(strings.TrimPrefix(srv.url, "ws://"), "wss://")
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	var nc net.Conn
+	var err error
+	if srv.tls != nil {
+		nc, err = tls.DialWithDialer(d, "tcp", host, srv.tls)
+	} else {
+		nc, err = d.Dial("tcp", host)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +104,12 @@ func (p *rawPeer) expectClose() StatusCode {
 	}
 }
 
-// serverResult collects what the server's Read returned.
-func startReadingServer(t *testing.T, opts *AcceptOptions) (string, chan error) {
+// startReadingServer starts an echo server in mode m whose first failed
+// Accept or Read is sent on the channel.
+func startReadingServer(t *testing.T, m mode, opts *AcceptOptions) (*testServer, chan error) {
 	errs := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, opts)
+	srv := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, m.acceptOptions(opts))
 		if err != nil {
 			errs <- err
 			return
@@ -112,15 +124,20 @@ func startReadingServer(t *testing.T, opts *AcceptOptions) (string, chan error) 
 			c.Write(context.Background(), typ, data)
 		}
 	}))
-	t.Cleanup(srv.Close)
-	return "ws://" + strings.TrimPrefix(srv.URL, "http://"), errs
+	return srv, errs
 }
 
 func closePayload(code StatusCode, reason string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), reason...)
 }
 
+// TestServerProtocolViolations runs in the plain modes only: with
+// permessage-deflate negotiated RSV1 is no violation.
 func TestServerProtocolViolations(t *testing.T) {
+	run(t, testServerProtocolViolations, plainTCP, plainTLS)
+}
+
+func testServerProtocolViolations(t *testing.T, m mode) {
 	fin := byte(bitFIN)
 	tests := []struct {
 		name string
@@ -159,8 +176,9 @@ func TestServerProtocolViolations(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			url, errs := startReadingServer(t, nil)
-			p := dialRaw(t, url, "")
+			t.Parallel()
+			srv, errs := startReadingServer(t, m, nil)
+			p := dialRaw(t, srv, "")
 			tc.send(p)
 			if got := p.expectClose(); got != tc.want {
 				t.Errorf("server closed with %v, want %v", got, tc.want)
@@ -178,8 +196,9 @@ func TestServerProtocolViolations(t *testing.T) {
 }
 
 func TestFailFastUTF8AcrossFrames(t *testing.T) {
-	url, _ := startReadingServer(t, nil)
-	p := dialRaw(t, url, "")
+	t.Parallel()
+	srv, _ := startReadingServer(t, plainTCP, nil)
+	p := dialRaw(t, srv, "")
 	p.frame(byte(opText), []byte("valid so far \xce"))
 	p.frame(byte(opContinuation), []byte("\xba then \xf4\x90")) // U+110000 and above: invalid at once
 	// The message is not finished, yet the server must fail it now.
@@ -189,17 +208,19 @@ func TestFailFastUTF8AcrossFrames(t *testing.T) {
 }
 
 func TestValidCloseCodesEchoed(t *testing.T) {
+	t.Parallel()
 	for _, code := range []StatusCode{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
 		t.Run(fmt.Sprint(int(code)), func(t *testing.T) {
-			url, errs := startReadingServer(t, nil)
-			p := dialRaw(t, url, "")
+			t.Parallel()
+			srv, errs := startReadingServer(t, plainTCP, nil)
+			p := dialRaw(t, srv, "")
 			p.frame(bitFIN|byte(opClose), closePayload(code, "reason"))
 			if got := p.expectClose(); got != code {
 				t.Errorf("server answered close %v with %v", code, got)
 			}
 			err := <-errs
 			var ce *CloseError
-			if !asCloseError(err, &ce) || ce.Code != code || ce.Reason != "reason" {
+			if !errors.As(err, &ce) || ce.Code != code || ce.Reason != "reason" {
 				t.Errorf("server Read returned %v", err)
 			}
 			// RFC 6455 §7.1.1: the server closes TCP after the handshake.
@@ -212,8 +233,9 @@ func TestValidCloseCodesEchoed(t *testing.T) {
 }
 
 func TestEmptyCloseAnsweredEmpty(t *testing.T) {
-	url, errs := startReadingServer(t, nil)
-	p := dialRaw(t, url, "")
+	t.Parallel()
+	srv, errs := startReadingServer(t, plainTCP, nil)
+	p := dialRaw(t, srv, "")
 	p.frame(bitFIN|byte(opClose), nil)
 	if got := p.expectClose(); got != StatusNoStatusRcvd {
 		t.Errorf("answer to an empty close frame carried code %v", got)
@@ -224,8 +246,9 @@ func TestEmptyCloseAnsweredEmpty(t *testing.T) {
 }
 
 func TestPingAnsweredBetweenFragments(t *testing.T) {
-	url, _ := startReadingServer(t, nil)
-	p := dialRaw(t, url, "")
+	t.Parallel()
+	srv, _ := startReadingServer(t, plainTCP, nil)
+	p := dialRaw(t, srv, "")
 	p.frame(byte(opText), []byte("frag"))
 	p.frame(bitFIN|byte(opPing), []byte("ping payload"))
 	p.frame(bitFIN|byte(opContinuation), []byte("mented"))
@@ -248,14 +271,15 @@ func TestPingAnsweredBetweenFragments(t *testing.T) {
 }
 
 func TestReadLimit(t *testing.T) {
-	url, errs := startReadingServer(t, &AcceptOptions{ReadLimit: 1000})
-	p := dialRaw(t, url, "")
+	t.Parallel()
+	srv, errs := startReadingServer(t, plainTCP, &AcceptOptions{ReadLimit: 1000})
+	p := dialRaw(t, srv, "")
 	p.frame(byte(opBinary), make([]byte, 600))
 	p.frame(bitFIN|byte(opContinuation), make([]byte, 600))
 	if got := p.expectClose(); got != StatusMessageTooBig {
 		t.Fatalf("server closed with %v, want 1009", got)
 	}
-	if err := <-errs; !isErr(err, ErrMessageTooBig) {
+	if err := <-errs; !errors.Is(err, ErrMessageTooBig) {
 		t.Fatalf("Read returned %v, want ErrMessageTooBig", err)
 	}
 }
@@ -264,8 +288,9 @@ func TestReadLimit(t *testing.T) {
 // server skips the rest of that frame, finds the client's close frame behind
 // it and closes TCP cleanly, so no reset loses the close to the client.
 func TestOversizeFrameClosedCleanly(t *testing.T) {
-	url, errs := startReadingServer(t, &AcceptOptions{ReadLimit: 1000})
-	p := dialRaw(t, url, "")
+	t.Parallel()
+	srv, errs := startReadingServer(t, plainTCP, &AcceptOptions{ReadLimit: 1000})
+	p := dialRaw(t, srv, "")
 	h := frameHeader{fin: true, op: opBinary, masked: true, length: 64 << 10, key: 0x12345678}
 	// Payload bytes that would read as frame headers of huge frames.
 	wire := append(appendFrameHeader(nil, h), bytes.Repeat([]byte{0xFF}, int(h.length))...)
@@ -283,12 +308,13 @@ func TestOversizeFrameClosedCleanly(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("the server closed TCP %v after the client's close frame; it should not wait for a timeout", d)
 	}
-	if err := <-errs; !isErr(err, ErrMessageTooBig) {
+	if err := <-errs; !errors.Is(err, ErrMessageTooBig) {
 		t.Fatalf("Read returned %v, want ErrMessageTooBig", err)
 	}
 }
 
 func TestClientRejectsMaskedServerFrame(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nc, brw, _ := http.NewResponseController(w).Hijack()
 		defer nc.Close()
@@ -307,13 +333,20 @@ func TestClientRejectsMaskedServerFrame(t *testing.T) {
 	}
 }
 
+// TestBadConnectionDoesNotDisturbOthers fails connections that send
+// invalid UTF-8 (offering no extension, whatever the mode) while a good one
+// goes on in the mode.
 func TestBadConnectionDoesNotDisturbOthers(t *testing.T) {
-	url := startEcho(t, nil)
-	good := dialT(t, url, nil)
+	run(t, testBadConnectionDoesNotDisturbOthers)
+}
+
+func testBadConnectionDoesNotDisturbOthers(t *testing.T, m mode) {
+	srv := m.echo(t, nil)
+	good := srv.dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := range 20 {
-		bad := dialRaw(t, url, "")
+		bad := dialRaw(t, srv, "")
 		bad.frame(bitFIN|byte(opText), []byte("\xff\xfe invalid"))
 		if i%2 == 0 {
 			bad.nc.Write([]byte{0x8F, 0x80, 1, 2, 3, 4}) // reserved opcode

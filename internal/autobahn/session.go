@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -639,19 +640,10 @@ func (s *Session) judgeCloseLocked() (ok, nonStrict bool, reason string) {
 		return false, false, "the connection was closed by the suite where the peer should have failed it"
 	case c.RequireClean && !clean:
 		return false, false, "the closing handshake did not complete: close frames must go both ways before TCP ends"
-	case s.remoteCode >= 0 && !containsInt(c.Codes, s.remoteCode):
+	case s.remoteCode >= 0 && !slices.Contains(c.Codes, s.remoteCode):
 		return false, false, fmt.Sprintf("the peer's close code was %d, should have been %s or none", s.remoteCode, codesString(c.Codes))
 	case s.client && s.droppedByMe && clean && !s.killedByMe:
 		return false, true, "the server left the TCP connection open after the closing handshake; the suite dropped it"
 	}
 	return true, false, "the connection was closed as expected"
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
