@@ -63,6 +63,7 @@ func dialN(t testing.TB, h *hub.Hub, url string, n int, opts *websocket.DialOpti
 }
 
 func TestConnectionsGetEveryMessageInPublisherOrder(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		acc  *websocket.AcceptOptions
@@ -74,6 +75,7 @@ func TestConnectionsGetEveryMessageInPublisherOrder(t *testing.T) {
 			&websocket.DialOptions{Compression: &websocket.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			const clients, publishers, perPublisher = 8, 4, 300
 			// Queues deep enough for the whole burst, and Disconnect: a
 			// client that keeps reading must lose nothing.
@@ -139,6 +141,7 @@ func TestConnectionsGetEveryMessageInPublisherOrder(t *testing.T) {
 }
 
 func TestSenderAndOthersReceiveAndClosedClientsLeave(t *testing.T) {
+	t.Parallel()
 	h := quietHub(t, hub.Options{})
 	conns := dialN(t, h, serveHub(t, h, nil)+"?topic=room", 3, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -171,6 +174,7 @@ func TestSenderAndOthersReceiveAndClosedClientsLeave(t *testing.T) {
 // the stalled client is ended by the policy or, once its TCP buffers are
 // full and its write is stuck, by the write timeout.
 func TestClientThatStopsReading(t *testing.T) {
+	t.Parallel()
 	h := quietHub(t, hub.Options{QueueLength: 2, Policy: hub.Disconnect, WriteTimeout: 300 * time.Millisecond})
 	conns := dialN(t, h, serveHub(t, h, nil)+"?topic=t", 2, nil)
 	reader := conns[0] // conns[1] is never read from

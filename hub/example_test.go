@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
@@ -19,6 +18,7 @@ func ExampleHub_Subscribe() {
 	h := hub.New(nil)
 	defer h.Close()
 
+	subscribed := make(chan struct{}, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -31,6 +31,7 @@ func ExampleHub_Subscribe() {
 			return
 		}
 		defer sub.Close()
+		subscribed <- struct{}{}
 		// Read until the client goes away; the hub does the writing.
 		for {
 			if _, _, err := c.Read(r.Context()); err != nil {
@@ -47,10 +48,7 @@ func ExampleHub_Subscribe() {
 		return
 	}
 	defer c.CloseNow()
-	// Wait until the server has subscribed the connection.
-	for h.Stats().Subscribers == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-subscribed // a message published earlier would not reach this client
 
 	h.Publish(ctx, "news", hub.Message{Type: websocket.MessageText, Data: []byte("extra! extra!")})
 	_, data, err := c.Read(ctx)

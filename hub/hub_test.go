@@ -28,6 +28,7 @@ func quietHub(t testing.TB, opts hub.Options) *hub.Hub {
 func text(s string) hub.Message { return hub.Message{Type: websocket.MessageText, Data: []byte(s)} }
 
 func TestPublishPreparesOnceForAllSubscribers(t *testing.T) {
+	t.Parallel()
 	h := quietHub(t, hub.Options{})
 	ctx := context.Background()
 	conns := make([]*fakeConn, 10)
@@ -67,6 +68,7 @@ func TestPublishPreparesOnceForAllSubscribers(t *testing.T) {
 }
 
 func TestDropOldestKeepsNewestAndNeverBlocksPublisher(t *testing.T) {
+	t.Parallel()
 	const queueLen = 8
 	h := quietHub(t, hub.Options{QueueLength: queueLen, Policy: hub.DropOldest})
 	ctx := context.Background()
@@ -112,6 +114,7 @@ func TestDropOldestKeepsNewestAndNeverBlocksPublisher(t *testing.T) {
 }
 
 func TestDisconnectPolicy(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		code     websocket.StatusCode
@@ -121,6 +124,7 @@ func TestDisconnectPolicy(t *testing.T) {
 		{"try again later", websocket.StatusTryAgainLater, websocket.StatusTryAgainLater},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			const queueLen = 4
 			h := quietHub(t, hub.Options{QueueLength: queueLen, Policy: hub.Disconnect, DisconnectCode: tc.code})
 			ctx := context.Background()
@@ -176,6 +180,7 @@ func TestDisconnectPolicy(t *testing.T) {
 }
 
 func TestSubscriberEnds(t *testing.T) {
+	t.Parallel()
 	errBroken := errors.New("broken pipe")
 	for _, tc := range []struct {
 		name    string
@@ -192,6 +197,7 @@ func TestSubscriberEnds(t *testing.T) {
 		{"hub Close", func(h *hub.Hub, s *hub.Subscriber, c *fakeConn) { h.Close() }, hub.ErrHubClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			broker := newRecordingBroker()
 			h := quietHub(t, hub.Options{Broker: broker})
 			c := newFakeConn()
@@ -226,6 +232,7 @@ func TestSubscriberEnds(t *testing.T) {
 }
 
 func TestUnsubscribe(t *testing.T) {
+	t.Parallel()
 	broker := newRecordingBroker()
 	h := quietHub(t, hub.Options{Broker: broker})
 	ctx := context.Background()
@@ -265,6 +272,7 @@ func TestUnsubscribe(t *testing.T) {
 }
 
 func TestWriteTimeout(t *testing.T) {
+	t.Parallel()
 	h := quietHub(t, hub.Options{WriteTimeout: 50 * time.Millisecond})
 	c := newGatedConn()
 	s, err := h.Subscribe(context.Background(), c, "t")
@@ -286,6 +294,7 @@ func TestWriteTimeout(t *testing.T) {
 }
 
 func TestHubRejects(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := quietHub(t, hub.Options{})
 	canceled, cancel := context.WithCancel(ctx)
@@ -374,6 +383,7 @@ func waitUntil(t testing.TB, cond func() bool, what string) {
 // goroutines while others publish, then checks that the hub and its broker
 // are left with nothing (run it with -race).
 func TestChurn(t *testing.T) {
+	t.Parallel()
 	broker := newRecordingBroker()
 	h := quietHub(t, hub.Options{Broker: broker, QueueLength: 8})
 	ctx := context.Background()

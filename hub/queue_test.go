@@ -7,6 +7,7 @@ import (
 )
 
 func TestQueueWrapsAndGrowsInOrder(t *testing.T) {
+	t.Parallel()
 	const limit = 10
 	msgs := make([]*websocket.PreparedMessage, 100)
 	for i := range msgs {

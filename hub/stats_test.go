@@ -12,6 +12,7 @@ import (
 )
 
 func TestWriteMetrics(t *testing.T) {
+	t.Parallel()
 	h := quietHub(t, hub.Options{QueueLength: 2})
 	ctx := context.Background()
 	fast, slow := newFakeConn(), newGatedConn()
