@@ -78,6 +78,7 @@ func draftRequest(key1, key2, key3 string) string {
 }
 
 func TestAcceptAnswersDraftExamplesByteForByte(t *testing.T) {
+	t.Parallel()
 	srv, errs := acceptServer(t, &AcceptOptions{Subprotocols: []string{"other", "sample"}})
 	for _, ex := range draftExamples {
 		t.Run(ex.name, func(t *testing.T) {
@@ -103,13 +104,29 @@ func TestAcceptAnswersDraftExamplesByteForByte(t *testing.T) {
 	}
 }
 
+// TestAcceptKeyBytesInALaterPacket sends the eight key bytes that follow
+// the headers only once the handler runs, so after net/http has parsed the
+// headers and handed over the connection.
 func TestAcceptKeyBytesInALaterPacket(t *testing.T) {
-	srv, errs := acceptServer(t, nil)
+	t.Parallel()
+	entered := make(chan struct{}, 1)
+	errs := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		c, err := Accept(w, r, nil)
+		errs <- err
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		echo(c)
+	}))
+	t.Cleanup(srv.Close)
 	ex := draftExamples[1]
 	req := draftRequest(ex.key1, ex.key2, "")
 	req = strings.Replace(req, "Sec-WebSocket-Protocol: sample\r\n", "", 1)
 	nc, br := rawHandshake(t, srv, req)
-	time.Sleep(50 * time.Millisecond)
+	<-entered
 	if _, err := io.WriteString(nc, ex.key3); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +147,7 @@ func TestAcceptKeyBytesInALaterPacket(t *testing.T) {
 }
 
 func TestAcceptKeepsFramesSentWithTheHandshake(t *testing.T) {
+	t.Parallel()
 	srv, _ := acceptServer(t, nil)
 	ex := draftExamples[1]
 	req := strings.Replace(draftRequest(ex.key1, ex.key2, ex.key3), "Sec-WebSocket-Protocol: sample\r\n", "", 1)
@@ -145,6 +163,7 @@ func TestAcceptKeepsFramesSentWithTheHandshake(t *testing.T) {
 }
 
 func TestAcceptKeyBytesDeclaredAsBody(t *testing.T) {
+	t.Parallel()
 	srv, errs := acceptServer(t, nil)
 	ex := draftExamples[1]
 	req := strings.Replace(draftRequest(ex.key1, ex.key2, ex.key3), "Sec-WebSocket-Protocol: sample\r\n", "Content-Length: 8\r\n", 1)
@@ -163,6 +182,7 @@ func TestAcceptKeyBytesDeclaredAsBody(t *testing.T) {
 }
 
 func TestAcceptRefusesBadHandshakes(t *testing.T) {
+	t.Parallel()
 	ex := draftExamples[1]
 	good := draftRequest(ex.key1, ex.key2, ex.key3)
 	for _, tt := range []struct {
@@ -280,6 +300,7 @@ func TestAcceptRefusesBadHandshakes(t *testing.T) {
 }
 
 func TestAcceptOrigin(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		origin   string
 		patterns []string
@@ -314,6 +335,7 @@ func TestAcceptOrigin(t *testing.T) {
 }
 
 func TestIsHixie76(t *testing.T) {
+	t.Parallel()
 	hixie := func() *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Upgrade", "WebSocket")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	websocket "github.com/duplexws/websocket"
@@ -51,6 +52,17 @@ func pair(t *testing.T, readLimit int64, closeTimeout time.Duration) (*Conn, net
 	return c, raw
 }
 
+// pipePair is pair over an in-memory pipe, for tests in a synctest bubble.
+func pipePair(t *testing.T) (*Conn, net.Conn) {
+	nc, raw := net.Pipe()
+	c := newConn(nc, bufio.NewReader(nc), "", 0, 0)
+	t.Cleanup(func() {
+		c.CloseNow()
+		raw.Close()
+	})
+	return c, raw
+}
+
 // testContext is a context that ends the test's waits after a while.
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -68,6 +80,7 @@ func readN(t *testing.T, r io.Reader, n int) []byte {
 }
 
 func TestReadFrames(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 100)
 	for _, tt := range []struct {
 		name string
@@ -103,6 +116,7 @@ func TestReadFrames(t *testing.T) {
 }
 
 func TestWriteFrames(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	big := strings.Repeat("ü", maxBufferedWrite) // longer than one buffer, sent without copying
@@ -137,6 +151,7 @@ func TestWriteFrames(t *testing.T) {
 }
 
 func TestBinaryUnsupported(t *testing.T) {
+	t.Parallel()
 	c, _ := pair(t, 0, 0)
 	ctx := testContext(t)
 	if err := c.Write(ctx, websocket.MessageBinary, []byte{1, 2}); !errors.Is(err, ErrBinaryUnsupported) {
@@ -155,6 +170,7 @@ func TestBinaryUnsupported(t *testing.T) {
 }
 
 func TestWriteRefusesInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	for _, p := range []string{"\xff", "a\xc3", "\xed\xa0\x80", "\xc0\xaf"} {
@@ -188,6 +204,7 @@ func TestWriteRefusesInvalidUTF8(t *testing.T) {
 }
 
 func TestReadInvalidUTF8ClosesTheConnection(t *testing.T) {
+	t.Parallel()
 	for _, wire := range []string{
 		"\x00\xc3\x28\xff",         // bad continuation byte
 		"\x00ab\xe2\x82\xff",       // rune cut by the end of the frame
@@ -214,6 +231,7 @@ func TestReadInvalidUTF8ClosesTheConnection(t *testing.T) {
 }
 
 func TestReadLimit(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		limit int64
@@ -256,6 +274,7 @@ func TestReadLimit(t *testing.T) {
 }
 
 func TestSetReadLimit(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	if got := c.readLimit.Load(); got != 32<<20 {
@@ -276,6 +295,7 @@ func TestSetReadLimit(t *testing.T) {
 }
 
 func TestReader(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	io.WriteString(raw, "\x00first message\xff\x00second\xff\x00third\xff")
@@ -311,6 +331,7 @@ func TestReader(t *testing.T) {
 }
 
 func TestPeerClosing(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	io.WriteString(raw, "\x00last\xff\xff\x00")
@@ -340,6 +361,7 @@ func TestPeerClosing(t *testing.T) {
 }
 
 func TestCloseHandshake(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	peer := make(chan error, 1)
@@ -377,29 +399,34 @@ func TestCloseHandshake(t *testing.T) {
 	}
 }
 
+// TestCloseWhileReading closes a Conn whose Read is blocked, on a pipe so
+// that synctest.Wait can tell when the Read is blocked.
 func TestCloseWhileReading(t *testing.T) {
-	c, raw := pair(t, 0, 0)
-	ctx := testContext(t)
-	readErr := make(chan error, 1)
-	go func() {
-		_, _, err := c.Read(ctx)
-		readErr <- err
-	}()
-	time.Sleep(20 * time.Millisecond) // let Read block
-	go func() {
-		got := make([]byte, 2)
-		io.ReadFull(raw, got)
-		io.WriteString(raw, "\xff\x00")
-	}()
-	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := <-readErr; !errors.Is(err, websocket.ErrClosed) {
-		t.Fatalf("blocked Read returned %v, want ErrClosed", err)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, raw := pipePair(t)
+		readErr := make(chan error, 1)
+		go func() {
+			_, _, err := c.Read(testContext(t))
+			readErr <- err
+		}()
+		synctest.Wait() // Read is blocked
+		go func() {
+			got := make([]byte, 2)
+			io.ReadFull(raw, got)
+			io.WriteString(raw, "\xff\x00")
+		}()
+		if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := <-readErr; !errors.Is(err, websocket.ErrClosed) {
+			t.Fatalf("blocked Read returned %v, want ErrClosed", err)
+		}
+	})
 }
 
 func TestCloseRefusesBadArguments(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	for _, tt := range []struct {
 		code   websocket.StatusCode
@@ -426,6 +453,7 @@ func TestCloseRefusesBadArguments(t *testing.T) {
 }
 
 func TestCloseTimeout(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 100*time.Millisecond)
 	start := time.Now()
 	err := c.Close(websocket.StatusNormalClosure, "")
@@ -444,6 +472,7 @@ func TestCloseTimeout(t *testing.T) {
 }
 
 func TestCloseNow(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	readErr := make(chan error, 1)
@@ -466,6 +495,7 @@ func TestCloseNow(t *testing.T) {
 }
 
 func TestReadContext(t *testing.T) {
+	t.Parallel()
 	c, _ := pair(t, 0, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -476,6 +506,7 @@ func TestReadContext(t *testing.T) {
 }
 
 func TestEndedContextLeavesTheConnectionUsable(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -504,24 +535,31 @@ func TestEndedContextLeavesTheConnectionUsable(t *testing.T) {
 	}
 }
 
+// TestContextThatEndedLateDoesNotBreakTheNextRead ends a Read's context
+// after the Read returned; the next Read, with another context, blocks
+// until data comes and gets it.
 func TestContextThatEndedLateDoesNotBreakTheNextRead(t *testing.T) {
-	c, raw := pair(t, 0, 0)
-	io.WriteString(raw, "\x00a\xff")
-	ctx, cancel := context.WithCancel(context.Background())
-	if _, p, err := c.Read(ctx); err != nil || string(p) != "a" {
-		t.Fatalf("Read = %q, %v", p, err)
-	}
-	cancel()
-	go func() {
-		time.Sleep(30 * time.Millisecond)
-		io.WriteString(raw, "\x00b\xff")
-	}()
-	if _, p, err := c.Read(testContext(t)); err != nil || string(p) != "b" {
-		t.Fatalf("Read after an earlier context ended = %q, %v", p, err)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, raw := pipePair(t)
+		go io.WriteString(raw, "\x00a\xff")
+		ctx, cancel := context.WithCancel(context.Background())
+		if _, p, err := c.Read(ctx); err != nil || string(p) != "a" {
+			t.Fatalf("Read = %q, %v", p, err)
+		}
+		cancel()
+		go func() {
+			synctest.Wait() // the ended context's watch has run and the next Read is blocked
+			io.WriteString(raw, "\x00b\xff")
+		}()
+		if _, p, err := c.Read(testContext(t)); err != nil || string(p) != "b" {
+			t.Fatalf("Read after an earlier context ended = %q, %v", p, err)
+		}
+	})
 }
 
 func TestConcurrentWritersNeverInterleave(t *testing.T) {
+	t.Parallel()
 	c, raw := pair(t, 0, 0)
 	ctx := testContext(t)
 	const writers, messages = 8, 100

@@ -20,6 +20,7 @@ func wsURL(srv *httptest.Server) string {
 }
 
 func TestDialEcho(t *testing.T) {
+	t.Parallel()
 	srv, errs := acceptServer(t, nil)
 	ctx := testContext(t)
 	c, err := Dial(ctx, wsURL(srv)+"/echo?room=1", nil)
@@ -48,6 +49,7 @@ func TestDialEcho(t *testing.T) {
 }
 
 func TestClosingHandshakeBetweenOurEnds(t *testing.T) {
+	t.Parallel()
 	serverErr := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, nil)
@@ -74,6 +76,7 @@ func TestClosingHandshakeBetweenOurEnds(t *testing.T) {
 }
 
 func TestDialSubprotocol(t *testing.T) {
+	t.Parallel()
 	srv, _ := acceptServer(t, &AcceptOptions{Subprotocols: []string{"chat", "superchat"}})
 	ctx := testContext(t)
 	c, err := Dial(ctx, wsURL(srv), &DialOptions{Subprotocol: "superchat"})
@@ -91,6 +94,7 @@ func TestDialSubprotocol(t *testing.T) {
 }
 
 func TestDialOptionsReachTheServer(t *testing.T) {
+	t.Parallel()
 	got := make(chan *http.Request, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got <- r
@@ -118,6 +122,7 @@ func TestDialOptionsReachTheServer(t *testing.T) {
 }
 
 func TestAcceptOverTLSAnswersWSS(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, nil)
 		if err != nil {
@@ -173,6 +178,7 @@ func fakeServer(t *testing.T, answer func(req *http.Request) string) string {
 }
 
 func TestDialRefusesBadAnswers(t *testing.T) {
+	t.Parallel()
 	goodHeaders := func(req *http.Request) string {
 		return "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n" +
 			"Sec-WebSocket-Origin: " + req.Header.Get("Origin") + "\r\n" +
@@ -218,6 +224,7 @@ func TestDialRefusesBadAnswers(t *testing.T) {
 }
 
 func TestDialContextBoundsTheHandshake(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +249,7 @@ func TestDialContextBoundsTheHandshake(t *testing.T) {
 }
 
 func TestDialRefusesBadURLs(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{"ftp://example.com", "ws://", "ws://example.com/#frag", "://bad"} {
 		if _, err := Dial(context.Background(), u, nil); err == nil {
 			t.Errorf("Dial(%q) succeeded", u)

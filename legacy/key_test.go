@@ -31,6 +31,7 @@ var draftExamples = []struct {
 }
 
 func TestChallengeAnswerDraftExamples(t *testing.T) {
+	t.Parallel()
 	for _, ex := range draftExamples {
 		t.Run(ex.name, func(t *testing.T) {
 			n1, err := parseKey(ex.key1)
@@ -50,6 +51,7 @@ func TestChallengeAnswerDraftExamples(t *testing.T) {
 }
 
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		key     string
 		want    uint32
@@ -85,6 +87,7 @@ func TestParseKey(t *testing.T) {
 }
 
 func TestKeyNoiseIsTheDraftsAlphabet(t *testing.T) {
+	t.Parallel()
 	// U+0021–U+002F and U+003A–U+007E, each once.
 	var want []byte
 	for c := byte(0x21); c <= 0x7e; c++ {
@@ -98,6 +101,7 @@ func TestKeyNoiseIsTheDraftsAlphabet(t *testing.T) {
 }
 
 func TestNewKeyFollowsTheDraft(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 2000 {
 		key, number := newKey(rng)

@@ -627,12 +627,22 @@ func TestHandlersInOrder(t *testing.T) {
 	}
 	var running atomic.Int32
 	handled := 0
+	// full waits until the queue holds all the messages it may.
+	full := func() {
+		ws.mu.Lock()
+		for ws.loop.messages < maxQueuedMessages {
+			ws.loop.cond.Wait()
+		}
+		ws.mu.Unlock()
+	}
 	enter := func() {
 		if running.Add(1) != 1 {
 			t.Error("two handlers ran at once")
 		}
-		if handled%64 == 0 {
-			time.Sleep(time.Millisecond) // let the queue fill up
+		// Every 64 messages, while enough are still to come, the handler
+		// waits for the queue to fill, so that reading stops behind it.
+		if handled%64 == 0 && n-1-handled >= maxQueuedMessages {
+			full()
 		}
 	}
 	leave := func() { running.Add(-1) }

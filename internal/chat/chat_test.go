@@ -18,6 +18,7 @@ import (
 )
 
 func TestCheckRoom(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		room string
 		ok   bool
@@ -73,6 +74,7 @@ func waitSubscribers(t *testing.T, h *hub.Hub, n int) {
 }
 
 func TestRoomBroadcastIncludesSenderAndStaysInRoom(t *testing.T) {
+	t.Parallel()
 	base, h := startChat(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -104,6 +106,7 @@ func TestRoomBroadcastIncludesSenderAndStaysInRoom(t *testing.T) {
 }
 
 func TestBadRoomIsRefused(t *testing.T) {
+	t.Parallel()
 	base, h := startChat(t)
 	httpBase := "http" + strings.TrimPrefix(base, "ws")
 	for _, q := range []string{"", "?room=", "?room=a.b", "?room=" + strings.Repeat("x", 65)} {
@@ -122,6 +125,7 @@ func TestBadRoomIsRefused(t *testing.T) {
 }
 
 func TestHubCloseSaysGoingAway(t *testing.T) {
+	t.Parallel()
 	base, h := startChat(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
