@@ -68,22 +68,6 @@ type AcceptOptions struct {
 	LegacyVersions []int
 }
 
-// HandshakeError describes a refused opening handshake: the HTTP status the
-// server answered (or the client received) and what was wrong. It wraps
-// ErrBadHandshake.
-type HandshakeError struct {
-	Status int
-	Reason string
-}
-
-// Error describes the refused handshake.
-func (e *HandshakeError) Error() string {
-	return fmt.Sprintf("websocket: bad handshake: %s (HTTP %d)", e.Reason, e.Status)
-}
-
-// Unwrap lets errors.Is match ErrBadHandshake.
-func (e *HandshakeError) Unwrap() error { return ErrBadHandshake }
-
 // Accept upgrades an HTTP request to a WebSocket connection (RFC 6455 §4.2).
 // It checks the request (GET over HTTP/1.1 or later, Upgrade and Connection
 // tokens, a Sec-WebSocket-Key of 16 bytes, a supported Sec-WebSocket-Version,
@@ -228,7 +212,7 @@ func refuse(w http.ResponseWriter, herr *HandshakeError, opts *AcceptOptions) {
 
 // selectSubprotocol returns the first of the server's subprotocols the client offered.
 func selectSubprotocol(h http.Header, supported []string) string {
-	offered := headerTokens(h, "Sec-WebSocket-Protocol")
+	offered := wshttp.Tokens(h, "Sec-WebSocket-Protocol")
 	for _, s := range supported {
 		if slices.Contains(offered, s) {
 			return s

@@ -122,8 +122,3 @@ func (c *compression) variant() frameVariant {
 }
 
 func (c *compression) sent(p []byte) { c.st.Sent(p) }
-
-// compressPrepared compresses a prepared message for variant v.
-func compressPrepared(p []byte, v frameVariant) []byte {
-	return pmdeflate.Compress(nil, p, pmdeflate.Variant{Level: v.level, WindowBits: v.windowBits})
-}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // opcode is a frame's opcode (RFC 6455 §5.2).
@@ -149,4 +150,40 @@ func readFrameHeader(r byteReader) (frameHeader, error) {
 		return h, fmt.Errorf("%w: reserved opcode %#x", errFrameHeader, byte(h.op)) // §5.2
 	}
 	return h, nil
+}
+
+// maxCloseReason is the longest close reason: a control frame carries at most
+// 125 bytes, two of which hold the code (RFC 6455 §5.5.1).
+const maxCloseReason = maxControlPayload - 2
+
+// parseClosePayload decodes the payload of a received close frame (RFC 6455
+// §5.5.1, §7.4). It returns the code to fail the connection with when the
+// payload is invalid: a one-byte payload or a code not allowed on the wire is
+// a protocol error, a reason that is not UTF-8 is invalid payload data.
+func parseClosePayload(p []byte) (*CloseError, StatusCode, error) {
+	switch {
+	case len(p) == 0:
+		return &CloseError{Code: StatusNoStatusRcvd}, 0, nil
+	case len(p) == 1:
+		return nil, StatusProtocolError, errors.New("close frame payload of one byte")
+	}
+	code := StatusCode(binary.BigEndian.Uint16(p))
+	if !validWireCode(code) {
+		return nil, StatusProtocolError, fmt.Errorf("close frame with invalid status code %d", int(code))
+	}
+	reason := p[2:]
+	if !utf8.Valid(reason) {
+		return nil, StatusInvalidFramePayloadData, errors.New("close frame reason is not valid UTF-8")
+	}
+	return &CloseError{Code: code, Reason: string(reason)}, 0, nil
+}
+
+// appendClosePayload appends the payload of a close frame with code and reason.
+// StatusNoStatusRcvd gives an empty payload.
+func appendClosePayload(b []byte, code StatusCode, reason string) []byte {
+	if code == StatusNoStatusRcvd {
+		return b
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(code))
+	return append(b, reason...)
 }

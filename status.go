@@ -1,10 +1,6 @@
 package websocket
 
-import (
-	"errors"
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // StatusCode is a WebSocket close status code (RFC 6455 §7.4).
 type StatusCode int
@@ -68,45 +64,3 @@ func validWireCode(c StatusCode) bool {
 	}
 	return false
 }
-
-// CloseError is the status a connection was closed with: the code and reason of
-// the peer's close frame, or the ones this end failed the connection with.
-// errors.As finds it in the errors returned by Read and Reader after a close,
-// and errors.Is(err, ErrClosed) holds for it.
-type CloseError struct {
-	Code   StatusCode
-	Reason string
-}
-
-// Error describes the close status.
-func (e *CloseError) Error() string {
-	if e.Reason == "" {
-		return fmt.Sprintf("websocket: closed with status %v", e.Code)
-	}
-	return fmt.Sprintf("websocket: closed with status %v: %s", e.Code, e.Reason)
-}
-
-// Is reports that a CloseError means the connection is closed.
-func (e *CloseError) Is(target error) bool { return target == ErrClosed }
-
-// CloseStatus returns the code of the *CloseError in err's chain, or -1 if there is none.
-func CloseStatus(err error) StatusCode {
-	var ce *CloseError
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	return -1
-}
-
-var (
-	// ErrClosed is reported by every operation on a connection that has been
-	// closed, by either end. Errors carrying a *CloseError match it too.
-	ErrClosed = errors.New("websocket: connection closed")
-
-	// ErrMessageTooBig is reported when a received message exceeds the read
-	// limit; the connection is then closed with StatusMessageTooBig.
-	ErrMessageTooBig = errors.New("websocket: message exceeds the read limit")
-
-	// ErrBadHandshake is wrapped by every error that reports a failed opening handshake.
-	ErrBadHandshake = errors.New("websocket: bad handshake")
-)

@@ -59,46 +59,6 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	return w, nil
 }
 
-// WritePrepared sends a prepared message. On a server connection the frame
-// built for the first connection is reused as is; see PreparedMessage.
-func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
-	op, err := dataOpcode(pm.typ)
-	if err != nil {
-		return err
-	}
-	if c.client {
-		return c.Write(ctx, pm.typ, pm.data)
-	}
-	var v frameVariant
-	compress := c.comp != nil && c.comp.worthCompressing(len(pm.data))
-	if compress {
-		v = c.comp.variant()
-	}
-	frame, err := pm.frame(v, func() ([]byte, error) {
-		if !compress {
-			b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(pm.data)), frameHeader{fin: true, op: op, length: int64(len(pm.data))})
-			return append(b, pm.data...), nil
-		}
-		payload := compressPrepared(pm.data, v)
-		b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), frameHeader{fin: true, rsv: bitRSV1, op: op, length: int64(len(payload))})
-		return append(b, payload...), nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx, c.msgLock); err != nil {
-		return err
-	}
-	defer unlock(c.msgLock)
-	if err := c.writeEncoded(ctx, frame); err != nil {
-		return err
-	}
-	if compress {
-		c.comp.sent(pm.data)
-	}
-	return nil
-}
-
 func dataOpcode(typ MessageType) (opcode, error) {
 	switch typ {
 	case MessageText:

@@ -36,3 +36,17 @@ func IsToken(s string) bool {
 	}
 	return true
 }
+
+// Tokens returns the comma-separated tokens of every value of the named
+// header, trimmed of optional whitespace, in order.
+func Tokens(h http.Header, name string) []string {
+	var tokens []string
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tokens = append(tokens, t)
+			}
+		}
+	}
+	return tokens
+}

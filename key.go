@@ -3,8 +3,6 @@ package websocket
 import (
 	"crypto/sha1"
 	"encoding/base64"
-	"net/http"
-	"strings"
 )
 
 // keyGUID is appended to Sec-WebSocket-Key to compute Sec-WebSocket-Accept (RFC 6455 §1.3).
@@ -16,18 +14,4 @@ func acceptKey(key string) string {
 	h.Write([]byte(key))
 	h.Write([]byte(keyGUID))
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
-}
-
-// headerTokens returns the comma-separated tokens of every value of the named
-// header, trimmed of optional whitespace, in order.
-func headerTokens(h http.Header, name string) []string {
-	var tokens []string
-	for _, v := range h.Values(name) {
-		for t := range strings.SplitSeq(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				tokens = append(tokens, t)
-			}
-		}
-	}
-	return tokens
 }
