@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -128,10 +130,51 @@ func TestAutobahnServerDeflate(t *testing.T) {
 	testAutobahnServer(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
 }
 
+// TestAutobahnServerEngine runs the server sections against connections
+// served by an Engine.
+func TestAutobahnServerEngine(t *testing.T) {
+	runAutobahnServer(t, engineEchoHandler(t, nil), autobahnOptions, autobahnSections()...)
+}
+
+func TestAutobahnServerEngineDeflate(t *testing.T) {
+	runAutobahnServer(t, engineEchoHandler(t, autobahnCompression), autobahnDeflateOptions(), 12, 13)
+}
+
+// engineEchoHandler hands every connection to an Engine that echoes each
+// message, streaming it back as it arrives.
+func engineEchoHandler(t *testing.T, comp *websocket.CompressionOptions) http.Handler {
+	e, err := websocket.NewEngine(&websocket.EngineOptions{
+		OnMessage: func(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
+			w, err := c.Writer(context.Background(), typ)
+			if err != nil {
+				return
+			}
+			if _, err := io.Copy(w, r); err != nil {
+				return
+			}
+			w.Close()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	opts := &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := websocket.Accept(w, r, opts); err == nil {
+			e.Serve(c)
+		}
+	})
+}
+
 func testAutobahnServer(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
 	// The echo server streams each message back with Reader and Writer,
 	// as a typical echo server does.
-	srv := httptest.NewServer(websocket.EchoHandler(t, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp}))
+	runAutobahnServer(t, websocket.EchoHandler(t, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp}), opts, sections...)
+}
+
+func runAutobahnServer(t *testing.T, h http.Handler, opts *autobahn.Options, sections ...int) {
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	cases := autobahn.Cases(sections...)
 	ctx, cancel := context.WithTimeout(context.Background(), autobahnTimeout())

@@ -131,8 +131,11 @@ func (c *Conn) CloseNow() error {
 		c.closeErr = &CloseError{Code: StatusAbnormalClosure, Reason: "connection closed without a closing handshake"}
 	}
 	close(c.done)
-	if c.stopKeepAlive != nil {
-		close(c.stopKeepAlive)
+	if c.served != nil {
+		c.served.connClosed()
+	}
+	if c.keepAlive != nil {
+		c.keepAlive.Stop()
 	}
 	for id, ch := range c.pings {
 		close(ch)

@@ -70,7 +70,8 @@ type Conn struct {
 	pings     map[uint64]chan struct{}
 	pingSeq   uint64
 
-	stopKeepAlive chan struct{}
+	keepAlive *time.Timer // pings the peer; nil without keep-alive
+	served    *engineConn // the Engine serving the connection, if any; told by CloseNow
 
 	// readWatch and writeWatch end blocked reads and writes when their
 	// context ends; readWatch is used under readLock, writeWatch under frameLock.

@@ -2,9 +2,13 @@ package websocket
 
 import (
 	"bufio"
+	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"syscall"
+
+	"github.com/duplexws/websocket/internal/utf8stream"
 )
 
 // connReader is a connection's read buffer. It borrows its buffer from a
@@ -21,10 +25,17 @@ type connReader struct {
 	buf  *[]byte // nil while empty
 	r, w int     // unread bytes are (*buf)[r:w]
 
-	// Result of the last raw read, set by rawRead.
+	// Result of the last raw read, set by rawRead and readNow.
 	rawN   int
 	rawErr error
 	rawFn  func(fd uintptr) bool // rawRead, bound once
+
+	// Event mode (engine.go): nonblock makes the frame parser stop, with
+	// errWouldBlock, at a frame boundary where the next frame has not fully
+	// arrived; drained says the last read emptied the socket.
+	nonblock bool
+	drained  bool
+	nowFn    func(fd uintptr) bool // readNow, bound once in event mode
 }
 
 func newConnReader(nc net.Conn, size int) *connReader {
@@ -60,12 +71,45 @@ func (b *connReader) release() {
 	}
 }
 
-// fill reads at least one more byte into the buffer.
-func (b *connReader) fill() error {
-	if b.buf != nil && b.r > 0 && b.w == cap(*b.buf) {
+// makeRoom compacts the buffer when its unread bytes reach its end, and
+// moves them into a full-size buffer when shrink left them in a small one.
+func (b *connReader) makeRoom() {
+	if b.buf == nil {
+		return
+	}
+	if cap(*b.buf) < b.size {
+		nb := getBuffer(b.size)
+		*nb = (*nb)[:cap(*nb)]
+		b.w = copy(*nb, (*b.buf)[b.r:b.w])
+		b.r = 0
+		b.buf = nb
+		return
+	}
+	if b.r > 0 && b.w == cap(*b.buf) {
 		n := copy(*b.buf, (*b.buf)[b.r:b.w])
 		b.r, b.w = 0, n
 	}
+}
+
+// shrink gives the pooled buffer back when the connection goes idle with a
+// partial frame buffered, keeping only that frame's bytes.
+func (b *connReader) shrink() {
+	n := b.buffered()
+	if n == 0 || cap(*b.buf) == n {
+		b.release()
+		return
+	}
+	small := make([]byte, n)
+	copy(small, (*b.buf)[b.r:b.w])
+	putBuffer(b.buf)
+	b.buf = &small
+	b.r, b.w = 0, n
+}
+
+// fill reads at least one more byte into the buffer.
+func (b *connReader) fill() error {
+	b.drained = false // a blocking read: what the socket holds next is unknown
+	b.makeRoom()
 	if b.raw != nil && b.buf == nil {
 		if err := b.raw.Read(b.rawFn); err != nil {
 			return err
@@ -133,6 +177,7 @@ func (b *connReader) Read(p []byte) (int, error) {
 	}
 	if b.buffered() == 0 {
 		if len(p) >= b.size {
+			b.drained = false
 			return b.nc.Read(p)
 		}
 		if err := b.fill(); err != nil {
@@ -143,4 +188,91 @@ func (b *connReader) Read(p []byte) (int, error) {
 	b.r += n
 	b.release()
 	return n, nil
+}
+
+// errWouldBlock stops the frame parser of an event-mode connection at a frame
+// boundary where the next frame has not fully arrived.
+var errWouldBlock = errors.New("websocket: no complete frame buffered")
+
+// bufferFrame makes sure, without waiting, that the next frame is buffered:
+// its header and whole payload, or only its header when the frame is larger
+// than the buffer (its payload is then read as it comes, as in goroutine
+// mode). It returns errWouldBlock when the socket has no more to give.
+func (b *connReader) bufferFrame() error {
+	for !b.frameBuffered() {
+		if b.drained {
+			return errWouldBlock
+		}
+		if err := b.readNow(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// frameBuffered reports whether the next frame is buffered as bufferFrame
+// requires.
+func (b *connReader) frameBuffered() bool {
+	n := b.buffered()
+	if n < 2 {
+		return false
+	}
+	p := (*b.buf)[b.r:b.w]
+	hdr := 2
+	switch p[1] & 0x7F {
+	case 126:
+		hdr += 2
+	case 127:
+		hdr += 8
+	}
+	if p[1]&bitMask != 0 {
+		hdr += 4
+	}
+	if n < hdr {
+		return false
+	}
+	var length uint64
+	switch l := p[1] & 0x7F; l {
+	case 126:
+		length = uint64(binary.BigEndian.Uint16(p[2:]))
+	case 127:
+		length = binary.BigEndian.Uint64(p[2:])
+	default:
+		length = uint64(l)
+	}
+	// A frame that cannot fit the buffer is read as it comes; so is one
+	// whose header the parser will refuse (a length with the top bit set,
+	// a control frame over 125 bytes).
+	if length > uint64(b.size-hdr) || (p[0]&0x08 != 0 && length > maxControlPayload) {
+		return true
+	}
+	if uint64(n-hdr) >= length {
+		return true
+	}
+	// RFC 6455 §8.1: invalid text fails the connection as soon as it is
+	// seen, not when its frame is complete.
+	if opcode(p[0]&0x0F) == opText && p[0]&bitRSV1 == 0 && n > hdr {
+		var key uint32
+		if p[1]&bitMask != 0 {
+			key = binary.LittleEndian.Uint32(p[hdr-4:])
+		}
+		return !validTextPrefix(p[hdr:n], key)
+	}
+	return false
+}
+
+// validTextPrefix reports whether the start of a text frame's payload,
+// masked with key, can begin valid UTF-8. It leaves payload masked.
+func validTextPrefix(payload []byte, key uint32) bool {
+	var v utf8stream.Validator
+	var chunk [256]byte
+	for len(payload) > 0 {
+		k := copy(chunk[:], payload)
+		key = mask(key, chunk[:k])
+		if !v.Write(chunk[:k]) {
+			return false
+		}
+		payload = payload[k:]
+	}
+	return true
 }

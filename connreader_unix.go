@@ -3,6 +3,7 @@
 package websocket
 
 import (
+	"io"
 	"os"
 	"syscall"
 )
@@ -43,6 +44,59 @@ func (b *connReader) rawRead(fd uintptr) bool {
 			putBuffer(b.buf)
 			b.buf = nil
 		}
+		return true
+	}
+}
+
+// readNow reads what the socket holds into the buffer without waiting for
+// more: it returns errWouldBlock when the socket is empty, and sets drained
+// when the read emptied it. Going through RawConn keeps it safe against the
+// descriptor being closed, and its number reused, by another goroutine.
+func (b *connReader) readNow() error {
+	if b.raw == nil {
+		return b.fill()
+	}
+	if b.nowFn == nil {
+		b.nowFn = b.readNowFD
+	}
+	b.makeRoom()
+	if b.buf == nil {
+		b.buf = getBuffer(b.size)
+		*b.buf = (*b.buf)[:cap(*b.buf)]
+	}
+	space := len(*b.buf) - b.w
+	if err := b.raw.Read(b.nowFn); err != nil {
+		b.release()
+		return err
+	}
+	switch {
+	case b.rawErr == syscall.EAGAIN:
+		b.drained = true
+		b.release()
+		return errWouldBlock
+	case b.rawErr != nil:
+		b.release()
+		return os.NewSyscallError("read", b.rawErr)
+	case b.rawN == 0:
+		b.release()
+		return io.EOF
+	}
+	b.w += b.rawN
+	// A TCP read returns all the socket holds up to the space given; a
+	// short read emptied it, and what arrives later brings a new event.
+	b.drained = b.rawN < space
+	return nil
+}
+
+// readNowFD is readNow's one read on the descriptor; it never asks the
+// runtime to wait.
+func (b *connReader) readNowFD(fd uintptr) bool {
+	for {
+		n, err := syscall.Read(int(fd), (*b.buf)[b.w:])
+		if err == syscall.EINTR {
+			continue
+		}
+		b.rawN, b.rawErr = max(n, 0), err
 		return true
 	}
 }

@@ -105,3 +105,43 @@ func ExampleNewPreparedMessage() {
 	fmt.Println("sent to", len(subscribers))
 	// Output: sent to 0
 }
+
+// An echo server whose idle connections hold no goroutine: the handler
+// upgrades the request, hands the connection to an Engine and returns.
+func ExampleEngine() {
+	engine, err := websocket.NewEngine(&websocket.EngineOptions{
+		OnMessage: func(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
+			w, err := c.Writer(context.Background(), typ)
+			if err != nil {
+				return
+			}
+			io.Copy(w, r) // streamed: a large message is never held whole
+			w.Close()
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer engine.Close()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		engine.Serve(c)
+	})
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.Write(ctx, websocket.MessageText, []byte("hello"))
+	_, msg, _ := c.Read(ctx)
+	fmt.Println(string(msg))
+	c.Close(websocket.StatusNormalClosure, "done")
+	// Output: hello
+}

@@ -65,30 +65,30 @@ func (c *Conn) pongReceived(payload []byte) {
 }
 
 // startKeepAlive pings the peer every interval and closes the connection when
-// a pong does not come back within timeout (interval when zero).
+// a pong does not come back within timeout (interval when zero). Between
+// pings it holds a timer, not a goroutine, so that an idle connection served
+// by an Engine holds none.
 func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
 	if timeout <= 0 {
 		timeout = interval
 	}
-	c.stopKeepAlive = make(chan struct{})
-	stop := c.stopKeepAlive
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			err := c.Ping(ctx)
-			cancel()
-			if err != nil {
-				c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + timeout.String()})
-				c.CloseNow()
-				return
-			}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keepAlive = time.AfterFunc(interval, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := c.Ping(ctx)
+		cancel()
+		if err != nil {
+			c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + timeout.String()})
+			c.CloseNow()
+			return
 		}
-	}()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		select {
+		case <-c.done:
+		default:
+			c.keepAlive.Reset(interval)
+		}
+	})
 }

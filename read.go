@@ -283,6 +283,15 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 // frame arrives, and checks the rules that apply to every frame.
 func (c *Conn) nextDataFrame() (frameHeader, error) {
 	for {
+		// Between messages, an event-mode connection reads only frames
+		// that have arrived (engine.go); within a message it waits.
+		if c.br.nonblock && !c.rd.inMessage {
+			if err := c.br.bufferFrame(); err == errWouldBlock {
+				return frameHeader{}, err
+			} else if err != nil {
+				return frameHeader{}, c.readFailed(err)
+			}
+		}
 		h, err := readFrameHeader(c.br)
 		if err != nil {
 			if errors.Is(err, errFrameHeader) {

@@ -1,0 +1,350 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// EngineOptions configures an Engine. OnMessage is required; every other
+// field has the default it names.
+type EngineOptions struct {
+	// OnMessage is called with each message a connection receives, in
+	// order, one at a time per connection, on a goroutine of that
+	// connection's own: a slow OnMessage holds back its connection only. r
+	// reads the payload as it arrives (a large message is never held whole)
+	// and is valid until OnMessage returns; what is left unread is
+	// discarded. Writes to c (Write, Writer, WritePrepared, Ping, Close) may
+	// be made here or from any other goroutine.
+	OnMessage func(c *Conn, typ MessageType, r io.Reader)
+
+	// OnClose, when set, is called once per connection after it has ended
+	// and after its last OnMessage has returned, with the reason it ended:
+	// a *CloseError as Read would have returned it. Nil by default.
+	OnClose func(c *Conn, err error)
+
+	// Pollers is the number of goroutines that wait for connections to
+	// become readable: runtime.GOMAXPROCS(0) when zero.
+	Pollers int
+
+	// IdleTimeout, when positive, closes a connection with
+	// StatusGoingAway after that long without a message from the peer.
+	// Off by default.
+	IdleTimeout time.Duration
+}
+
+// Engine serves connections without a goroutine per connection. A
+// connection handed to Serve holds no goroutine and no read buffer while it
+// waits for its next message: on Linux a few poller goroutines wait on epoll
+// for every connection at once, and a connection gets a goroutine only while
+// it has a message to deliver. A frame that has partly arrived keeps only
+// its own bytes. A message larger than the read buffer is streamed to
+// OnMessage from the connection's goroutine as it arrives.
+//
+// Every rule of the protocol holds as when a goroutine calls Read: pings
+// are answered, the closing handshake completes, the read limit, UTF-8
+// validation and permessage-deflate apply, and keep-alive pings
+// (AcceptOptions.PingInterval) see their pongs.
+//
+// Connections with no file descriptor of their own — TLS terminated by Go,
+// HTTP/2 streams, in-memory pipes — and every connection on systems other
+// than Linux are served the same way through the same API, by a goroutine
+// per connection. Large deployments terminate TLS at a proxy in front.
+type Engine struct {
+	opts    EngineOptions
+	pollers []eventPoller // empty where there is no event mode
+	nextID  atomic.Uint64
+	closing atomic.Bool
+	shards  [64]engineShard
+}
+
+// engineShard holds some of an engine's connections, by id.
+type engineShard struct {
+	mu    sync.Mutex
+	conns map[uint64]*engineConn
+}
+
+// eventPoller waits for connections to become readable and tells its
+// engine by id (engine_linux.go).
+type eventPoller interface {
+	add(id uint64, raw syscall.RawConn) error
+	remove(id uint64, raw syscall.RawConn)
+	close() error
+}
+
+// NewEngine starts an engine's poller goroutines.
+func NewEngine(opts *EngineOptions) (*Engine, error) {
+	if opts == nil || opts.OnMessage == nil {
+		return nil, errors.New("websocket: NewEngine: EngineOptions.OnMessage is required")
+	}
+	e := &Engine{opts: *opts}
+	if e.opts.Pollers <= 0 {
+		e.opts.Pollers = runtime.GOMAXPROCS(0)
+	}
+	for i := range e.shards {
+		e.shards[i].conns = make(map[uint64]*engineConn)
+	}
+	pollers, err := newPollers(e, e.opts.Pollers)
+	if err != nil {
+		return nil, err
+	}
+	e.pollers = pollers
+	return e, nil
+}
+
+// Serve hands c to the engine and returns at once: from now on the engine
+// reads c and calls OnMessage with its messages. Nothing else may read c
+// (Read, Reader) after. A handler that calls Accept and then Serve can
+// return, which lets net/http release the request.
+func (e *Engine) Serve(c *Conn) error {
+	if e.closing.Load() {
+		return fmt.Errorf("websocket: Engine.Serve on a closed engine: %w", ErrClosed)
+	}
+	ec := &engineConn{e: e, c: c, id: e.nextID.Add(1)}
+	raw := c.br.raw
+	if raw != nil && len(e.pollers) > 0 {
+		ec.p = e.pollers[ec.id%uint64(len(e.pollers))]
+		// The first run reads what the handshake left buffered, and what
+		// arrived before the poller watched the descriptor.
+		ec.state.Store(stateRunning)
+	}
+	c.mu.Lock()
+	select {
+	case <-c.done:
+		c.mu.Unlock()
+		return c.closedErr()
+	default:
+	}
+	if c.served != nil {
+		c.mu.Unlock()
+		return errors.New("websocket: Engine.Serve: the connection is already served by an engine")
+	}
+	c.served = ec
+	c.mu.Unlock()
+	if e.opts.IdleTimeout > 0 {
+		ec.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
+	}
+	sh := e.shard(ec.id)
+	sh.mu.Lock()
+	sh.conns[ec.id] = ec
+	sh.mu.Unlock()
+	if ec.p == nil {
+		go ec.runBlocking()
+		return nil
+	}
+	if err := ec.p.add(ec.id, raw); err != nil {
+		c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "engine: " + err.Error()})
+		c.CloseNow()
+		ec.end()
+		return err
+	}
+	go ec.run()
+	return nil
+}
+
+// Close closes every connection the engine serves with StatusGoingAway,
+// each bounded by its close timeout, then stops the pollers. Serve fails
+// after Close.
+func (e *Engine) Close() error {
+	if !e.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	var all []*engineConn
+	for i := range e.shards {
+		sh := &e.shards[i]
+		sh.mu.Lock()
+		for _, ec := range sh.conns {
+			all = append(all, ec)
+		}
+		sh.mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256)
+	for _, ec := range all {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			ec.c.Close(StatusGoingAway, "server shutting down")
+			<-sem
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for _, p := range e.pollers {
+		errs = append(errs, p.close())
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) shard(id uint64) *engineShard { return &e.shards[id%uint64(len(e.shards))] }
+
+// ready is called by a poller when connection id may have bytes to read.
+func (e *Engine) ready(id uint64) {
+	sh := e.shard(id)
+	sh.mu.Lock()
+	ec := sh.conns[id]
+	sh.mu.Unlock()
+	if ec != nil {
+		ec.ready()
+	}
+}
+
+// States of an event-mode connection.
+const (
+	stateIdle    int32 = iota // waiting in the poller, no goroutine
+	stateRunning              // a goroutine reads and delivers messages
+	statePending              // running, and the poller saw more bytes arrive
+)
+
+// engineConn is a connection an engine serves.
+type engineConn struct {
+	e      *Engine
+	c      *Conn
+	id     uint64
+	p      eventPoller // nil when a goroutine serves the connection
+	state  atomic.Int32
+	closed atomic.Bool // CloseNow ran
+	ended  atomic.Bool // removed from the engine, OnClose called
+	idle   *time.Timer
+}
+
+// ready starts a goroutine for the connection, or tells the running one
+// to read again before it parks.
+func (ec *engineConn) ready() {
+	for {
+		switch ec.state.Load() {
+		case stateIdle:
+			if ec.state.CompareAndSwap(stateIdle, stateRunning) {
+				go ec.run()
+				return
+			}
+		case stateRunning:
+			if ec.state.CompareAndSwap(stateRunning, statePending) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// run delivers the messages that have arrived, then parks the connection
+// in its poller.
+func (ec *engineConn) run() {
+	c := ec.c
+	fresh := true
+	for {
+		typ, err := c.nextEventMessage(fresh)
+		fresh = false
+		if err == errWouldBlock {
+			if ec.state.CompareAndSwap(stateRunning, stateIdle) {
+				// A CloseNow that saw this goroutine running left the end
+				// to it.
+				if ec.closed.Load() {
+					ec.end()
+				}
+				return
+			}
+			ec.state.Store(stateRunning) // the poller saw more arrive
+			fresh = true
+			continue
+		}
+		if err != nil {
+			ec.end()
+			return
+		}
+		ec.deliver(typ)
+	}
+}
+
+// runBlocking serves a connection the poller cannot watch, from a goroutine
+// of its own.
+func (ec *engineConn) runBlocking() {
+	c := ec.c
+	for {
+		typ, _, err := c.Reader(context.Background())
+		if err != nil {
+			ec.end()
+			return
+		}
+		ec.deliver(typ)
+	}
+}
+
+// deliver hands the message just begun to OnMessage.
+func (ec *engineConn) deliver(typ MessageType) {
+	if ec.idle != nil {
+		ec.idle.Reset(ec.e.opts.IdleTimeout)
+	}
+	ec.e.opts.OnMessage(ec.c, typ, &ec.c.rd.reader)
+}
+
+// connClosed is called by CloseNow, with c.mu held. A parked connection is
+// ended here; a running one, or one served by a goroutine of its own, by
+// that goroutine, whose read fails now.
+func (ec *engineConn) connClosed() {
+	ec.closed.Store(true)
+	if ec.p != nil && ec.state.Load() == stateIdle {
+		go ec.end()
+	}
+}
+
+// end removes the connection from its engine and poller and tells OnClose,
+// once.
+func (ec *engineConn) end() {
+	if !ec.ended.CompareAndSwap(false, true) {
+		return
+	}
+	if ec.idle != nil {
+		ec.idle.Stop()
+	}
+	sh := ec.e.shard(ec.id)
+	sh.mu.Lock()
+	delete(sh.conns, ec.id)
+	sh.mu.Unlock()
+	if ec.p != nil {
+		// A closed descriptor has left epoll already; Control fails then.
+		ec.p.remove(ec.id, ec.c.br.raw)
+	}
+	if ec.e.opts.OnClose != nil {
+		ec.e.opts.OnClose(ec.c, ec.c.closedErr())
+	}
+}
+
+// nextEventMessage starts the next message of an event-mode connection if
+// its first frame has arrived, answering the control frames before it; it
+// returns errWouldBlock when no frame is complete. fresh says the poller saw
+// bytes arrive since the last read.
+func (c *Conn) nextEventMessage(fresh bool) (MessageType, error) {
+	if err := c.lock(context.Background(), c.readLock); err != nil {
+		return 0, err
+	}
+	defer unlock(c.readLock)
+	select {
+	case <-c.done:
+		return 0, c.closedErr()
+	default:
+	}
+	if fresh {
+		c.br.drained = false
+	}
+	c.br.nonblock = true
+	err := c.nextMessage(context.Background())
+	c.br.nonblock = false
+	if err == errWouldBlock {
+		c.br.shrink()
+		return 0, err
+	}
+	if err != nil {
+		return 0, err
+	}
+	c.rd.reader.c = c
+	return c.rd.typ, nil
+}
