@@ -2,16 +2,19 @@ module github.com/duplexws/websocket/bench
 
 go 1.26.8
 
-require github.com/duplexws/websocket v0.0.0-00010101000000-000000000000
+require (
+	github.com/coder/websocket v1.8.15
+	github.com/duplexws/websocket v0.0.0-00010101000000-000000000000
+	github.com/gobwas/ws v1.5.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/lxzan/gws v1.8.9
+)
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
 	github.com/dolthub/maphash v0.1.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
-	github.com/gobwas/ws v1.5.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
-	github.com/lxzan/gws v1.8.9 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace github.com/duplexws/websocket => ../
