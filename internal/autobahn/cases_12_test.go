@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/gorilla/websocket"
 )
 
 // deflateFast is the options the package's section 12 and 13 tests run
@@ -63,28 +61,6 @@ func TestDeflateCutterWraps(t *testing.T) {
 	}
 }
 
-// gorillaDeflateEcho is an echo server on gorilla/websocket with
-// compression, which answers every permessage-deflate offer with
-// "server_no_context_takeover; client_no_context_takeover" and honours
-// no window parameter.
-func gorillaDeflateEcho(w http.ResponseWriter, r *http.Request) {
-	up := websocket.Upgrader{EnableCompression: true, CheckOrigin: func(*http.Request) bool { return true }}
-	c, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for {
-		typ, p, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(typ, p); err != nil {
-			return
-		}
-	}
-}
-
 // caseByID returns the case of section 12 or 13 with the given ID.
 func caseByID(t *testing.T, id string) Case {
 	t.Helper()
@@ -95,49 +71,6 @@ func caseByID(t *testing.T, id string) Case {
 	}
 	t.Fatalf("no case %s", id)
 	return Case{}
-}
-
-func TestDeflateCasesAgainstGorillaServer(t *testing.T) {
-	url := wsURL(t, http.HandlerFunc(gorillaDeflateEcho))
-	tests := []struct {
-		id     string
-		want   Verdict
-		reason string
-	}{
-		{"12.1.1", OK, ""},
-		{"12.2.10", OK, ""},
-		{"12.3.11", OK, ""},
-		{"12.4.18", OK, ""},
-		{"12.5.15", OK, ""},
-		{"13.2.10", OK, ""},
-		{"13.6.16", Failed, "server_max_window_bits must be answered with 15 or less"},
-		// Gorilla's answer fits the second of the three offers.
-		{"13.7.5", OK, ""},
-		// Gorilla ignores server_max_window_bits=8, so it is not answered.
-		{"13.3.1", Failed, "server_max_window_bits must be answered with 8 or less"},
-	}
-	var cs []Case
-	for _, tt := range tests {
-		cs = append(cs, caseByID(t, tt.id))
-	}
-	results := RunClient(context.Background(), url, cs, deflateFast)
-	if len(results) != len(tests) {
-		t.Fatalf("%d results for %d cases", len(results), len(tests))
-	}
-	for i, r := range results {
-		tt := tests[i]
-		if r.Verdict != tt.want || !strings.Contains(r.Reason, tt.reason) {
-			t.Errorf("%s: %s: %s; want %s with a reason containing %q", r.ID, r.Verdict, r.Reason, tt.want, tt.reason)
-		}
-	}
-}
-
-func TestDeflateCasesUnimplementedWithoutCompression(t *testing.T) {
-	url := wsURL(t, gorillaEcho(false))
-	r := RunClient(context.Background(), url, []Case{caseByID(t, "12.1.1")}, deflateFast)
-	if len(r) != 1 || r[0].Verdict != Unimplemented {
-		t.Fatalf("results %+v, want UNIMPLEMENTED", r)
-	}
 }
 
 // lyingDeflateEcho is an echo server of the suite's own making that
@@ -214,70 +147,4 @@ func TestDeflateCasesCatchBrokenServer(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runGorillaAgent runs every case of srv with a gorilla/websocket client
-// with compression, as a client under test runs against Autobahn's fuzzing
-// server.
-func runGorillaAgent(t *testing.T, base, agent string, n int) {
-	t.Helper()
-	d := websocket.Dialer{EnableCompression: true}
-	for i := 1; i <= n; i++ {
-		c, _, err := d.Dial(fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i, agent), nil)
-		if err != nil {
-			t.Fatalf("case %d: %v", i, err)
-		}
-		for {
-			typ, p, err := c.ReadMessage()
-			if err != nil {
-				break
-			}
-			if err := c.WriteMessage(typ, p); err != nil {
-				break
-			}
-		}
-		c.Close()
-	}
-}
-
-func TestDeflateCasesAgainstGorillaClient(t *testing.T) {
-	// Gorilla's client offers "server_no_context_takeover;
-	// client_no_context_takeover" and fails the handshake unless both come
-	// back, so only the cases whose answer requests client_no_context_takeover
-	// can be played with it. It offers no client_max_window_bits, so the
-	// cases whose answer needs it get no extension, and 13.7 falls back to
-	// its second answer.
-	want := map[string]Verdict{
-		"13.2.1": OK, "13.2.11": OK, "13.2.18": OK,
-		"13.3.1": Unimplemented, "13.6.4": Unimplemented,
-		"13.7.10": OK, "13.7.15": OK,
-	}
-	var cs []Case
-	for _, c := range cases13() {
-		if _, ok := want[c.ID]; ok {
-			cs = append(cs, c)
-		}
-	}
-	srv := NewServer(cs, deflateFast)
-	url := wsURL(t, srv)
-	runGorillaAgent(t, url, "gorilla", len(cs))
-	results := waitResults(srv, "gorilla", len(cs))
-	if len(results) != len(want) {
-		t.Fatalf("%d results for %d cases", len(results), len(want))
-	}
-	for _, r := range results {
-		if r.Verdict != want[r.ID] {
-			t.Errorf("%s: %s: %s; want %s", r.ID, r.Verdict, r.Reason, want[r.ID])
-		}
-	}
-}
-
-// waitResults waits a little for the server to judge the last case, which
-// it does once the client's connection has ended.
-func waitResults(srv *Server, agent string, n int) []Result {
-	deadline := time.Now().Add(5 * time.Second)
-	for len(srv.Results(agent)) < n && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	return srv.Results(agent)
 }

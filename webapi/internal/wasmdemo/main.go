@@ -8,7 +8,7 @@
 // the server answers no handshake, and sees that connection fail.
 //
 // It reports what it saw as JSON in the global variable wasmResult, which the
-// page's scripts (and the test in package webapi) read, and logs it to the
+// page's scripts (and TestWasmInChromium in internal/interop) read, and logs it to the
 // console.
 //
 //	GOOS=js GOARCH=wasm go build -o demo.wasm ./webapi/internal/wasmdemo

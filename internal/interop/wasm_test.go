@@ -1,6 +1,6 @@
 //go:build !js
 
-package webapi
+package interop_test
 
 import (
 	"context"
@@ -19,9 +19,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/internal/peer"
+	"github.com/duplexws/websocket/webapi"
 )
 
-// wasmPage starts the Go program of internal/wasmdemo with wasm_exec.js;
+// wasmPage starts the Go program of webapi/internal/wasmdemo with wasm_exec.js;
 // a failure to load it is reported where the program would report.
 const wasmPage = `<!doctype html>
 <meta charset="utf-8">
@@ -36,7 +37,10 @@ WebAssembly.instantiateStreaming(fetch("/demo.wasm"), go.importObject)
 </script>
 `
 
-// buildWasmDemo compiles internal/wasmdemo for GOOS=js GOARCH=wasm and
+// wasmDemo is the program of package webapi built for the browser.
+const wasmDemo = "github.com/duplexws/websocket/webapi/internal/wasmdemo"
+
+// buildWasmDemo compiles webapi/internal/wasmdemo for GOOS=js GOARCH=wasm and
 // returns the program and wasm_exec.js of the same Go installation.
 func buildWasmDemo(t *testing.T) (program, wasmExec []byte) {
 	t.Helper()
@@ -55,10 +59,10 @@ func buildWasmDemo(t *testing.T) (program, wasmExec []byte) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "demo.wasm")
-	build := exec.CommandContext(ctx, goCmd, "build", "-o", out, "./internal/wasmdemo")
+	build := exec.CommandContext(ctx, goCmd, "build", "-o", out, wasmDemo)
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("GOOS=js GOARCH=wasm go build ./internal/wasmdemo: %v\n%s", err, msg)
+		t.Fatalf("GOOS=js GOARCH=wasm go build %s: %v\n%s", wasmDemo, err, msg)
 	}
 	program, err = os.ReadFile(out)
 	if err != nil {
@@ -67,17 +71,17 @@ func buildWasmDemo(t *testing.T) (program, wasmExec []byte) {
 	return program, wasmExec
 }
 
-// wasmResult is the JSON the program of internal/wasmdemo reports.
+// wasmResult is the JSON the program of webapi/internal/wasmdemo reports.
 type wasmResult struct {
 	Checks   []string
 	URL      string
 	Events   []string
 	Messages []string
-	Close    CloseEvent
+	Close    webapi.CloseEvent
 	Errors   []string
 
 	FailureEvents []string
-	FailureClose  CloseEvent
+	FailureClose  webapi.CloseEvent
 }
 
 // TestWasmInChromium runs package webapi compiled to WebAssembly in headless
@@ -164,7 +168,7 @@ func TestWasmInChromium(t *testing.T) {
 	}
 	// The close event reports the server's answer, which repeats the code
 	// without the reason.
-	if res.Close != (CloseEvent{Code: 4000, WasClean: true}) {
+	if res.Close != (webapi.CloseEvent{Code: 4000, WasClean: true}) {
 		t.Errorf("close event %+v; want 4000, clean", res.Close)
 	}
 
@@ -172,7 +176,7 @@ func TestWasmInChromium(t *testing.T) {
 	if !slices.Equal(res.FailureEvents, wantFailure) {
 		t.Errorf("events of the refused connection %q; want %q", res.FailureEvents, wantFailure)
 	}
-	if res.FailureClose != (CloseEvent{Code: 1006}) {
+	if res.FailureClose != (webapi.CloseEvent{Code: 1006}) {
 		t.Errorf("close event of the refused connection %+v; want 1006, not clean", res.FailureClose)
 	}
 
