@@ -30,7 +30,7 @@ func TestServeChatRoomsAndPage(t *testing.T) {
 	ann := dial(t, s.ws("/chat?room=lobby"), nil)
 	bob := dial(t, s.ws("/chat?room=lobby"), nil)
 	other := dial(t, s.ws("/chat?room=elsewhere"), nil)
-	time.Sleep(100 * time.Millisecond) // let the subscriptions settle
+	expectMetrics(t, s.url+"/metrics", "\nduplex_hub_subscribers 3\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	msg := `{"name":"ann","text":"hi all"}`
@@ -72,7 +72,13 @@ func TestServeChatAcrossServersThroughNATS(t *testing.T) {
 	b := startServer(t, "serve", "--addr", "127.0.0.1:0", "--broker", ns.ClientURL())
 	onA := dial(t, a.ws("/chat?room=shared"), nil)
 	onB := dial(t, b.ws("/chat?room=shared"), nil)
-	time.Sleep(200 * time.Millisecond) // let the NATS subscriptions settle
+	// Both hubs have subscribed their client, and NATS knows of both
+	// servers' subscriptions to the room.
+	expectMetrics(t, a.url+"/metrics", "\nduplex_hub_subscribers 1\n")
+	expectMetrics(t, b.url+"/metrics", "\nduplex_hub_subscribers 1\n")
+	if !eventually(func() bool { return ns.GlobalAccount().Interest("duplex.chat.shared") >= 2 }) {
+		t.Fatalf("NATS has %d subscriptions to the room, want 2", ns.GlobalAccount().Interest("duplex.chat.shared"))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := onB.Write(ctx, websocket.MessageText, []byte("from b")); err != nil {
@@ -93,7 +99,8 @@ func TestServeShutdownClosesChatClients(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The chat client is subscribed, so the hub's closing is what ends it.
+	expectMetrics(t, s.url+"/metrics", "\nduplex_hub_subscribers 1\n", "\nduplex_connections_open 2\n")
 	if code := s.stop(t, syscall.SIGINT, 10*time.Second); code != 0 {
 		t.Fatalf("exit status %d after SIGINT", code)
 	}

@@ -105,17 +105,15 @@ func TestExecClosingConnectionEndsProgram(t *testing.T) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 	// Once the program is gone its slot is free again.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c2, _, err := websocket.Dial(ctx, s.ws("/"), nil)
-		if err == nil {
+	var err error
+	if !eventually(func() bool {
+		var c2 *websocket.Conn
+		if c2, _, err = websocket.Dial(ctx, s.ws("/"), nil); err == nil {
 			c2.CloseNow()
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the program still runs 5s after the connection closed: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil
+	}) {
+		t.Fatalf("the program still runs 10s after the connection closed: %v", err)
 	}
 	if !strings.Contains(s.logs(), "signal=killed") {
 		t.Errorf("expected SIGKILL in the logs after SIGTERM was ignored:\n%s", s.logs())
@@ -153,12 +151,8 @@ func TestExecPassesStderrAndLogsJSON(t *testing.T) {
 	s := startServer(t, "exec", "--addr", "127.0.0.1:0", "--log-format", "json", "--", "sh", "-c", "echo to-stderr >&2; echo out")
 	c := dial(t, s.ws("/"), nil)
 	expectMessage(t, c, "out")
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(s.logs(), `"msg":"program exited"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no JSON log of the program's exit:\n%s", s.logs())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !eventually(func() bool { return strings.Contains(s.logs(), `"msg":"program exited"`) }) {
+		t.Fatalf("no JSON log of the program's exit:\n%s", s.logs())
 	}
 	if !strings.Contains(s.logs(), "to-stderr\n") {
 		t.Errorf("the program's stderr did not reach the server's:\n%s", s.logs())

@@ -67,12 +67,8 @@ func (term *terminal) output() string {
 // expect waits until the terminal shows want.
 func (term *terminal) expect(want string) {
 	term.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(term.output(), want) {
-		if time.Now().After(deadline) {
-			term.t.Fatalf("the terminal never showed %q", want)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !eventually(func() bool { return strings.Contains(term.output(), want) }) {
+		term.t.Fatalf("the terminal never showed %q", want)
 	}
 }
 
@@ -124,12 +120,8 @@ func TestInteractiveHistory(t *testing.T) {
 	term.expect("< text: remember me")
 	// Up arrow recalls the last line; Enter sends it again.
 	io.WriteString(term.tty, "\x1b[A\r")
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(term.output(), "< text: remember me") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the recalled line was not sent again")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !eventually(func() bool { return strings.Count(term.output(), "< text: remember me") >= 2 }) {
+		t.Fatal("the recalled line was not sent again")
 	}
 	term.typeLine("/quit")
 	select {

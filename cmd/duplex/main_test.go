@@ -38,6 +38,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// eventually polls cond until it holds, for at most 10 seconds, and
+// reports whether it did. It is for conditions that another process
+// reaches (a log line, a metric, a free slot) and that send no event.
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 // result is how a run of duplex ended.
 type result struct {
 	stdout, stderr string

@@ -94,7 +94,7 @@ func TestServeGracefulShutdownSends1001(t *testing.T) {
 		_, _, err := c.Read(context.Background())
 		readErr <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	expectMetrics(t, s.url+"/metrics", "\nduplex_connections_open 1\n") // the server counts the connection it must close
 	if code := s.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("duplex serve exited with %d after SIGTERM, want 0", code)
 	}
@@ -237,29 +237,26 @@ func TestServeMetrics(t *testing.T) {
 }
 
 // expectMetrics polls url until its body holds every one of wants, for at
-// most 5 seconds: the counters of a message grow just after its echo is sent.
+// most 10 seconds: the counters of a message grow just after its echo is sent.
 func expectMetrics(t *testing.T, url string, wants ...string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var body []byte
+	var missing []string
+	if !eventually(func() bool {
 		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
-		var missing []string
+		missing = missing[:0]
 		for _, w := range wants {
 			if !strings.Contains(string(body), w) {
 				missing = append(missing, w)
 			}
 		}
-		if len(missing) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s lacks %q:\n%s", url, missing, body)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return len(missing) == 0
+	}) {
+		t.Fatalf("%s lacks %q:\n%s", url, missing, body)
 	}
 }
