@@ -29,6 +29,7 @@ func runBench(ctx context.Context, env *cliEnv, args []string) error {
 	binary := fs.Bool("binary", false, "send binary messages instead of text")
 	noDeflate := fs.Bool("no-deflate", false, "do not offer permessage-deflate")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification (wss)")
+	caCert := fs.String("cacert", "", "trust the server certificates signed by the PEM certificates in `FILE` (wss)")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of a table")
 	pos, err := parseFlags(fs, args, true)
 	if err != nil {
@@ -58,8 +59,8 @@ func runBench(ctx context.Context, env *cliEnv, args []string) error {
 	if !*noDeflate {
 		dopts.Compression = &websocket.CompressionOptions{}
 	}
-	if *insecure {
-		dopts.TLSConfig = insecureTLS()
+	if dopts.TLSConfig, err = clientTLS(*insecure, *caCert); err != nil {
+		return err
 	}
 	cfg := loadgen.Config{
 		URL: u.String(), Conns: *conns, Size: int(size), Rate: *rate, Pipeline: *pipeline,

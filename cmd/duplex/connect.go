@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,7 @@ type connectFlags struct {
 	origin         string
 	proxy          string
 	insecure       bool
+	caCert         string
 	noDeflate      bool
 	pingInterval   time.Duration
 	maxMessage     byteSizeFlag
@@ -50,6 +52,7 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&f.origin, "origin", "", "Origin header to send")
 	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy `URL` to tunnel through (default: $HTTPS_PROXY/$HTTP_PROXY)")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification (wss)")
+	fs.StringVar(&f.caCert, "cacert", "", "trust the server certificates signed by the PEM certificates in `FILE` (wss), as the one duplex serve --tls-self-signed writes")
 	fs.BoolVar(&f.noDeflate, "no-deflate", false, "do not offer permessage-deflate")
 	fs.DurationVar(&f.pingInterval, "ping-interval", 0, "send a ping this often and fail when no pong comes back (0 = never)")
 	fs.Var(&f.maxMessage, "max-message", "largest message accepted, in `bytes` (64k, 16M...; 0 = 32M, -1 = none)")
@@ -81,10 +84,7 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	c, resp, err := websocket.Dial(dctx, u.String(), opts)
 	cancel()
 	if err != nil {
-		if resp != nil {
-			return fmt.Errorf("handshake refused: HTTP %s", resp.Status)
-		}
-		return err
+		return dialError(err, resp)
 	}
 	if in, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
 		return interactive(ctx, env, in, c, u.String(), f.binaryAs)
@@ -109,9 +109,11 @@ func (f *connectFlags) dialOptions() (*websocket.DialOptions, error) {
 	if !f.noDeflate {
 		o.Compression = &websocket.CompressionOptions{}
 	}
-	if f.insecure {
-		o.TLSConfig = insecureTLS()
+	tc, err := clientTLS(f.insecure, f.caCert)
+	if err != nil {
+		return nil, err
 	}
+	o.TLSConfig = tc
 	if f.proxy != "" {
 		pu, err := url.Parse(f.proxy)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
@@ -120,6 +122,25 @@ func (f *connectFlags) dialOptions() (*websocket.DialOptions, error) {
 		o.Proxy = http.ProxyURL(pu)
 	}
 	return o, nil
+}
+
+// dialError says why Dial failed: the status and the server's reason for a
+// refused handshake, what was wrong with a 101 answer that does not fit the
+// request, and the flags that get past a certificate the client does not trust.
+func dialError(err error, resp *http.Response) error {
+	var he *websocket.HandshakeError
+	if !errors.As(err, &he) || resp == nil {
+		return certificateHint(err)
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return fmt.Errorf("bad handshake answer: %s", he.Reason)
+	}
+	msg := "handshake refused: HTTP " + resp.Status
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if reason := strings.Join(strings.Fields(string(body)), " "); reason != "" {
+		msg += ": " + reason
+	}
+	return errors.New(msg)
 }
 
 // pipeSession runs connect with stdin and stdout as plain streams.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
@@ -147,5 +149,64 @@ func TestConnectThroughProxyWithHeaders(t *testing.T) {
 	}
 	if proxy.tunnels.Load() != 1 {
 		t.Errorf("%d tunnels through the proxy, want 1", proxy.tunnels.Load())
+	}
+}
+
+// rawHandshakeServer answers every handshake with a 101 whose headers the
+// test chooses; accept says whether Sec-WebSocket-Accept is the right one.
+func rawHandshakeServer(t *testing.T, accept bool, headers string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Sec-WebSocket-Key")
+		if !accept {
+			key = "not the key"
+		}
+		sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		nc, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" + headers + "\r\n")
+		brw.Flush()
+		io.Copy(io.Discard, nc)
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// TestConnectSaysWhyTheHandshakeFailed checks that a refused handshake
+// shows the server's reason, and a 101 answer that does not fit the request
+// says what is wrong with it, each on one line.
+func TestConnectSaysWhyTheHandshakeFailed(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"origin refused", []string{"--origin", "http://evil.example", s.ws("/echo")},
+			[]string{"handshake refused: HTTP 403 Forbidden: ", "evil.example"}},
+		{"wrong accept key", []string{rawHandshakeServer(t, false, "")},
+			[]string{"bad handshake answer: ", "Sec-WebSocket-Accept"}},
+		{"subprotocol never offered", []string{"--subprotocol", "chat", rawHandshakeServer(t, true, "Sec-WebSocket-Protocol: other\r\n")},
+			[]string{"bad handshake answer: ", `subprotocol "other"`}},
+		{"extension never offered", []string{"--no-deflate", rawHandshakeServer(t, true, "Sec-WebSocket-Extensions: permessage-deflate\r\n")},
+			[]string{"bad handshake answer: ", "permessage-deflate", "offered"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runDuplex(t, "", append([]string{"connect"}, tc.args...)...)
+			line := strings.TrimSpace(r.stderr)
+			if r.code != 1 || strings.Contains(line, "\n") || strings.Contains(line, "101 Switching Protocols") {
+				t.Fatalf("exit %d, stderr %q; want 1 and one line that does not blame a 101 answer for being one", r.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("stderr %q lacks %q", line, w)
+				}
+			}
+		})
 	}
 }

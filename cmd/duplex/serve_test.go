@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -118,8 +123,29 @@ func TestServeSelfSignedTLS(t *testing.T) {
 		t.Fatalf("connect --insecure over wss: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = runDuplex(t, "x\n", "connect", s.ws("/echo"))
-	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
-		t.Fatalf("connect without --insecure to a self-signed server: exit %d, stderr %q; want 1 and a certificate error", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate") || !strings.Contains(r.stderr, "--insecure") || !strings.Contains(r.stderr, "--cacert FILE") {
+		t.Fatalf("connect without --insecure to a self-signed server: exit %d, stderr %q; want 1 and a certificate error naming --insecure and --cacert FILE", r.code, r.stderr)
+	}
+	// serve names the file of its certificate, which connect --cacert trusts.
+	m := regexp.MustCompile(`self-signed certificate in (\S+) \(SHA-256 ([0-9A-F:]{95})\)`).FindStringSubmatch(s.logs())
+	if m == nil {
+		t.Fatalf("serve did not name its certificate's file and fingerprint: %q", s.logs())
+	}
+	r = runDuplex(t, "trusted\n", "connect", "--cacert", m[1], s.ws("/echo"))
+	if r.code != 0 || r.stdout != "trusted\n" {
+		t.Fatalf("connect --cacert %s: exit %d, stdout %q, stderr %q", m[1], r.code, r.stdout, r.stderr)
+	}
+	pemBytes, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	if sum := sha256.Sum256(block.Bytes); !strings.EqualFold(strings.ReplaceAll(m[2], ":", ""), hex.EncodeToString(sum[:])) {
+		t.Errorf("fingerprint %s is not the SHA-256 of the certificate in %s", m[2], m[1])
+	}
+	s.stop(t, syscall.SIGTERM, 10*time.Second)
+	if _, err := os.Stat(m[1]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there after serve exited: %v", m[1], err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free one)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS/wss with this PEM certificate `file` (with --tls-key)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key `file` of --tls-cert")
-	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS/wss with a certificate for localhost made at start-up")
+	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS/wss with a certificate for localhost made at start-up, written to a file it names for --cacert")
 	fs.BoolVar(&f.noDeflate, "no-deflate", false, "refuse permessage-deflate")
 	fs.Var(&f.subprotocols, "subprotocols", "subprotocols to negotiate, in order of preference (`a,b`; repeatable)")
 	fs.Var(&f.origins, "origin", "Origin host `patterns` (path.Match, e.g. '*.example.com') allowed besides the request's own host; repeatable")
@@ -92,6 +93,18 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 	tlsConf, err := serverTLS(f.tlsCert, f.tlsKey, f.tlsSelfSigned)
 	if err != nil {
 		return err
+	}
+	if f.tlsSelfSigned {
+		// A client trusts the certificate with duplex connect --cacert FILE,
+		// or checks its fingerprint against what a browser shows.
+		cert := tlsConf.Certificates[0]
+		name, err := writeCertificate(cert)
+		if err != nil {
+			return fmt.Errorf("writing the self-signed certificate: %w", err)
+		}
+		defer os.Remove(name)
+		fmt.Fprintf(env.stderr, "duplex: self-signed certificate in %s (SHA-256 %s); trust it with duplex connect --cacert %s\n",
+			name, fingerprint(cert.Certificate[0]), name)
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {

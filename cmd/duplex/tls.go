@@ -4,18 +4,84 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"strings"
 	"time"
 )
 
-// insecureTLS is the client configuration of --insecure: any certificate is accepted.
-func insecureTLS() *tls.Config {
-	return &tls.Config{InsecureSkipVerify: true}
+// clientTLS is the client configuration of --insecure (any certificate is
+// accepted) or --cacert FILE (the server's certificate must be signed by
+// one of the PEM certificates in FILE, or be one of them); nil means the
+// system's roots.
+func clientTLS(insecure bool, caFile string) (*tls.Config, error) {
+	switch {
+	case insecure && caFile != "":
+		return nil, usagef("--insecure and --cacert exclude each other")
+	case insecure:
+		return &tls.Config{InsecureSkipVerify: true}, nil
+	case caFile != "":
+		pemBytes, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, usagef("bad --cacert: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, usagef("bad --cacert %q: no PEM certificate in it", caFile)
+		}
+		return &tls.Config{RootCAs: pool}, nil
+	}
+	return nil, nil
+}
+
+// certificateHint adds to a failed TLS verification the flags that get
+// past it; other errors come back as they are.
+func certificateHint(err error) error {
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		return fmt.Errorf("%w; trust the server's certificate with --cacert FILE, or skip the check with --insecure", err)
+	}
+	return err
+}
+
+// writeCertificate writes the leaf certificate of cert in PEM to a new file
+// in the temporary directory and returns the file's name.
+func writeCertificate(cert tls.Certificate) (string, error) {
+	f, err := os.CreateTemp("", "duplex-self-signed-*.pem")
+	if err != nil {
+		return "", err
+	}
+	err = pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// fingerprint is the SHA-256 digest of a DER certificate, as browsers and
+// openssl x509 -fingerprint -sha256 show it.
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	var b strings.Builder
+	for i, c := range sum {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%02X", c)
+	}
+	return b.String()
 }
 
 // serverTLS returns the TLS configuration for the --tls-cert/--tls-key pair, or
