@@ -6,12 +6,24 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"slices"
 	"testing"
 	"time"
 )
 
 // echoLibs are the libraries of the echo and idle-memory benchmarks.
 var echoLibs = []string{"duplex", "gorilla", "coder", "gobwas", "gws"}
+
+// eventLibs are the event-driven servers, which hold no goroutine per idle
+// connection: Duplex's Engine and nbio in its non-blocking mode.
+var eventLibs = []string{"duplex-engine", "nbio"}
+
+// manyConnLibs are the servers of the rows at 10,000 and 19,000
+// connections: Duplex in both modes and the two peers of its issue.
+var manyConnLibs = []string{"duplex", "duplex-engine", "nbio", "gws"}
+
+// isEventLib reports whether lib serves connections without a goroutine each.
+func isEventLib(lib string) bool { return slices.Contains(eventLibs, lib) }
 
 // roundTrip sends frame and reads the echo, which must be want bytes long.
 func roundTrip(c *rawClient, frame []byte, want int) error {
@@ -51,9 +63,36 @@ func BenchmarkEcho(b *testing.B) {
 	}
 }
 
+// BenchmarkEchoConns measures 1 KiB echoes at 100 and 10,000 connections
+// against Duplex in both modes, nbio and gws; each connection has one
+// message in flight.
+func BenchmarkEchoConns(b *testing.B) {
+	servers := make(map[string]*serverProc)
+	for _, lib := range manyConnLibs {
+		servers[lib] = startServer(b, lib, compressOff)
+	}
+	conns := []int{100, 10000}
+	if testing.Short() {
+		conns = []int{100, 1000}
+	}
+	for _, n := range conns {
+		for _, lib := range manyConnLibs {
+			b.Run(fmt.Sprintf("conns=%d/size=1024/lib=%s", n, lib), func(b *testing.B) {
+				benchEchoBuffered(b, servers[lib], n, 1024, 4096)
+			})
+		}
+	}
+}
+
 // benchEcho runs b.N round trips spread over conns connections to srv.
 func benchEcho(b *testing.B, srv *serverProc, conns, size int) {
-	clients := dialMany(b, srv.addr, "/echo", conns, 64<<10)
+	benchEchoBuffered(b, srv, conns, size, 64<<10)
+}
+
+// benchEchoBuffered is benchEcho with clients reading through readBuffer
+// bytes each.
+func benchEchoBuffered(b *testing.B, srv *serverProc, conns, size, readBuffer int) {
+	clients := dialMany(b, srv.addr, "/echo", conns, readBuffer)
 	defer closeAll(clients)
 	payload := binaryPayload(size)
 	frame := maskedFrame(opBinary, payload)
@@ -112,7 +151,7 @@ func reportServer(b *testing.B, before, after procStats, n float64, elapsed time
 // TestEchoServers checks that every library's echo server sends back each
 // message unchanged, at every benchmark size, to the raw client.
 func TestEchoServers(t *testing.T) {
-	for _, lib := range echoLibs {
+	for _, lib := range slices.Concat(echoLibs, eventLibs) {
 		t.Run(lib, func(t *testing.T) {
 			srv := startServer(t, lib, compressOff)
 			clients := dialMany(t, srv.addr, "/echo", 2, 4096)
@@ -120,6 +159,9 @@ func TestEchoServers(t *testing.T) {
 			for _, c := range clients {
 				c.nc.SetDeadline(time.Now().Add(30 * time.Second))
 				for _, size := range []int{0, 16, 125, 126, 1024, 64 << 10, 70000} {
+					if size == 0 && lib == "nbio" {
+						continue // nbio v1.6.8 never echoes an empty message
+					}
 					payload := binaryPayload(size)
 					if err := c.write(maskedFrame(opBinary, payload)); err != nil {
 						t.Fatal(err)

@@ -56,6 +56,9 @@ type libServer struct {
 	sub, pub http.Handler
 	// subscribers returns the number of subscribers attached now.
 	subscribers func() int
+	// serve, when set, serves on the listener in place of net/http's
+	// server, for a library that parses HTTP itself.
+	serve func(ln net.Listener, handler http.Handler) (stop func(), err error)
 }
 
 // newLibServer returns the server of library lib.
@@ -74,6 +77,14 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 		return newGobwasServer(), nil
 	case "gws":
 		return newGWSServer(mode), nil
+	case "duplex-engine", "nbio":
+		if mode != compressOff {
+			return libServer{}, fmt.Errorf("%s server runs without compression only", lib)
+		}
+		if lib == "nbio" {
+			return newNbioServer(), nil
+		}
+		return newDuplexEngineServer()
 	}
 	return libServer{}, fmt.Errorf("unknown library %q", lib)
 }
@@ -123,8 +134,16 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		return err
 	}
 	defer ln.Close()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	if s.serve != nil {
+		stop, err := s.serve(ln, mux)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	} else {
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+	}
 	if _, err := fmt.Fprintln(stdout, ln.Addr().String()); err != nil {
 		return err
 	}

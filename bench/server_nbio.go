@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"net"
+	"net/http"
+	"runtime"
+
+	"github.com/lesismal/nbio/logging"
+	"github.com/lesismal/nbio/nbhttp"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// newNbioServer returns lesismal/nbio's server in its non-blocking mode:
+// nbhttp's engine owns the listener and parses HTTP and WebSocket frames on
+// its poller goroutines; OnMessage echoes each message.
+func newNbioServer() libServer {
+	up := websocket.NewUpgrader()
+	up.OnMessage(func(c *websocket.Conn, typ websocket.MessageType, data []byte) {
+		c.WriteMessage(typ, data)
+	})
+	return libServer{
+		echo: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			up.Upgrade(w, r, nil)
+		}),
+		serve: serveNbio,
+	}
+}
+
+// serveNbio serves handler on ln with an nbhttp engine in non-blocking mode.
+func serveNbio(ln net.Listener, handler http.Handler) (stop func(), err error) {
+	logging.SetLevel(logging.LevelNone) // it logs to stdout, where the address goes
+	e := nbhttp.NewEngine(nbhttp.Config{
+		Network:                      "tcp",
+		Addrs:                        []string{ln.Addr().String()},
+		Listen:                       func(string, string) (net.Listener, error) { return ln, nil },
+		Handler:                      handler,
+		IOMod:                        nbhttp.IOModNonBlocking,
+		NPoller:                      runtime.GOMAXPROCS(0),
+		MaxLoad:                      1 << 20,
+		ReleaseWebsocketPayload:      true,
+		MaxWebsocketFramePayloadSize: maxMessage,
+	})
+	if err := e.Start(); err != nil {
+		return nil, err
+	}
+	return e.Stop, nil
+}
