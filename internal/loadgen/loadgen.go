@@ -69,7 +69,10 @@ type Latency struct {
 	Max  float64 `json:"max_us"`
 }
 
-// Result is the outcome of a run. Counts cover the measured window only.
+// Result is the outcome of a run. Counts cover the messages sent in the
+// measured window and their echoes, whenever these arrive, so that
+// MessagesReceived never exceeds MessagesSent: an echo of a message sent
+// before the window opened is not counted.
 type Result struct {
 	URL               string   `json:"url"`
 	Connections       int      `json:"connections"`
@@ -88,7 +91,8 @@ type Result struct {
 	CPUSeconds        float64  `json:"cpu_seconds"`
 }
 
-// connStats are the counters of one connection, written by its own goroutines.
+// connStats are the counters of one connection, written by its own
+// goroutines: the messages sent while the window was open, and their echoes.
 type connStats struct {
 	sent      atomic.Uint64
 	_         [56]byte // keep the writer's and the reader's counters on separate cache lines
@@ -182,7 +186,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		close(progressDone)
 	}
 
-	before := r.totals()
 	cpuBefore := CPUTime()
 	windowStart := time.Now()
 	r.measuring.Store(true)
@@ -194,17 +197,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.measuring.Store(false)
 	window := time.Since(windowStart)
-	after := r.totals()
 	cpuAfter := CPUTime()
 	close(stop)
 	wg.Wait()
 	<-progressDone
+	t := r.totals()
 
 	res := &Result{
 		URL: cfg.URL, Connections: cfg.Conns, MessageSize: cfg.Size, Binary: cfg.Binary,
 		DurationSeconds:  window.Seconds(),
-		MessagesSent:     after.sent - before.sent,
-		MessagesReceived: after.received - before.received,
+		MessagesSent:     t.sent,
+		MessagesReceived: t.received,
 		Errors:           r.errors.Load(),
 		CPUSeconds:       (cpuAfter - cpuBefore).Seconds(),
 		Extensions:       r.extensions,
@@ -213,7 +216,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Connected = int(r.connected.Load())
 	if s := window.Seconds(); s > 0 {
 		res.MessagesPerSecond = float64(res.MessagesReceived) / s
-		res.BytesPerSecond = float64(after.recvBytes-before.recvBytes) / s
+		res.BytesPerSecond = float64(t.recvBytes) / s
 	}
 	h := NewHistogram()
 	for i := range r.hists {
@@ -340,12 +343,14 @@ func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload [
 			return
 		default:
 		}
-		sentAt := time.Now()
+		counted, sentAt := r.measuring.Load(), time.Now()
 		if err := c.Write(ctx, r.typ, payload); err != nil {
 			r.ioFailed(c, stop, fmt.Errorf("write: %w", err))
 			return
 		}
-		st.sent.Add(1)
+		if counted {
+			st.sent.Add(1)
+		}
 		n, echo, err := readEcho(c, rbuf, payload)
 		if err != nil {
 			r.readFailed(c, stop, err)
@@ -355,7 +360,9 @@ func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload [
 			r.ioFailed(c, stop, errNotEcho)
 			return
 		}
-		r.received(st, h, n, time.Since(sentAt))
+		if counted {
+			r.received(st, h, n, time.Since(sentAt))
+		}
 	}
 }
 
@@ -363,10 +370,10 @@ func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload [
 // in flight, at the configured rate if any, and a reader that takes their
 // echoes, until stop is closed.
 func (r *run) pipelined(ctx context.Context, c *websocket.Conn, st *connStats, h *histShard, payload []byte, stop <-chan struct{}, done chan<- struct{}) {
-	// inflight holds the send times of the messages not yet echoed; the echo
-	// keeps their order, so the reader takes them in turn. Its capacity is
-	// the pipeline depth: a full channel holds the writer back.
-	inflight := make(chan time.Duration, r.cfg.Pipeline)
+	// inflight holds the messages sent and not yet echoed; the echo keeps
+	// their order, so the reader takes them in turn. Its capacity is the
+	// pipeline depth: a full channel holds the writer back.
+	inflight := make(chan sentMessage, r.cfg.Pipeline)
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -439,11 +446,17 @@ func readEcho(c *websocket.Conn, buf, sent []byte) (n int, echo bool, err error)
 	return n, false, err
 }
 
-// received records the echo of a message of n bytes that took latency.
+// sentMessage is a message in flight: when it was sent, since the start of
+// the run, and whether it was sent in the measured window.
+type sentMessage struct {
+	at      time.Duration
+	counted bool
+}
+
+// received records the echo of a message of n bytes, sent in the measured
+// window, that took latency.
 func (r *run) received(st *connStats, h *histShard, n int, latency time.Duration) {
-	if r.measuring.Load() {
-		h.record(int64(latency))
-	}
+	h.record(int64(latency))
 	st.received.Add(1)
 	st.recvBytes.Add(uint64(n))
 }
@@ -457,7 +470,7 @@ func (r *run) dialOptions() *websocket.DialOptions {
 }
 
 // write sends payload until stop is closed, at the configured rate if any.
-func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, payload []byte, inflight chan<- time.Duration, stop <-chan struct{}) error {
+func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, payload []byte, inflight chan<- sentMessage, stop <-chan struct{}) error {
 	var interval time.Duration
 	if r.cfg.Rate > 0 {
 		interval = time.Duration(float64(time.Second) / r.cfg.Rate)
@@ -480,8 +493,9 @@ func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, paylo
 			}
 			next = next.Add(interval)
 		}
+		m := sentMessage{at: time.Since(r.start), counted: r.measuring.Load()}
 		select {
-		case inflight <- time.Since(r.start):
+		case inflight <- m:
 		case <-stop:
 			return nil
 		}
@@ -489,12 +503,14 @@ func (r *run) write(ctx context.Context, c *websocket.Conn, st *connStats, paylo
 			r.ioFailed(c, stop, fmt.Errorf("write: %w", err))
 			return err
 		}
-		st.sent.Add(1)
+		if m.counted {
+			st.sent.Add(1)
+		}
 	}
 }
 
 // read receives echoes into one reused buffer and records their latency.
-func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, payload []byte, inflight <-chan time.Duration, stop <-chan struct{}) {
+func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, payload []byte, inflight <-chan sentMessage, stop <-chan struct{}) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, echo, err := readEcho(c, buf, payload)
@@ -502,9 +518,9 @@ func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, payload []byt
 			r.readFailed(c, stop, err)
 			return
 		}
-		var sentAt time.Duration
+		var m sentMessage
 		select {
-		case sentAt = <-inflight:
+		case m = <-inflight:
 		default:
 			echo = false
 		}
@@ -512,7 +528,9 @@ func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, payload []byt
 			r.ioFailed(c, stop, errNotEcho)
 			return
 		}
-		r.received(st, h, n, time.Since(r.start)-sentAt)
+		if m.counted {
+			r.received(st, h, n, time.Since(r.start)-m.at)
+		}
 	}
 }
 

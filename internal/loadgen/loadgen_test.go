@@ -112,3 +112,40 @@ func TestRunCountsErrors(t *testing.T) {
 		t.Fatalf("unreachable endpoint: err %v, result %+v", err, res)
 	}
 }
+
+// TestRunNeverReceivesMoreThanSent runs against a server that echoes each
+// message 200ms late, with one message per second per connection: the
+// first messages go out before the window opens and their echoes arrive
+// inside it. They belong to no count, so that received never exceeds sent
+// (duplex bench once reported 126145 sent, 126146 received).
+func TestRunNeverReceivesMoreThanSent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, p, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+			if err := c.Write(r.Context(), typ, p); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for _, pipeline := range []int{1, 4} {
+		res, err := Run(context.Background(), Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"),
+			Conns: 10, Rate: 1, Pipeline: pipeline, Duration: 400 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.MessagesReceived > res.MessagesSent {
+			t.Errorf("pipeline %d: %d sent, %d received: echoes of messages sent before the window were counted",
+				pipeline, res.MessagesSent, res.MessagesReceived)
+		}
+	}
+}
