@@ -70,11 +70,12 @@ type AcceptOptions struct {
 
 // Accept upgrades an HTTP request to a WebSocket connection (RFC 6455 §4.2).
 // It checks the request (GET over HTTP/1.1 or later, Upgrade and Connection
-// tokens, a Sec-WebSocket-Key of 16 bytes, a supported Sec-WebSocket-Version,
-// an allowed Origin), negotiates the subprotocol and extensions, and answers
-// 101. When the request is unacceptable it answers it with 400, 403, 405 or
-// 426 and a plain-text body saying why, and returns a *HandshakeError; the
-// handler must not write to w after that.
+// tokens, one Sec-WebSocket-Key of 16 bytes, one supported
+// Sec-WebSocket-Version, at most one Origin and that one allowed),
+// negotiates the subprotocol and extensions, and answers 101. When the
+// request is unacceptable it answers it with 400, 403, 405 or 426 and a
+// plain-text body saying why, and returns a *HandshakeError; the handler
+// must not write to w after that.
 //
 // The connection outlives the handler: a server holding many idle
 // connections can serve each from its own goroutine and return from the
@@ -169,6 +170,12 @@ func checkUpgradeRequest(r *http.Request, opts *AcceptOptions) (int, *HandshakeE
 	}
 	if !r.ProtoAtLeast(1, 1) {
 		return 0, bad("protocol %s is older than HTTP/1.1", r.Proto)
+	}
+	// RFC 6455 §11.3.1 and §11.3.5 (RFC 6454 §7 for Origin): these appear
+	// at most once. A second copy is refused, not ignored: which one a proxy
+	// in between would have honoured is anyone's guess.
+	if name := wshttp.Repeated(r.Header, "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Origin", "Sec-WebSocket-Origin"); name != "" {
+		return 0, bad("%s appears more than once; RFC 6455 allows one", name)
 	}
 	if !wshttp.HasToken(r.Header, "Connection", "upgrade") {
 		return 0, bad("Connection header %q does not contain the token upgrade", r.Header.Get("Connection"))

@@ -294,6 +294,10 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 	if !wshttp.HasToken(resp.Header, "Connection", "upgrade") {
 		return fail("Connection header %q lacks upgrade", resp.Header.Get("Connection"))
 	}
+	// RFC 6455 §11.3.3 and §11.3.4: these appear at most once in a response.
+	if name := wshttp.Repeated(resp.Header, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol"); name != "" {
+		return fail("%s appears more than once; RFC 6455 allows one", name)
+	}
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(key); got != want {
 		return fail("Sec-WebSocket-Accept %q, want %q", got, want)
 	}

@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"net"
 )
 
 // CloseError is the status a connection was closed with: the code and reason of
@@ -22,8 +23,9 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("websocket: closed with status %v: %s", e.Code, e.Reason)
 }
 
-// Is reports that a CloseError means the connection is closed.
-func (e *CloseError) Is(target error) bool { return target == ErrClosed }
+// Is reports that a CloseError means the connection is closed: it matches
+// ErrClosed and net.ErrClosed.
+func (e *CloseError) Is(target error) bool { return target == ErrClosed || target == net.ErrClosed }
 
 // CloseStatus returns the code of the *CloseError in err's chain, or -1 if there is none.
 func CloseStatus(err error) StatusCode {
@@ -36,8 +38,10 @@ func CloseStatus(err error) StatusCode {
 
 var (
 	// ErrClosed is reported by every operation on a connection that has been
-	// closed, by either end. Errors carrying a *CloseError match it too.
-	ErrClosed = errors.New("websocket: connection closed")
+	// closed, by either end. Errors carrying a *CloseError match it too, and
+	// it matches net.ErrClosed, so code written for net.Conn recognises a
+	// closed WebSocket.
+	ErrClosed error = closedError{}
 
 	// ErrMessageTooBig is reported when a received message exceeds the read
 	// limit; the connection is then closed with StatusMessageTooBig.
@@ -46,6 +50,12 @@ var (
 	// ErrBadHandshake is wrapped by every error that reports a failed opening handshake.
 	ErrBadHandshake = errors.New("websocket: bad handshake")
 )
+
+// closedError is the type of ErrClosed: it unwraps to net.ErrClosed.
+type closedError struct{}
+
+func (closedError) Error() string { return "websocket: connection closed" }
+func (closedError) Unwrap() error { return net.ErrClosed }
 
 // HandshakeError describes a refused opening handshake: the HTTP status the
 // server answered (or the client received) and what was wrong. It wraps

@@ -50,3 +50,13 @@ func Tokens(h http.Header, name string) []string {
 	}
 	return tokens
 }
+
+// Repeated returns the first of names that appears more than once in h, or "".
+func Repeated(h http.Header, names ...string) string {
+	for _, name := range names {
+		if len(h.Values(name)) > 1 {
+			return name
+		}
+	}
+	return ""
+}
