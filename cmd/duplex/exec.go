@@ -145,16 +145,18 @@ func (h *execHandler) toProgram(ctx context.Context, c *websocket.Conn, stdin io
 		if err != nil {
 			return
 		}
-		if _, err := io.Copy(bw, r); err != nil {
-			c.CloseNow()
-			return
+		_, err = io.Copy(bw, r)
+		if err == nil && !h.binary {
+			err = bw.WriteByte('\n')
 		}
-		if !h.binary {
-			bw.WriteByte('\n')
+		if err == nil {
+			err = bw.Flush()
 		}
-		if err := bw.Flush(); err != nil {
-			// The program stopped reading its stdin; keep reading the
-			// connection so its close is seen.
+		if err != nil {
+			// The program stopped reading its stdin, or the message broke
+			// off, which the next Reader reports. Drop the messages that
+			// follow but keep reading the connection, never dropping it:
+			// the program's last output still goes out, then the close.
 			bw.Reset(io.Discard)
 		}
 	}

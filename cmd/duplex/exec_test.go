@@ -163,3 +163,32 @@ func TestExecPassesStderrAndLogsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestExecDeliversLastOutput runs a program that answers the first line and
+// exits while the client goes on sending: everything it wrote reaches the
+// client before the close, as with websocketd, though writing the next
+// messages to its stdin fails.
+func TestExecDeliversLastOutput(t *testing.T) {
+	s := startServer(t, "exec", "--addr", "127.0.0.1:0", "--", "sh", "-c", `read x; echo "got $x"; echo bye`)
+	for i := range 5 {
+		c := dial(t, s.ws("/"), nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		go func() {
+			for n := 0; c.Write(ctx, websocket.MessageText, []byte(strings.Repeat("x", n%5000))) == nil; n++ {
+			}
+		}()
+		var got []string
+		var err error
+		for {
+			var p []byte
+			if _, p, err = c.Read(ctx); err != nil {
+				break
+			}
+			got = append(got, string(p))
+		}
+		cancel()
+		if strings.Join(got, "|") != "got |bye" || websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+			t.Fatalf("connection %d: got %q, then %v; want \"got \", \"bye\" and close 1000", i, got, err)
+		}
+	}
+}
