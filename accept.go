@@ -73,9 +73,9 @@ type AcceptOptions struct {
 // tokens, one Sec-WebSocket-Key of 16 bytes, one supported
 // Sec-WebSocket-Version, at most one Origin and that one allowed),
 // negotiates the subprotocol and extensions, and answers 101. When the
-// request is unacceptable it answers it with 400, 403, 405 or 426 and a
-// plain-text body saying why, and returns a *HandshakeError; the handler
-// must not write to w after that.
+// request is unacceptable it answers it with 400, 403, 405 or 426 (503 once
+// the request's [Server] is shutting down) and a plain-text body saying why,
+// and returns a *HandshakeError; the handler must not write to w after that.
 //
 // The connection outlives the handler: a server holding many idle
 // connections can serve each from its own goroutine and return from the
@@ -96,6 +96,10 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 				herr = &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
 			}
 		}
+	}
+	srv := serverOf(r)
+	if herr == nil && srv != nil && srv.shuttingDown() {
+		herr = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
 	}
 	if herr != nil {
 		refuse(w, herr, opts)
@@ -156,6 +160,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	c.subprotocol = subprotocol
 	c.extensions = extensions
 	c.comp = comp
+	if srv != nil {
+		srv.add(c, r)
+	}
 	return c, nil
 }
 

@@ -134,6 +134,9 @@ func (c *Conn) CloseNow() error {
 	if c.served != nil {
 		c.served.connClosed()
 	}
+	if c.server != nil {
+		c.server.connClosed(c)
+	}
 	if c.keepAlive != nil {
 		c.keepAlive.Stop()
 	}

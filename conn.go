@@ -72,6 +72,7 @@ type Conn struct {
 
 	keepAlive *time.Timer // pings the peer; nil without keep-alive
 	served    *engineConn // the Engine serving the connection, if any; told by CloseNow
+	server    *Server     // the Server tracking the connection for its shutdown, if any; told by CloseNow
 
 	// readWatch and writeWatch end blocked reads and writes when their
 	// context ends; readWatch is used under readLock, writeWatch under frameLock.

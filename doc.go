@@ -30,7 +30,17 @@
 // and reason. A protocol violation by the peer fails the connection with the
 // code RFC 6455 names (1002 for framing errors, 1007 for invalid UTF-8, 1009
 // for a message over the read limit) and Read returns it as a *CloseError.
-// Every error after a close matches ErrClosed with errors.Is.
+// Every error after a close matches ErrClosed with errors.Is (and
+// net.ErrClosed, as a closed net.Conn's errors do).
+//
+// # Shutting a server down
+//
+// http.Server.Shutdown forgets a connection once Accept has taken it over.
+// A [Server] made with NewServer(srv) before srv starts knows every
+// WebSocket Accept upgrades for srv; its Shutdown shuts srv down, closes
+// every WebSocket with StatusGoingAway (1001), and returns once they have
+// ended and their handlers have returned, or once its context ends (the
+// rest are then dropped with CloseNow).
 //
 // # Security
 //
