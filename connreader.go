@@ -106,6 +106,16 @@ func (b *connReader) shrink() {
 	b.r, b.w = 0, n
 }
 
+// drop gives the buffer back, unread bytes and all, once reading has failed
+// for good: they are of a frame that will never be complete.
+func (b *connReader) drop() {
+	if b.buf != nil {
+		putBuffer(b.buf)
+		b.buf = nil
+		b.r, b.w = 0, 0
+	}
+}
+
 // fill reads at least one more byte into the buffer.
 func (b *connReader) fill() error {
 	b.drained = false // a blocking read: what the socket holds next is unknown

@@ -1,13 +1,18 @@
 package websocket
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +26,7 @@ type engineEcho struct {
 	url    string
 	mu     sync.Mutex
 	closed []error // what OnClose reported
+	conns  []*Conn // the connections OnClose was called with
 	ended  chan struct{}
 }
 
@@ -44,6 +50,7 @@ func startEngineEcho(t testing.TB, aopts *AcceptOptions, eopts *EngineOptions) *
 	o.OnClose = func(c *Conn, err error) {
 		ee.mu.Lock()
 		ee.closed = append(ee.closed, err)
+		ee.conns = append(ee.conns, c)
 		ee.mu.Unlock()
 		ee.ended <- struct{}{}
 	}
@@ -319,6 +326,15 @@ func TestEngineFaults(t *testing.T) {
 				t.Fatal("the connection did not end")
 			}
 			waitFor(t, 5*time.Second, "the engine to let go", func() bool { return ee.e.served() == 0 })
+			ee.mu.Lock()
+			c := ee.conns[len(ee.conns)-1]
+			ee.mu.Unlock()
+			if err := c.lock(context.Background(), c.readLock); err == nil {
+				if c.br.buf != nil {
+					t.Errorf("the connection ended holding a read buffer of %d bytes", cap(*c.br.buf))
+				}
+				unlock(c.readLock)
+			}
 		})
 	}
 	waitFor(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
@@ -359,4 +375,203 @@ func TestEngineProtocolErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// envManyClients makes the test binary, run as TestEngineManyConns's
+// child, the client side of that test: "URL N".
+const envManyClients = "DUPLEX_TEST_ENGINE_CLIENTS"
+
+// manyConns is the number of connections of TestEngineManyConns.
+func manyConns() int {
+	if testing.Short() {
+		return 1000
+	}
+	return 10000
+}
+
+// TestEngineManyConns serves 10,000 connections from one engine, with the
+// clients in a child process (a process may hold 20,000 descriptors here).
+// Each connection echoes one message; then the server holds them with no
+// goroutine each, and every one still answers a ping from each side.
+func TestEngineManyConns(t *testing.T) {
+	n := manyConns()
+	var mu sync.Mutex
+	var conns []*Conn
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		b, _ := io.ReadAll(r)
+		c.Write(context.Background(), typ, b)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, &AcceptOptions{CloseTimeout: time.Second})
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		e.Serve(c)
+	}))
+	srv.Start()
+	defer srv.Close()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEngineManyConnsClient$", "-test.timeout=5m")
+	cmd.Env = append(os.Environ(), envManyClients+"=ws"+strings.TrimPrefix(srv.URL, "http")+" "+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	}()
+	lines := bufio.NewScanner(stdout)
+	expect := func(want string) {
+		t.Helper()
+		got := make(chan string, 1)
+		go func() {
+			lines.Scan()
+			got <- lines.Text()
+		}()
+		select {
+		case line := <-got:
+			if line != want {
+				t.Fatalf("client process said %q, want %q", line, want)
+			}
+		case <-time.After(4 * time.Minute):
+			t.Fatalf("client process did not say %q in time", want)
+		}
+	}
+	expect("echoed")
+	if got := e.served(); got != n {
+		t.Fatalf("engine serves %d connections, want %d", got, n)
+	}
+	// Idle connections hold no goroutine: what is left is the test's,
+	// the HTTP server's and the pollers'.
+	if g := runtime.NumGoroutine(); g > 100 {
+		t.Errorf("%d goroutines for %d idle connections", g, n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	var failed atomicCounter
+	sem := make(chan struct{}, 64)
+	for _, c := range conns {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.Ping(ctx); err != nil {
+				failed.add()
+			}
+		})
+	}
+	wg.Wait()
+	if f := failed.load(); f > 0 {
+		t.Fatalf("%d of %d server pings got no pong", f, n)
+	}
+	io.WriteString(stdin, "ping\n")
+	expect("pinged")
+}
+
+// atomicCounter counts failures across goroutines.
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *atomicCounter) add()      { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *atomicCounter) load() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
+
+// TestEngineManyConnsClient is the client process of TestEngineManyConns;
+// it does nothing when run on its own. Its connections are served by an
+// engine too, so that it holds no goroutine each either.
+func TestEngineManyConnsClient(t *testing.T) {
+	spec := os.Getenv(envManyClients)
+	if spec == "" {
+		t.Skip("the client side of TestEngineManyConns")
+	}
+	url, ns, _ := strings.Cut(spec, " ")
+	n, _ := strconv.Atoi(ns)
+	echoed := make(chan struct{}, n)
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		io.Copy(io.Discard, r)
+		echoed <- struct{}{}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	conns := make([]*Conn, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 32 {
+		wg.Go(func() {
+			for i := range next {
+				c, _, err := Dial(ctx, url, nil)
+				if err != nil {
+					t.Errorf("Dial %d: %v", i, err)
+					cancel()
+					continue
+				}
+				conns[i] = c
+				e.Serve(c)
+				if err := c.Write(ctx, MessageText, []byte("hello")); err != nil {
+					t.Errorf("Write %d: %v", i, err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for range n {
+		select {
+		case <-echoed:
+		case <-ctx.Done():
+			t.Fatal("echoes did not all come back")
+		}
+	}
+	fmt.Println("echoed")
+	in := bufio.NewScanner(os.Stdin)
+	if !in.Scan() || in.Text() != "ping" {
+		return
+	}
+	var failed atomicCounter
+	sem := make(chan struct{}, 64)
+	for _, c := range conns {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.Ping(ctx); err != nil {
+				failed.add()
+			}
+		})
+	}
+	wg.Wait()
+	if f := failed.load(); f > 0 {
+		t.Fatalf("%d of %d client pings got no pong", f, n)
+	}
+	fmt.Println("pinged")
+	in.Scan() // until the parent closes stdin
+	for _, c := range conns {
+		c.CloseNow()
+	}
+	e.Close()
 }

@@ -351,6 +351,7 @@ func (c *Conn) readFailed(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
+	c.br.drop()
 	ctx := c.rd.ctx
 	if ctx == nil {
 		ctx = context.Background()
