@@ -21,19 +21,12 @@ func runAutobahn(ctx context.Context, env *cliEnv, args []string) error {
 	noDeflate := fs.Bool("no-deflate", false, "do not offer permessage-deflate")
 	caseTimeout := fs.Duration("case-timeout", 60*time.Second, "bound on one case")
 	quiet := fs.Bool("quiet", false, "print only the summary, not a line per case")
-	pos, err := parseFlags(fs, args, true)
+	base, err := urlArg(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one URL, got %d arguments", len(pos))
-	}
-	base, err := parseWSURL(pos[0])
-	if err != nil {
+	if err := checkFlags(flagRule{"agent", *agent != "", "must not be empty"}, positive("case-timeout", *caseTimeout)); err != nil {
 		return err
-	}
-	if *agent == "" || *caseTimeout <= 0 {
-		return usagef("--agent must not be empty and --case-timeout must be positive")
 	}
 	opts := &websocket.DialOptions{ReadLimit: -1}
 	if !*noDeflate {

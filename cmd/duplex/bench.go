@@ -31,28 +31,14 @@ func runBench(ctx context.Context, env *cliEnv, args []string) error {
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification (wss)")
 	caCert := fs.String("cacert", "", "trust the server certificates signed by the PEM certificates in `FILE` (wss)")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of a table")
-	pos, err := parseFlags(fs, args, true)
+	u, err := urlArg(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one URL, got %d arguments", len(pos))
-	}
-	u, err := parseWSURL(pos[0])
-	if err != nil {
+	if err := checkFlags(positive("conns", *conns), flagRule{"size", size >= 1 && size <= 1<<30, "must be between 1 and 1G"},
+		notNegative("rate", *rate), notNegative("pipeline", *pipeline), positive("duration", *duration),
+		notNegative("ramp-up", *rampUp)); err != nil {
 		return err
-	}
-	switch {
-	case *conns < 1:
-		return usagef("--conns must be at least 1")
-	case size < 1 || size > 1<<30:
-		return usagef("--size must be between 1 and 1G")
-	case *rate < 0 || *pipeline < 0:
-		return usagef("--rate and --pipeline must not be negative")
-	case *duration <= 0:
-		return usagef("--duration must be positive")
-	case *rampUp < 0:
-		return usagef("--ramp-up must not be negative")
 	}
 
 	dopts := &websocket.DialOptions{ReadLimit: max(int64(size), 32<<20)}

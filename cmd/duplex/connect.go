@@ -59,22 +59,16 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&f.binaryAs, "binary-as", "hex", "how to print binary messages: hex or base64")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 30*time.Second, "bound on the opening handshake")
 	fs.DurationVar(&f.linger, "linger", 250*time.Millisecond, "after stdin ends, wait until no message has come for this long (at most 20 times as long) before closing, so that late answers are printed")
-	pos, err := parseFlags(fs, args, true)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one URL, got %d arguments", len(pos))
-	}
-	u, err := parseWSURL(pos[0])
+	u, err := urlArg(fs, args)
 	if err != nil {
 		return err
 	}
 	if err := oneOf("binary-as", f.binaryAs, "hex", "base64"); err != nil {
 		return err
 	}
-	if f.pingInterval < 0 || f.connectTimeout <= 0 || f.linger < 0 {
-		return usagef("--ping-interval and --linger must not be negative, --connect-timeout must be positive")
+	if err := checkFlags(notNegative("ping-interval", f.pingInterval), positive("connect-timeout", f.connectTimeout),
+		notNegative("linger", f.linger)); err != nil {
+		return err
 	}
 	opts, err := f.dialOptions()
 	if err != nil {

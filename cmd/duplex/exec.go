@@ -33,18 +33,15 @@ func runExec(ctx context.Context, env *cliEnv, args []string) error {
 	binary := fs.Bool("binary", false, "pass raw chunks both ways (binary messages) instead of lines")
 	maxProcs := fs.Int("max-procs", 0, "most programs running at once; handshakes beyond get 503 (0 = no limit)")
 	grace := fs.Duration("kill-grace", 2*time.Second, "after the connection closes, how long the program may run on before SIGTERM (and as long again before SIGKILL)")
-	pos, err := parseFlags(fs, args, false)
+	pos, err := sf.parse(fs, args)
 	if err != nil {
-		return err
-	}
-	if err := sf.check(); err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usagef("no PROGRAM given")
 	}
-	if *maxProcs < 0 || *grace <= 0 {
-		return usagef("--max-procs must not be negative and --kill-grace must be positive")
+	if err := checkFlags(notNegative("max-procs", *maxProcs), positive("kill-grace", *grace)); err != nil {
+		return err
 	}
 	prog, err := exec.LookPath(pos[0])
 	if err != nil {

@@ -12,6 +12,18 @@ import (
 	"github.com/duplexws/websocket"
 )
 
+// readAll reads messages until reading fails, and returns them and the error.
+func readAll(ctx context.Context, c *websocket.Conn) ([]string, error) {
+	var got []string
+	for {
+		_, p, err := c.Read(ctx)
+		if err != nil {
+			return got, err
+		}
+		got = append(got, string(p))
+	}
+}
+
 func TestExecEchoesThroughCat(t *testing.T) {
 	s := startServer(t, "exec", "--addr", "127.0.0.1:0", "--", "cat")
 	c := dial(t, s.ws("/"), nil)
@@ -55,15 +67,7 @@ func TestExecCloseCodeFollowsExitStatus(t *testing.T) {
 			c := dial(t, s.ws("/"), nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			var got []string
-			var err error
-			for {
-				var p []byte
-				if _, p, err = c.Read(ctx); err != nil {
-					break
-				}
-				got = append(got, string(p))
-			}
+			got, err := readAll(ctx, c)
 			if strings.Join(got, "|") != strings.Join(tc.wantMsgs, "|") {
 				t.Errorf("messages %q, want %q", got, tc.wantMsgs)
 			}
@@ -177,15 +181,7 @@ func TestExecDeliversLastOutput(t *testing.T) {
 			for n := 0; c.Write(ctx, websocket.MessageText, []byte(strings.Repeat("x", n%5000))) == nil; n++ {
 			}
 		}()
-		var got []string
-		var err error
-		for {
-			var p []byte
-			if _, p, err = c.Read(ctx); err != nil {
-				break
-			}
-			got = append(got, string(p))
-		}
+		got, err := readAll(ctx, c)
 		cancel()
 		if strings.Join(got, "|") != "got |bye" || websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 			t.Fatalf("connection %d: got %q, then %v; want \"got \", \"bye\" and close 1000", i, got, err)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // usageError is a mistake on the command line; it ends duplex with status 2.
@@ -94,6 +95,46 @@ func parseFlags(fs *flag.FlagSet, args []string, interspersed bool) ([]string, e
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// urlArg parses args with fs, flags before or after the URL, and returns the
+// one WebSocket URL they must hold.
+func urlArg(fs *flag.FlagSet, args []string) (*url.URL, error) {
+	pos, err := parseFlags(fs, args, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != 1 {
+		return nil, usagef("want exactly one URL, got %d arguments", len(pos))
+	}
+	return parseWSURL(pos[0])
+}
+
+// flagRule is a condition on the value of one flag, and what it asks for.
+type flagRule struct {
+	name string // without the dashes
+	ok   bool
+	want string // "must be positive"
+}
+
+// checkFlags reports the first rule broken, naming its flag alone.
+func checkFlags(rules ...flagRule) error {
+	for _, r := range rules {
+		if !r.ok {
+			return usagef("--%s %s", r.name, r.want)
+		}
+	}
+	return nil
+}
+
+// notNegative is the rule of a count or duration where 0 means none or never.
+func notNegative[T int | float64 | time.Duration](name string, v T) flagRule {
+	return flagRule{name, v >= 0, "must not be negative"}
+}
+
+// positive is the rule of a count or duration that must be set.
+func positive[T int | float64 | time.Duration](name string, v T) flagRule {
+	return flagRule{name, v > 0, "must be positive"}
 }
 
 // listFlag is a flag that may be repeated and whose values may be comma lists.

@@ -60,6 +60,37 @@ func TestUsageMistakesExit2WithOneLine(t *testing.T) {
 	}
 }
 
+// TestEachBadFlagNamedAlone checks that a bad value is reported with its
+// own flag only, not in a sentence about others.
+func TestEachBadFlagNamedAlone(t *testing.T) {
+	const url = "ws://127.0.0.1:1/"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exec", "--kill-grace", "0", "--", "cat"}, "--kill-grace must be positive"},
+		{[]string{"exec", "--max-procs", "-1", "--", "cat"}, "--max-procs must not be negative"},
+		{[]string{"serve", "--max-conns", "-1"}, "--max-conns must not be negative"},
+		{[]string{"serve", "--idle-timeout", "-1s"}, "--idle-timeout must not be negative"},
+		{[]string{"connect", "--ping-interval", "-1s", url}, "--ping-interval must not be negative"},
+		{[]string{"connect", "--linger", "-1s", url}, "--linger must not be negative"},
+		{[]string{"connect", "--connect-timeout", "0", url}, "--connect-timeout must be positive"},
+		{[]string{"bench", "--rate", "-1", url}, "--rate must not be negative"},
+		{[]string{"bench", "--pipeline", "-1", url}, "--pipeline must not be negative"},
+		{[]string{"autobahn", "--case-timeout", "0", url}, "--case-timeout must be positive"},
+		{[]string{"autobahn", "--agent", "", url}, "--agent must not be empty"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := runDuplex(t, "", tc.args...)
+			// The flag, and --help in "(see duplex NAME --help)".
+			if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "--") != 2 {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q naming no other flag", r.code, r.stderr, tc.want)
+			}
+		})
+	}
+}
+
 func TestHelpAndVersionExit0(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"--version"}, {"serve", "--help"}, {"connect", "--help"}, {"autobahn", "--help"},

@@ -31,18 +31,15 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	maxConns := fs.Int("max-conns", 0, "most WebSocket connections at once; handshakes beyond get 503 (0 = no limit)")
 	idle := fs.Duration("idle-timeout", 0, "close an echo connection with 1001 after this long without a message (0 = never)")
 	broker := fs.String("broker", "", "NATS server `URL` (nats://HOST:PORT, or a comma list) to share chat rooms with other servers")
-	pos, err := parseFlags(fs, args, false)
+	pos, err := sf.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if err := sf.check(); err != nil {
+	if err := checkFlags(notNegative("max-conns", *maxConns), notNegative("idle-timeout", *idle)); err != nil {
 		return err
-	}
-	if *maxConns < 0 || *idle < 0 {
-		return usagef("--max-conns and --idle-timeout must not be negative")
 	}
 	if err := checkBrokerURL(*broker); err != nil {
 		return err

@@ -113,6 +113,18 @@ func TestServeGracefulShutdownSends1001(t *testing.T) {
 	}
 }
 
+// TestServeAnnouncesOnce checks that serve says where it listens once, on
+// stdout (which startServer reads), and not again in its log on stderr.
+func TestServeAnnouncesOnce(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--log-format", format)
+		s.stop(t, syscall.SIGTERM, 10*time.Second)
+		if strings.Contains(s.logs(), "listening") {
+			t.Errorf("--log-format %s: the log announces the address again: %q", format, s.logs())
+		}
+	}
+}
+
 func TestServeSelfSignedTLS(t *testing.T) {
 	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--tls-self-signed")
 	if !strings.HasPrefix(s.url, "https://") {

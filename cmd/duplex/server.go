@@ -48,6 +48,16 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 5*time.Second, "on SIGINT/SIGTERM, how long to wait for connections to close")
 }
 
+// parse parses args with fs, which f registered its flags in, checks f's
+// flags and returns the positional arguments (after "--" for exec).
+func (f *serverFlags) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseFlags(fs, args, false)
+	if err != nil {
+		return nil, err
+	}
+	return pos, f.check()
+}
+
 func (f *serverFlags) check() error {
 	if err := checkAddr(f.addr); err != nil {
 		return err
@@ -58,8 +68,8 @@ func (f *serverFlags) check() error {
 	if f.tlsSelfSigned && f.tlsCert != "" {
 		return usagef("--tls-self-signed and --tls-cert exclude each other")
 	}
-	if f.shutdownTimeout <= 0 {
-		return usagef("--shutdown-timeout must be positive")
+	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout)); err != nil {
+		return err
 	}
 	return oneOf("log-format", f.logFormat, "text", "json")
 }
@@ -125,8 +135,8 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The one announcement: scripts read it from stdout; the log has no copy.
 	fmt.Fprintf(env.stdout, "duplex: listening on %s://%s\n", scheme, ln.Addr())
-	log.Info("listening", "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
