@@ -12,7 +12,7 @@ type ReadyState uint16
 // close event is delivered).
 const (
 	Connecting ReadyState = 0 // the connection has not been established yet
-	Open       ReadyState = 1 // the connection is established; Send transmits
+	Open       ReadyState = 1 // the connection is established; SendText and SendBinary transmit
 	Closing    ReadyState = 2 // Close was called or the closing handshake began
 	Closed     ReadyState = 3 // the connection is closed or could not be opened
 )

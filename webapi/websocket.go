@@ -26,7 +26,7 @@ type WebSocket struct {
 	protocol   string
 	extensions string
 	binaryType BinaryType
-	unsent     uint64    // bytes given to Send once CLOSING or CLOSED
+	unsent     uint64    // bytes given to SendText or SendBinary once CLOSING or CLOSED
 	tr         transport // nil until the connection is established
 	aborted    error     // why Close failed the connection before it opened
 	loop       eventLoop
@@ -115,9 +115,10 @@ func (ws *WebSocket) Extensions() string {
 }
 
 // BufferedAmount returns the bytes of application data (text as UTF-8,
-// binary as is, no framing) that Send accepted and that have not been handed
-// to the network yet. Once the WebSocket is CLOSING or CLOSED, Send only
-// adds to it, and what was still queued when the connection closed stays
+// binary as is, no framing) that [WebSocket.SendText] and
+// [WebSocket.SendBinary] accepted and that have not been handed to the
+// network yet. Once the WebSocket is CLOSING or CLOSED, sending only adds to
+// it, and what was still queued when the connection closed stays
 // counted: the amount never goes back to zero.
 func (ws *WebSocket) BufferedAmount() uint64 {
 	ws.mu.Lock()

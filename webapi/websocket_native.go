@@ -100,8 +100,8 @@ func (ws *WebSocket) readFailed(err, closeErr error) {
 }
 
 // connTransport is the native transport: the core's Conn with a queue of
-// outgoing messages that one goroutine writes in order, so Send never waits
-// for the network.
+// outgoing messages that one goroutine writes in order, so SendText and
+// SendBinary never wait for the network.
 type connTransport struct {
 	conn *websocket.Conn
 
