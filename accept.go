@@ -81,9 +81,21 @@ type AcceptOptions struct {
 // connections can serve each from its own goroutine and return from the
 // handler, which lets net/http release the request's buffers. A connection
 // waiting for a message then holds no read buffer either.
+//
+// Over HTTP/2, Accept serves the extended CONNECT of RFC 8441 with the same
+// options and checks (no Sec-WebSocket-Key is involved), answers 200, and the
+// connection is that request's stream: it ends when the handler returns, so
+// the handler must keep running until the connection closes. net/http offers
+// extended CONNECT only when the process starts with GODEBUG=http2xconnect=1
+// (or imports package xconnect); without it, browsers open their WebSockets
+// over HTTP/1.1 and an HTTP/2 request to a WebSocket endpoint gets a 405 that
+// says so.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
+	}
+	if r.ProtoMajor == 2 {
+		return acceptHTTP2(w, r, opts)
 	}
 	version, herr := checkUpgradeRequest(r, opts)
 	if herr == nil {

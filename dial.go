@@ -76,6 +76,25 @@ type DialOptions struct {
 	// or 8 (hybi-08 to hybi-12, for old servers), which sends the origin as
 	// Sec-WebSocket-Origin.
 	Version int
+
+	// HTTP2, when set, opens the WebSocket as a stream of an HTTP/2
+	// connection (RFC 8441 extended CONNECT) that this transport holds:
+	// WebSockets dialled with one transport share its HTTP/2 connection to a
+	// server, with one another and with the transport's other requests, up to
+	// the streams the server allows on one connection. When the transport
+	// holds none with a free stream, Dial opens one with the options above
+	// (TLSConfig, Proxy, NetDialContext; TLS negotiating h2 for wss URLs,
+	// HTTP/2 with prior knowledge for ws URLs) and leaves it in the
+	// transport's pool. The transport must have HTTP/2 on: a zero
+	// http.Transport has, one with its own TLSClientConfig or DialContext
+	// needs ForceAttemptHTTP2 or Protocols.
+	//
+	// When the server does not speak HTTP/2 or does not advertise extended
+	// CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL), Dial falls back to
+	// HTTP/1.1; the response it returns tells which was used in Proto
+	// ("HTTP/2.0" or "HTTP/1.1"). Nil, the default, dials HTTP/1.1. Version
+	// 8 always dials HTTP/1.1.
+	HTTP2 *http.Transport
 }
 
 // Dial opens a WebSocket connection to the ws, wss, http or https URL
@@ -143,10 +162,24 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		req.Header.Set("Sec-WebSocket-Extensions", compressionOffer(opts.Compression))
 	}
 
-	nc, err := dialConn(ctx, req, opts)
+	if opts.HTTP2 != nil && version == 13 {
+		return dialHTTP2(ctx, req, key, opts)
+	}
+	return dialHTTP1(ctx, req, key, opts)
+}
+
+// dialHTTP1 opens a connection and runs the HTTP/1.1 opening handshake on it.
+func dialHTTP1(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
+	nc, err := dialConn(ctx, req, opts, "http/1.1")
 	if err != nil {
 		return nil, nil, err
 	}
+	return handshakeOn(ctx, nc, req, key, opts)
+}
+
+// handshakeOn runs the HTTP/1.1 opening handshake on nc, bounded by ctx.
+func handshakeOn(ctx context.Context, nc net.Conn, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
+	u := req.URL
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(past) })
 	c, resp, err := handshake(nc, req, key, opts)
 	if !stop() {
@@ -196,8 +229,8 @@ func hostPort(u *url.URL) string {
 }
 
 // dialConn opens the connection the handshake runs on: TCP, through the
-// proxy when one applies, then TLS for wss.
-func dialConn(ctx context.Context, req *http.Request, opts *DialOptions) (net.Conn, error) {
+// proxy when one applies, then TLS for wss, offering the ALPN protocols alpn.
+func dialConn(ctx context.Context, req *http.Request, opts *DialOptions, alpn ...string) (net.Conn, error) {
 	dial := opts.NetDialContext
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
@@ -230,7 +263,7 @@ func dialConn(ctx context.Context, req *http.Request, opts *DialOptions) (net.Co
 	if cfg.ServerName == "" {
 		cfg.ServerName = req.URL.Hostname()
 	}
-	cfg.NextProtos = []string{"http/1.1"}
+	cfg.NextProtos = alpn
 	tc := tls.Client(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()

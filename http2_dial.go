@@ -1,0 +1,270 @@
+package websocket
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// dialHTTP2 opens the WebSocket as an extended CONNECT stream (RFC 8441 §4)
+// on an HTTP/2 connection of opts.HTTP2, falling back to HTTP/1.1 when the
+// server does not offer it. req is the HTTP/1.1 handshake request Dial built.
+//
+// net/http's Transport.RoundTrip refuses the :protocol pseudo-header that
+// extended CONNECT needs, but the HTTP/2 round tripper it hands connections
+// to after ALPN (Transport.TLSNextProto) sends it; Dial uses that one, on
+// the transport's pool of HTTP/2 connections.
+func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
+	t := opts.HTTP2
+	t.Clone() // makes t set up its HTTP/2 support, which net/http does lazily
+	h2 := req.URL.Scheme == "https"
+	next := t.TLSNextProto["h2"]
+	if !h2 {
+		next = t.TLSNextProto["unencrypted_http2"]
+	}
+	if next == nil {
+		return nil, nil, errors.New("websocket: DialOptions.HTTP2 is a transport with HTTP/2 turned off; set its ForceAttemptHTTP2 or its Protocols")
+	}
+	authority := hostPort(req.URL)
+
+	var resp *http.Response
+	var s *streamConn
+	var err error
+	for {
+		// Ask the pool first, with a connection that cannot be used: the
+		// pool keeps to its own when it has one with a free stream.
+		probe := &unusableConn{}
+		resp, s, err = connectStream(ctx, next(authority, wrapForNextProto(probe, h2)), req, opts)
+		if err == nil || !noPooledConn(probe, err) {
+			break
+		}
+		// None: open one, or wait for the Dial already opening one and
+		// ask again, so that Dials at once share a connection too.
+		done, first := h2Dials.start(t, authority)
+		if !first {
+			select {
+			case <-done:
+				continue
+			case <-ctx.Done():
+				return nil, nil, fmt.Errorf("websocket: dial %s: %w", authority, ctx.Err())
+			}
+		}
+		nc, derr := dialConn(ctx, req, opts, "h2", "http/1.1")
+		if derr != nil {
+			h2Dials.finish(t, authority)
+			return nil, nil, derr
+		}
+		if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol != "h2" {
+			// The server speaks HTTP/1.1 only: carry on on this connection.
+			h2Dials.finish(t, authority)
+			return handshakeOn(ctx, nc, req, key, opts)
+		}
+		rt := next(authority, wrapForNextProto(nc, h2)) // pools nc
+		h2Dials.finish(t, authority)
+		resp, s, err = connectStream(ctx, rt, req, opts)
+		break
+	}
+	if err != nil {
+		if resp == nil && (strings.Contains(err.Error(), "extended connect not supported by peer") || !h2) {
+			// No extended CONNECT on this server, or no HTTP/2 without TLS.
+			return dialHTTP1(ctx, req, key, opts)
+		}
+		return nil, resp, err
+	}
+	subprotocol := resp.Header.Get("Sec-WebSocket-Protocol")
+	fail := func(format string, args ...any) (*Conn, *http.Response, error) {
+		s.Close()
+		resp.Body = http.NoBody
+		return nil, resp, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+	}
+	if subprotocol != "" && !slices.Contains(opts.Subprotocols, subprotocol) {
+		return fail("server chose subprotocol %q, which was not offered", subprotocol)
+	}
+	comp, err := dialCompression(resp.Header, opts.Compression)
+	if err != nil {
+		return fail("%v", err)
+	}
+	resp.Body = http.NoBody
+	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, connConfig{
+		readLimit:       opts.ReadLimit,
+		writeBufferSize: opts.WriteBufferSize,
+		pingInterval:    opts.PingInterval,
+		pingTimeout:     opts.PingTimeout,
+		closeTimeout:    opts.CloseTimeout,
+	})
+	c.subprotocol = subprotocol
+	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
+	c.comp = comp
+	return c, resp, nil
+}
+
+// connectStream sends the extended CONNECT through rt and returns the
+// response and, when the server accepted, the stream as a net.Conn.
+func connectStream(ctx context.Context, rt http.RoundTripper, h1 *http.Request, opts *DialOptions) (*http.Response, *streamConn, error) {
+	// The stream lives as long as the WebSocket, past ctx, which bounds
+	// only the handshake.
+	streamCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var local, remote net.Addr
+	streamCtx = httptrace.WithClientTrace(streamCtx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			local, remote = info.Conn.LocalAddr(), info.Conn.RemoteAddr()
+		},
+	})
+	pr, pw := io.Pipe()
+	req := &http.Request{
+		Method:        http.MethodConnect,
+		URL:           h1.URL,
+		Proto:         "HTTP/2.0",
+		ProtoMajor:    2,
+		Header:        make(http.Header, len(h1.Header)),
+		Host:          h1.Host,
+		Body:          pr,
+		ContentLength: -1,
+	}
+	// RFC 8441 §5: the same header fields as RFC 6455's handshake, less
+	// those of HTTP/1.1's upgrade and the key, which HTTP/2 has no use for.
+	for k, vs := range h1.Header {
+		switch k {
+		case "Upgrade", "Connection", "Sec-Websocket-Key":
+		default:
+			req.Header[k] = vs
+		}
+	}
+	req.Header[":protocol"] = []string{"websocket"}
+	req = req.WithContext(streamCtx)
+
+	stop := context.AfterFunc(ctx, cancel)
+	resp, err := rt.RoundTrip(req)
+	if !stop() {
+		err = fmt.Errorf("websocket: handshake with %s: %w", h1.URL.Host, ctx.Err())
+		if resp != nil {
+			resp.Body.Close()
+			resp = nil
+		}
+	}
+	if err != nil {
+		cancel()
+		pw.Close()
+		return nil, nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// RFC 8441 §5: any status but 2xx refuses the WebSocket.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		resp.Body.Close()
+		cancel()
+		pw.Close()
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		reason := fmt.Sprintf("server answered %s to the extended CONNECT, not 200", resp.Status)
+		if b := strings.TrimSpace(string(body)); b != "" {
+			reason += ": " + b
+		}
+		return resp, nil, &HandshakeError{Status: resp.StatusCode, Reason: reason}
+	}
+	body := resp.Body
+	s := newStreamConn(&streamConn{
+		r:          body,
+		w:          pw,
+		abortRead:  func() { body.Close() },
+		abortWrite: func() { pw.CloseWithError(errDeadline) },
+		closeFn: func() error {
+			pw.Close() // END_STREAM after what was written
+			body.Close()
+			cancel()
+			return nil
+		},
+		local:  addrOf(local, ""),
+		remote: addrOf(remote, h1.URL.Host),
+	})
+	return resp, s, nil
+}
+
+// h2Dials records the HTTP/2 connections being opened, per transport and
+// server, for Dials that find none to wait for the one being opened rather
+// than open one each. An entry lives only while its connection is dialled.
+var h2Dials = dialsInFlight{m: map[dialKey]chan struct{}{}}
+
+type dialKey struct {
+	t         *http.Transport
+	authority string
+}
+
+type dialsInFlight struct {
+	mu sync.Mutex
+	m  map[dialKey]chan struct{}
+}
+
+// start returns a channel closed when the dial to authority through t
+// finishes, and whether the caller is the one to dial.
+func (d *dialsInFlight) start(t *http.Transport, authority string) (<-chan struct{}, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := dialKey{t, authority}
+	if ch, ok := d.m[k]; ok {
+		return ch, false
+	}
+	ch := make(chan struct{})
+	d.m[k] = ch
+	return ch, true
+}
+
+// finish ends the dial started by start.
+func (d *dialsInFlight) finish(t *http.Transport, authority string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := dialKey{t, authority}
+	close(d.m[k])
+	delete(d.m, k)
+}
+
+// noPooledConn reports whether connectStream failed for want of a pooled
+// connection: the probe was written to, or the pool said it had none.
+// (A probe that waited for another Dial's probe fails with that one's
+// error, which net/http may have turned into text.)
+func noPooledConn(probe *unusableConn, err error) bool {
+	return probe.used.Load() || strings.Contains(err.Error(), errNoPooledConn.Error()) || err.Error() == "http2: no cached connection was available"
+}
+
+// errNoPooledConn is what the probe connection fails with: the transport
+// held no HTTP/2 connection to the server with a free stream.
+var errNoPooledConn = errors.New("no pooled HTTP/2 connection")
+
+// unusableConn is the connection handed to the transport to learn whether
+// its pool already holds one: it fails every use, and says it was used.
+type unusableConn struct{ used atomic.Bool }
+
+func (c *unusableConn) Read([]byte) (int, error)         { c.used.Store(true); return 0, errNoPooledConn }
+func (c *unusableConn) Write([]byte) (int, error)        { c.used.Store(true); return 0, errNoPooledConn }
+func (c *unusableConn) Close() error                     { return nil }
+func (c *unusableConn) LocalAddr() net.Addr              { return streamAddr("unused") }
+func (c *unusableConn) RemoteAddr() net.Addr             { return streamAddr("unused") }
+func (c *unusableConn) SetDeadline(time.Time) error      { return nil }
+func (c *unusableConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *unusableConn) SetWriteDeadline(time.Time) error { return nil }
+
+// wrapForNextProto gives nc the shape Transport.TLSNextProto takes: the
+// TLS connection itself, or for HTTP/2 without TLS a *tls.Conn over a
+// connection that hands out the unencrypted one, which is net/http's
+// convention for "unencrypted_http2".
+func wrapForNextProto(nc net.Conn, h2 bool) *tls.Conn {
+	if tc, ok := nc.(*tls.Conn); ok && h2 {
+		return tc
+	}
+	// The TLS layer is never used: the probe fails on its first write,
+	// and an unencrypted connection is taken out of it unused.
+	return tls.Client(unencrypted{nc}, &tls.Config{InsecureSkipVerify: true})
+}
+
+// unencrypted carries a connection without TLS through TLSNextProto.
+type unencrypted struct{ net.Conn }
+
+func (u unencrypted) UnencryptedNetConn() net.Conn { return u.Conn }
