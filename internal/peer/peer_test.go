@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,37 @@ func TestMissingPeerSkipsOrFailsInCI(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestMissingPeerMessageIsOneLine makes node and python fail as they do
+// when a library is missing, with a stack trace on stderr: the skip message
+// is one line that says what went wrong and what to install.
+func TestMissingPeerMessageIsOneLine(t *testing.T) {
+	tests := []struct {
+		peer Peer
+		cmd  []string
+		want string
+	}{
+		{Node, []string{"node", "-e", "require('duplex-no-such-module')"}, "Cannot find module 'duplex-no-such-module'"},
+		{Python, []string{"python3", "-c", "import duplex_no_such_module"}, "No module named 'duplex_no_such_module'"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.peer), func(t *testing.T) {
+			if _, err := exec.LookPath(tt.cmd[0]); err != nil {
+				t.Skipf("%s is not installed", tt.cmd[0])
+			}
+			_, err := probe(nil, tt.cmd[0], tt.cmd[1:]...)
+			if err == nil {
+				t.Fatalf("%q succeeded", tt.cmd)
+			}
+			t.Setenv("CI", "")
+			r := &recorder{TB: t}
+			missing(r, tt.peer, errors.Join(errors.New("first candidate: not found"), err))
+			if strings.Contains(r.skipped, "\n") || !strings.Contains(r.skipped, tt.want) || !strings.Contains(r.skipped, tt.peer.install()) {
+				t.Errorf("skip message %q; want one line with %q and %q", r.skipped, tt.want, tt.peer.install())
+			}
+		})
 	}
 }
 

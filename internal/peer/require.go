@@ -34,7 +34,7 @@ func (p Peer) install() string {
 	case Python:
 		return "apt-get install python3-websockets"
 	case Node:
-		return "npm ci --prefix internal/peer/node (from the module root; without node, first apt-get install nodejs npm)"
+		return "npm ci --prefix internal/peer/node (from the repository root; without node, first apt-get install nodejs npm)"
 	}
 	return "an unknown peer " + string(p)
 }
@@ -70,7 +70,8 @@ func Require(t testing.TB, p Peer) Found {
 // failure in CI.
 func missing(t testing.TB, p Peer, err error) {
 	t.Helper()
-	msg := fmt.Sprintf("peer %s not available (%v); install it with: %s", p, err, p.install())
+	why := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	msg := fmt.Sprintf("peer %s not available (%s); install it with: %s", p, why, p.install())
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg + " (CI=true: a missing peer is a failure)")
 		return
@@ -183,9 +184,28 @@ func probe(env []string, name string, args ...string) (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("%s: %w: %s", name, err, errorLine(stderr.String()))
 	}
 	return string(out), nil
+}
+
+// errorLine picks from a failed program's stderr the line that says what
+// went wrong ("Error: Cannot find module 'ws'" in Node's stack trace,
+// "ModuleNotFoundError: No module named 'websockets'" at the end of
+// Python's traceback), or else its last line.
+func errorLine(stderr string) string {
+	var last string
+	for _, line := range strings.Split(stderr, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if head, _, ok := strings.Cut(line, ": "); ok && strings.HasSuffix(head, "Error") && !strings.ContainsAny(head, " \t") {
+			return line
+		}
+		last = line
+	}
+	return last
 }
 
 func lastLine(s string) string {
