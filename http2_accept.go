@@ -34,6 +34,10 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 			herr = &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
 		}
 	}
+	srv := serverOf(r)
+	if herr == nil && srv != nil && srv.shuttingDown() {
+		herr = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
+	}
 	if herr != nil {
 		switch herr.Status {
 		case http.StatusMethodNotAllowed:
@@ -85,6 +89,9 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 	c.subprotocol = subprotocol
 	c.extensions = extensions
 	c.comp = comp
+	if srv != nil {
+		srv.add(c, r)
+	}
 	return c, nil
 }
 

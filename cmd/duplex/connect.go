@@ -35,6 +35,7 @@ type connectFlags struct {
 	binaryAs       string
 	connectTimeout time.Duration
 	linger         time.Duration
+	http2          bool
 }
 
 func runConnect(ctx context.Context, env *cliEnv, args []string) error {
@@ -54,6 +55,7 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification (wss)")
 	fs.StringVar(&f.caCert, "cacert", "", "trust the server certificates signed by the PEM certificates in `FILE` (wss), as the one duplex serve --tls-self-signed writes")
 	fs.BoolVar(&f.noDeflate, "no-deflate", false, "do not offer permessage-deflate")
+	fs.BoolVar(&f.http2, "http2", false, "open the WebSocket as a stream of an HTTP/2 connection (RFC 8441; h2c for ws:// URLs), falling back to HTTP/1.1 when the server does not offer it; the protocol used is printed")
 	fs.DurationVar(&f.pingInterval, "ping-interval", 0, "send a ping this often and fail when no pong comes back (0 = never)")
 	fs.Var(&f.maxMessage, "max-message", "largest message accepted, in `bytes` (64k, 16M...; 0 = 32M, -1 = none)")
 	fs.StringVar(&f.binaryAs, "binary-as", "hex", "how to print binary messages: hex or base64")
@@ -81,10 +83,10 @@ func runConnect(ctx context.Context, env *cliEnv, args []string) error {
 		return dialError(err, resp)
 	}
 	if in, ok := env.stdin.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
-		return interactive(ctx, env, in, c, u.String(), f.binaryAs)
+		return interactive(ctx, env, in, c, u.String()+" over "+resp.Proto, f.binaryAs)
 	}
-	fmt.Fprintf(env.stderr, "duplex connect: connected to %s; subprotocol: %s; extensions: %s\n",
-		u, orNone(c.Subprotocol()), orNone(c.Extensions()))
+	fmt.Fprintf(env.stderr, "duplex connect: connected to %s over %s; subprotocol: %s; extensions: %s\n",
+		u, resp.Proto, orNone(c.Subprotocol()), orNone(c.Extensions()))
 	return pipeSession(ctx, env, c, f.binaryAs, f.linger)
 }
 
@@ -108,6 +110,9 @@ func (f *connectFlags) dialOptions() (*websocket.DialOptions, error) {
 		return nil, err
 	}
 	o.TLSConfig = tc
+	if f.http2 {
+		o.HTTP2 = &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
+	}
 	if f.proxy != "" {
 		pu, err := url.Parse(f.proxy)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {

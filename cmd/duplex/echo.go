@@ -56,14 +56,14 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.conns.leave(id)
 	c, err := h.accept(w, r)
 	if err != nil {
-		h.log.Info("handshake failed", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		h.log.Info("handshake failed", "path", r.URL.Path, "remote", r.RemoteAddr, "proto", r.Proto, "err", err)
 		return
 	}
 	h.stats.accepted.Add(1)
 	h.stats.open.Add(1)
 	defer h.stats.open.Add(-1)
 	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
-	h.log.Debug("echo connection", "remote", r.RemoteAddr)
+	h.log.Info("echo connection", "remote", r.RemoteAddr, "proto", r.Proto)
 
 	var idle *time.Timer
 	if h.idle > 0 {
@@ -79,7 +79,7 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.stats.messages.Add(1)
 		h.stats.bytes.Add(uint64(n))
 	})
-	h.log.Debug("echo connection ended", "remote", r.RemoteAddr, "err", err)
+	h.log.Debug("echo connection ended", "remote", r.RemoteAddr, "proto", r.Proto, "err", err)
 }
 
 // echo sends every message of c back to it until reading fails, and returns

@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/duplexws/websocket/xconnect" // WebSockets over HTTP/2 in duplex serve and exec
 )
 
 // command is one subcommand of duplex.

@@ -23,6 +23,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 			"  /chat?room=NAME   every message a client sends goes to all clients of the room\n"+
 			"                    (on every server sharing the --broker)\n"+
 			"  /metrics          counters in the Prometheus text format\n"+
+			"With TLS (--tls-self-signed or --tls-cert) it serves HTTP/2 as well as HTTP/1.1, and\n"+
+			"WebSockets over both: browsers open them as streams of their HTTP/2 connection\n"+
+			"(RFC 8441 extended CONNECT). Each connection is logged with the protocol it came over.\n"+
 			"It prints the URL it listens on; on SIGINT or SIGTERM it closes every connection\n"+
 			"with 1001 (going away), waits at most --shutdown-timeout and exits 0.")
 	var sf serverFlags
@@ -119,5 +122,6 @@ func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.conns.leave(id)
+	h.log.Info("chat connection", "remote", r.RemoteAddr, "proto", r.Proto, "room", r.URL.Query().Get("room"))
 	h.next.ServeHTTP(w, r)
 }

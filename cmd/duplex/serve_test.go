@@ -298,3 +298,31 @@ func expectMetrics(t *testing.T, url string, wants ...string) {
 		t.Fatalf("%s lacks %q:\n%s", url, missing, body)
 	}
 }
+
+// TestServeHTTP2 checks that serve with TLS serves WebSockets over HTTP/2
+// with nothing set, that connect --http2 uses it, and that both say so.
+func TestServeHTTP2(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--tls-self-signed")
+	r := runDuplex(t, "over h2\n", "connect", "--insecure", "--http2", s.ws("/echo"))
+	if r.code != 0 || r.stdout != "over h2\n" || !strings.Contains(r.stderr, "over HTTP/2.0") {
+		t.Fatalf("connect --http2: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runDuplex(t, "over h1\n", "connect", "--insecure", s.ws("/echo"))
+	if r.code != 0 || r.stdout != "over h1\n" || !strings.Contains(r.stderr, "over HTTP/1.1") {
+		t.Fatalf("connect: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if !eventually(func() bool {
+		return strings.Contains(s.logs(), "proto=HTTP/2.0") && strings.Contains(s.logs(), "proto=HTTP/1.1")
+	}) {
+		t.Errorf("the log does not say which protocol each connection came over: %q", s.logs())
+	}
+	s.stop(t, syscall.SIGTERM, 10*time.Second)
+
+	// Without TLS there is no HTTP/2 to use: connect --http2 falls back.
+	s = startServer(t, "serve", "--addr", "127.0.0.1:0")
+	r = runDuplex(t, "plain\n", "connect", "--http2", s.ws("/echo"))
+	if r.code != 0 || r.stdout != "plain\n" || !strings.Contains(r.stderr, "over HTTP/1.1") {
+		t.Fatalf("connect --http2 to a plain server: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	s.stop(t, syscall.SIGTERM, 10*time.Second)
+}

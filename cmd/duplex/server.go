@@ -122,6 +122,9 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 	}
 	scheme := "http"
 	if tlsConf != nil {
+		// HTTP/2 first; WebSockets come over it as extended CONNECT
+		// streams (RFC 8441), which package xconnect turns on.
+		tlsConf.NextProtos = []string{"h2", "http/1.1"}
 		ln = tls.NewListener(ln, tlsConf)
 		scheme = "https"
 	}
@@ -134,6 +137,9 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		IdleTimeout:    2 * time.Minute,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Each WebSocket is a stream: a page may hold many on one
+		// connection, each with at most 1 MiB of unread data in flight.
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000, MaxReceiveBufferPerStream: 1 << 20, MaxReceiveBufferPerConnection: 4<<20 - 1},
 	}
 	// The one announcement: scripts read it from stdout; the log has no copy.
 	fmt.Fprintf(env.stdout, "duplex: listening on %s://%s\n", scheme, ln.Addr())
