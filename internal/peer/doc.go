@@ -20,11 +20,13 @@
 //
 // [Browser] starts Debian's chromium headless, with a fresh profile directory,
 // and returns a chromedp context bound to a timeout; the browser is shut down
-// and its profile removed when the test ends.
+// and its profile removed when the test ends. [OpenPage] opens a page in
+// chromium or firefox-esr, headless with a fresh profile that accepts the
+// test server's self-signed certificate; the page reports to the test server.
 //
 // What to install (Debian, as root, from the module root; .ci/run does the same):
 //
-//	apt-get install chromium python3-websockets
+//	apt-get install chromium firefox-esr python3-websockets
 //	apt-get install nodejs npm   # only where node is not installed yet
 //	npm ci --prefix internal/peer/node
 //

@@ -24,6 +24,8 @@ const (
 	// Node is the node runtime with the npm package ws installed in
 	// internal/peer/node/node_modules.
 	Node Peer = "node-ws"
+	// Firefox is Debian's firefox-esr, run headless.
+	Firefox Peer = "firefox-esr"
 )
 
 // install says, for each peer, what a developer runs to get it.
@@ -35,6 +37,8 @@ func (p Peer) install() string {
 		return "apt-get install python3-websockets"
 	case Node:
 		return "npm ci --prefix internal/peer/node (from the repository root; without node, first apt-get install nodejs npm)"
+	case Firefox:
+		return "apt-get install firefox-esr"
 	}
 	return "an unknown peer " + string(p)
 }
@@ -87,12 +91,26 @@ func find(p Peer) (Found, error) {
 		return findPython()
 	case Node:
 		return findNode()
+	case Firefox:
+		return findFirefox()
 	}
 	return Found{}, fmt.Errorf("unknown peer %q", p)
 }
 
 func findChromium() (Found, error) {
 	path, err := lookPath("/usr/bin/chromium", "chromium")
+	if err != nil {
+		return Found{}, err
+	}
+	out, err := probe(nil, path, "--version")
+	if err != nil {
+		return Found{}, err
+	}
+	return Found{Path: path, Version: lastLine(out)}, nil
+}
+
+func findFirefox() (Found, error) {
+	path, err := lookPath("/usr/bin/firefox-esr", "firefox-esr")
 	if err != nil {
 		return Found{}, err
 	}
