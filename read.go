@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/utf8stream"
@@ -32,8 +33,14 @@ type readState struct {
 // payload, which reports io.EOF at the end of the message (with the message's
 // last bytes when a read reaches them). The reader is valid
 // until the next call to Reader or Read, which discards whatever of the
-// message was not read. ctx bounds the wait and the reads of this message; if
-// it ends while a read is blocked, the connection is closed.
+// message was not read.
+//
+// ctx bounds the wait and the reads of this message. When it ends before
+// any byte of the next message has arrived (an idle connection polled with
+// a timeout, say), Reader returns ctx's error and the connection stays
+// usable: the next call with a live context goes on. When it ends while a
+// message is being read, which would leave the rest of the message unread,
+// the connection is closed.
 //
 // Text is checked for valid UTF-8 as it arrives; invalid text fails the
 // connection with StatusInvalidFramePayloadData. A message longer than the
@@ -51,7 +58,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 }
 
 // Read waits for the next message and returns it whole. See Reader for the
-// checks applied; the read limit (SetReadLimit) bounds the memory it takes.
+// checks applied and for what an ending ctx does: before a message begins
+// to arrive it leaves the connection usable, within one it closes it. The
+// read limit (SetReadLimit) bounds the memory it takes.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if err := c.lock(ctx, c.readLock); err != nil {
 		return 0, nil, err
@@ -292,10 +301,18 @@ func (c *Conn) nextDataFrame() (frameHeader, error) {
 				return frameHeader{}, c.readFailed(err)
 			}
 		}
+		if !c.rd.inMessage {
+			if err := c.bufferControlFrame(); err != nil {
+				return frameHeader{}, c.readFailedBetween(err)
+			}
+		}
 		h, err := readFrameHeader(c.br)
 		if err != nil {
 			if errors.Is(err, errFrameHeader) {
 				return h, c.fail(StatusProtocolError, err.Error())
+			}
+			if !c.rd.inMessage {
+				return h, c.readFailedBetween(err)
 			}
 			return h, c.readFailed(err)
 		}
@@ -319,6 +336,38 @@ func (c *Conn) nextDataFrame() (frameHeader, error) {
 		}
 		return h, nil
 	}
+}
+
+// bufferControlFrame makes sure that, when the next frame is a control
+// frame, it is buffered whole before its header is consumed; a frame
+// header is only consumed once whole (readFrameHeader peeks). Between
+// messages, a read whose context ends therefore leaves nothing half-read.
+func (c *Conn) bufferControlFrame() error {
+	p, err := c.br.Peek(2)
+	if err != nil {
+		return err
+	}
+	if !opcode(p[0]&0x0F).isControl() || p[1]&0x7F > maxControlPayload {
+		return nil // a data frame, or a control frame readFrameHeader refuses
+	}
+	n := 2 + int(p[1]&0x7F)
+	if p[1]&bitMask != 0 {
+		n += 4
+	}
+	_, err = c.br.Peek(n)
+	return err
+}
+
+// readFailedBetween is readFailed for a read that failed between messages,
+// with nothing of the next frame consumed. When the read's context ended it
+// returns the context's error and leaves the connection as it is: the next
+// read, with a live context, picks up where this one stopped.
+func (c *Conn) readFailedBetween(err error) error {
+	var ne net.Error
+	if ctx := c.rd.ctx; ctx != nil && ctx.Err() != nil && errors.As(err, &ne) && ne.Timeout() {
+		return ctx.Err()
+	}
+	return c.readFailed(err)
 }
 
 // handleControl reads a control frame's payload and acts on it.
@@ -345,8 +394,10 @@ func (c *Conn) handleControl(h frameHeader) error {
 	return nil
 }
 
-// readFailed records a failed read from the network and returns the error
-// the reader reports from now on.
+// readFailed records a failed read from the network, which closes the
+// connection, and returns the error for the read that failed: the
+// context's when it ended the read. Later reads report why the connection
+// closed.
 func (c *Conn) readFailed(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
@@ -356,6 +407,7 @@ func (c *Conn) readFailed(err error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c.rd.err = c.ioError(ctx, err)
-	return c.rd.err
+	err = c.ioError(ctx, err)
+	c.rd.err = c.closedErr()
+	return err
 }
