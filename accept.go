@@ -61,6 +61,14 @@ type AcceptOptions struct {
 	// CloseTimeout bounds each wait of the closing handshake: 5 seconds when zero.
 	CloseTimeout time.Duration
 
+	// OnPing, when set, is called with the payload of each ping the client
+	// sends, and OnPong with that of each pong, from the goroutine reading
+	// the connection (Read, Reader, CloseRead or an Engine) before it goes
+	// on; the pong that answers a ping is sent all the same. The payload is
+	// valid only during the call. None by default.
+	OnPing func(payload []byte)
+	OnPong func(payload []byte)
+
 	// LegacyVersions lists pre-RFC 6455 protocol versions to accept besides
 	// 13: 7 (hybi-07) and 8 (hybi-08 to hybi-12), which frame messages as
 	// RFC 6455 does and send the origin as Sec-WebSocket-Origin. None by
@@ -168,6 +176,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		pingInterval:    opts.PingInterval,
 		pingTimeout:     opts.PingTimeout,
 		closeTimeout:    opts.CloseTimeout,
+		onPing:          opts.OnPing,
+		onPong:          opts.OnPong,
 	})
 	c.subprotocol = subprotocol
 	c.extensions = extensions

@@ -27,7 +27,8 @@ const (
 // Control frames are handled inside Read and Reader: a ping is answered with a
 // pong, a pong completes Ping, and a close frame completes the closing
 // handshake. A connection must therefore be read for Ping, keep-alive and
-// Close to see the peer's answers; Close reads by itself when no Read is running.
+// Close to see the peer's answers; Close reads by itself when no Read is
+// running, and CloseRead reads for a connection that only writes.
 //
 // Closing: Close sends a close frame, waits (at most the close timeout) for the
 // peer's close frame, and closes the TCP connection; a server closes it at once,
@@ -47,6 +48,7 @@ type Conn struct {
 	readLimit       atomic.Int64
 	writeBufferSize int
 	closeTimeout    time.Duration
+	onPing, onPong  func(payload []byte) // hooks from the options, called by the reader
 
 	// readLock is held by the goroutine reading frames from br.
 	readLock chan struct{}
@@ -70,6 +72,9 @@ type Conn struct {
 	pings     map[uint64]chan struct{}
 	pingSeq   uint64
 
+	closeReadCtx context.Context // returned by CloseRead, once called
+	readClosed   atomic.Bool     // CloseRead was called: Read and Reader refuse
+
 	keepAlive *time.Timer // pings the peer; nil without keep-alive
 	served    *engineConn // the Engine serving the connection, if any; told by CloseNow
 	server    *Server     // the Server tracking the connection for its shutdown, if any; told by CloseNow
@@ -87,6 +92,7 @@ type connConfig struct {
 	pingInterval    time.Duration
 	pingTimeout     time.Duration
 	closeTimeout    time.Duration
+	onPing, onPong  func(payload []byte)
 }
 
 func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
@@ -96,6 +102,8 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 		client:          client,
 		writeBufferSize: cfg.writeBufferSize,
 		closeTimeout:    cfg.closeTimeout,
+		onPing:          cfg.onPing,
+		onPong:          cfg.onPong,
 		readLock:        make(chan struct{}, 1),
 		msgLock:         make(chan struct{}, 1),
 		frameLock:       make(chan struct{}, 1),

@@ -72,6 +72,11 @@ type DialOptions struct {
 	// CloseTimeout bounds each wait of the closing handshake: 5 seconds when zero.
 	CloseTimeout time.Duration
 
+	// OnPing and OnPong are called with the payload of each ping and pong
+	// the server sends, as in AcceptOptions. None by default.
+	OnPing func(payload []byte)
+	OnPong func(payload []byte)
+
 	// Version is the protocol version to speak: 13 (RFC 6455), the default,
 	// or 8 (hybi-08 to hybi-12, for old servers), which sends the origin as
 	// Sec-WebSocket-Origin.
@@ -349,6 +354,8 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		pingInterval:    opts.PingInterval,
 		pingTimeout:     opts.PingTimeout,
 		closeTimeout:    opts.CloseTimeout,
+		onPing:          opts.OnPing,
+		onPong:          opts.OnPong,
 	})
 	c.subprotocol = subprotocol
 	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")

@@ -85,6 +85,8 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 		pingInterval:    opts.PingInterval,
 		pingTimeout:     opts.PingTimeout,
 		closeTimeout:    opts.CloseTimeout,
+		onPing:          opts.OnPing,
+		onPong:          opts.OnPong,
 	})
 	c.subprotocol = subprotocol
 	c.extensions = extensions

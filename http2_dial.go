@@ -101,6 +101,8 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 		pingInterval:    opts.PingInterval,
 		pingTimeout:     opts.PingTimeout,
 		closeTimeout:    opts.CloseTimeout,
+		onPing:          opts.OnPing,
+		onPong:          opts.OnPong,
 	})
 	c.subprotocol = subprotocol
 	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")

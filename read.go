@@ -46,6 +46,9 @@ type readState struct {
 // connection with StatusInvalidFramePayloadData. A message longer than the
 // read limit fails it with StatusMessageTooBig.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	if c.readClosed.Load() {
+		return 0, nil, errReadClosed
+	}
 	if err := c.lock(ctx, c.readLock); err != nil {
 		return 0, nil, err
 	}
@@ -62,6 +65,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 // to arrive it leaves the connection usable, within one it closes it. The
 // read limit (SetReadLimit) bounds the memory it takes.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	if c.readClosed.Load() {
+		return 0, nil, errReadClosed
+	}
 	if err := c.lock(ctx, c.readLock); err != nil {
 		return 0, nil, err
 	}
@@ -381,12 +387,18 @@ func (c *Conn) handleControl(h frameHeader) error {
 	}
 	switch h.op {
 	case opPing:
+		if c.onPing != nil {
+			c.onPing(payload)
+		}
 		// RFC 6455 §5.5.2: answer with a pong carrying the same payload,
 		// unless the closing handshake has begun.
 		if err := c.writeControl(opPong, payload); err != nil && !errors.Is(err, ErrClosed) {
 			return err
 		}
 	case opPong:
+		if c.onPong != nil {
+			c.onPong(payload)
+		}
 		c.pongReceived(payload)
 	case opClose:
 		return c.peerClosed(payload)

@@ -1,0 +1,47 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+)
+
+// errReadClosed is what Read and Reader return after CloseRead.
+var errReadClosed = errors.New("websocket: Read or Reader called after CloseRead; the connection is read by CloseRead's goroutine")
+
+// CloseRead is for a connection that only writes, a feed pushing updates,
+// say. A connection must be read for its pings to be answered and its
+// closing handshake to complete; CloseRead starts a goroutine that does
+// that reading, and returns a context that ends when the connection
+// closes, for the writer to stop on.
+//
+// The peer is expected to send no data message: the first one closes the
+// connection with StatusPolicyViolation. When ctx ends, the connection is
+// closed at once (CloseNow). After CloseRead, Read and Reader return an
+// error; a second call returns the context of the first.
+func (c *Conn) CloseRead(ctx context.Context) context.Context {
+	c.mu.Lock()
+	if c.closeReadCtx != nil {
+		c.mu.Unlock()
+		return c.closeReadCtx
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c.closeReadCtx = ctx
+	c.readClosed.Store(true)
+	c.mu.Unlock()
+	go func() {
+		defer cancel()
+		if err := c.lock(ctx, c.readLock); err != nil {
+			c.CloseNow()
+			return
+		}
+		err := c.nextMessage(ctx)
+		unlock(c.readLock)
+		switch {
+		case err == nil:
+			c.Close(StatusPolicyViolation, "unexpected data message")
+		case ctx.Err() != nil:
+			c.CloseNow()
+		}
+	}()
+	return ctx
+}
