@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,7 +189,11 @@ func runAutobahnServer(t *testing.T, h http.Handler, opts *autobahn.Options, sec
 // each case of the fuzzing server at base and echoes every message with
 // Read and Write until the connection closes.
 func autobahnClient(ctx context.Context, base, agent string, comp *websocket.CompressionOptions) error {
-	opts := &websocket.DialOptions{ReadLimit: 64 << 20, Compression: comp}
+	return autobahnClientWith(ctx, base, agent, &websocket.DialOptions{ReadLimit: 64 << 20, Compression: comp})
+}
+
+// autobahnClientWith is autobahnClient dialling with opts.
+func autobahnClientWith(ctx context.Context, base, agent string, opts *websocket.DialOptions) error {
 	c, _, err := websocket.Dial(ctx, base+"/getCaseCount", opts)
 	if err != nil {
 		return err
@@ -254,4 +260,84 @@ func testAutobahnClient(t *testing.T, comp *websocket.CompressionOptions, opts *
 		t.Error("the server saw no /updateReports for the agent")
 	}
 	checkAutobahn(t, fuzz.Results("duplex"), cases)
+}
+
+// The suite over HTTP/2: each case is an extended CONNECT stream (RFC 8441)
+// of one TLS connection, Duplex's server (Accept) or client (Dial) at the
+// other end.
+
+func TestAutobahnServerHTTP2(t *testing.T) {
+	testAutobahnServerHTTP2(t, nil, autobahnOptions, autobahnSections()...)
+}
+
+func TestAutobahnServerHTTP2Deflate(t *testing.T) {
+	testAutobahnServerHTTP2(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
+}
+
+func testAutobahnServerHTTP2(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
+	srv := startHTTP2(t, websocket.EchoHandler(t, &websocket.AcceptOptions{ReadLimit: 64 << 20, Compression: comp}))
+	tr := http2Transport(srv)
+	defer tr.CloseIdleConnections()
+	o := *opts
+	o.Dial = func(ctx context.Context, url, offer string) (net.Conn, string, error) {
+		return websocket.DialHTTP2Stream(ctx, url, tr, offer)
+	}
+	cases := autobahn.Cases(sections...)
+	ctx, cancel := context.WithTimeout(context.Background(), autobahnTimeout())
+	defer cancel()
+	results := autobahn.RunClient(ctx, "wss"+strings.TrimPrefix(srv.URL, "https"), cases, &o)
+	checkAutobahn(t, results, cases)
+}
+
+func TestAutobahnClientHTTP2(t *testing.T) {
+	testAutobahnClientHTTP2(t, nil, autobahnOptions, autobahnSections()...)
+}
+
+func TestAutobahnClientHTTP2Deflate(t *testing.T) {
+	testAutobahnClientHTTP2(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
+}
+
+func testAutobahnClientHTTP2(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
+	cases := autobahn.Cases(sections...)
+	fuzz := autobahn.NewServer(cases, opts)
+	srv := startHTTP2(t, fuzz)
+	tr := http2Transport(srv)
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), autobahnTimeout())
+	defer cancel()
+	dopts := &websocket.DialOptions{ReadLimit: 64 << 20, Compression: comp, HTTP2: tr, TLSConfig: tr.TLSClientConfig}
+	if err := autobahnClientWith(ctx, "wss"+strings.TrimPrefix(srv.URL, "https"), "duplex", dopts); err != nil {
+		t.Fatal(err)
+	}
+	if !fuzz.ReportsUpdated("duplex") {
+		t.Error("the server saw no /updateReports for the agent")
+	}
+	checkAutobahn(t, fuzz.Results("duplex"), cases)
+	if n := srv.conns.Load(); n != 1 {
+		t.Errorf("the cases came over %d TCP connections; want 1", n)
+	}
+}
+
+// http2Server is a TLS server speaking HTTP/2, counting its TCP connections.
+type http2Server struct {
+	*httptest.Server
+	conns atomic.Int64
+}
+
+func startHTTP2(t *testing.T, h http.Handler) *http2Server {
+	s := &http2Server{Server: httptest.NewUnstartedServer(h)}
+	s.EnableHTTP2 = true
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// http2Transport is a transport that trusts s and speaks HTTP/2.
+func http2Transport(s *http2Server) *http.Transport {
+	return &http.Transport{TLSClientConfig: s.Client().Transport.(*http.Transport).TLSClientConfig.Clone(), ForceAttemptHTTP2: true}
 }

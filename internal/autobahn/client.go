@@ -1,8 +1,10 @@
 package autobahn
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -30,7 +32,17 @@ func RunClient(ctx context.Context, url string, cases []Case, opts *Options) []R
 func runClientCase(ctx context.Context, url string, c Case, o Options) Result {
 	start := time.Now()
 	hctx, cancel := context.WithTimeout(ctx, o.caseTimeout())
-	h, err := dialHandshake(hctx, url, c.Offer)
+	var h *handshake
+	var err error
+	if o.Dial != nil {
+		var conn net.Conn
+		var answer string
+		if conn, answer, err = o.Dial(hctx, url, c.Offer); err == nil {
+			h = &handshake{conn: conn, br: bufio.NewReaderSize(conn, 64<<10), offer: c.Offer, answer: answer}
+		}
+	} else {
+		h, err = dialHandshake(hctx, url, c.Offer)
+	}
 	cancel()
 	if err != nil {
 		return Result{

@@ -134,6 +134,9 @@ func dialHandshake(ctx context.Context, rawURL, offer string) (*handshake, error
 // Sec-WebSocket-Extensions of the response from the request's; nil accepts
 // none. On a bad request it writes an HTTP error and returns errHandshake.
 func acceptHandshake(w http.ResponseWriter, r *http.Request, answer func(offer string) string) (*handshake, error) {
+	if r.ProtoMajor == 2 {
+		return acceptStream(w, r, answer)
+	}
 	var problem string
 	switch {
 	case r.Method != http.MethodGet:

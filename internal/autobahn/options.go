@@ -1,6 +1,10 @@
 package autobahn
 
-import "time"
+import (
+	"context"
+	"net"
+	"time"
+)
 
 // Options tunes a run of the suite; the zero value runs it as Autobahn does.
 type Options struct {
@@ -19,6 +23,12 @@ type Options struct {
 	// one after the other (Autobahn sends 1000); 0 means no cap. Every case
 	// still runs, on fewer messages.
 	Messages int
+	// Dial, when set, opens each case's connection for RunClient in place
+	// of the suite's own HTTP/1.1 handshake: it offers the extensions in
+	// offer and returns the connection frames go over and the server's
+	// Sec-WebSocket-Extensions. It lets the suite run over HTTP/2 streams
+	// (RFC 8441); the server side serves those by itself.
+	Dial func(ctx context.Context, url, offer string) (conn net.Conn, answer string, err error)
 }
 
 func (o Options) wait() time.Duration {
