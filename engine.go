@@ -62,7 +62,15 @@ type Engine struct {
 	nextID  atomic.Uint64
 	closing atomic.Bool
 	shards  [64]engineShard
+	// work hands a connection with bytes to read to an idle worker; a
+	// worker that has waited workerIdle for one exits.
+	work chan *engineConn
 }
+
+// workerIdle is how long a worker goroutine waits for another connection
+// to serve before it exits. Reusing workers spares each burst of messages a
+// new goroutine whose stack grows again to what writing a message takes.
+const workerIdle = 2 * time.Second
 
 // engineShard holds some of an engine's connections, by id.
 type engineShard struct {
@@ -83,7 +91,7 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	if opts == nil || opts.OnMessage == nil {
 		return nil, errors.New("websocket: NewEngine: EngineOptions.OnMessage is required")
 	}
-	e := &Engine{opts: *opts}
+	e := &Engine{opts: *opts, work: make(chan *engineConn)}
 	if e.opts.Pollers <= 0 {
 		e.opts.Pollers = runtime.GOMAXPROCS(0)
 	}
@@ -144,8 +152,33 @@ func (e *Engine) Serve(c *Conn) error {
 		ec.end()
 		return err
 	}
-	go ec.run()
+	e.dispatch(ec)
 	return nil
+}
+
+// dispatch runs ec on an idle worker, or on a new one.
+func (e *Engine) dispatch(ec *engineConn) {
+	select {
+	case e.work <- ec:
+	default:
+		go e.worker(ec)
+	}
+}
+
+// worker serves ec, then the connections it is handed, until none comes
+// for workerIdle.
+func (e *Engine) worker(ec *engineConn) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		ec.run()
+		idle.Reset(workerIdle)
+		select {
+		case ec = <-e.work:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 // Close closes every connection the engine serves with StatusGoingAway,
@@ -222,7 +255,7 @@ func (ec *engineConn) ready() {
 		switch ec.state.Load() {
 		case stateIdle:
 			if ec.state.CompareAndSwap(stateIdle, stateRunning) {
-				go ec.run()
+				ec.e.dispatch(ec)
 				return
 			}
 		case stateRunning:
