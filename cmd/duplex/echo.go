@@ -44,6 +44,36 @@ type echoHandler struct {
 	conns      *connSet
 	stats      *echoStats
 	log        *slog.Logger
+	// engine, when set, serves RFC 6455 connections with no goroutine
+	// while they are idle (see newEchoEngine); hixie-76 ones keep theirs.
+	engine *websocket.Engine
+	slots  sync.Map // *websocket.Conn → its connSet id, while the engine serves it
+}
+
+// newEchoEngine makes the engine of /echo: it echoes each message as echo
+// does and frees the connection's slot when it ends. The idle timeout is
+// the engine's.
+func (h *echoHandler) newEchoEngine() error {
+	e, err := websocket.NewEngine(&websocket.EngineOptions{
+		OnMessage: func(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
+			n, err := echoMessage(context.Background(), c, typ, r)
+			if err != nil {
+				return
+			}
+			h.stats.messages.Add(1)
+			h.stats.bytes.Add(uint64(n))
+		},
+		OnClose: func(c *websocket.Conn, err error) {
+			if id, ok := h.slots.LoadAndDelete(c); ok {
+				h.conns.leave(id.(uint64))
+				h.stats.open.Add(-1)
+			}
+			h.log.Debug("echo connection ended", "remote", c.RemoteAddr(), "err", err)
+		},
+		IdleTimeout: h.idle,
+	})
+	h.engine = e
+	return err
 }
 
 func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -53,17 +83,30 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tooBusy(w, h.log, r, "too many connections")
 		return
 	}
-	defer h.conns.leave(id)
 	c, err := h.accept(w, r)
 	if err != nil {
+		h.conns.leave(id)
 		h.log.Info("handshake failed", "path", r.URL.Path, "remote", r.RemoteAddr, "proto", r.Proto, "err", err)
 		return
 	}
 	h.stats.accepted.Add(1)
 	h.stats.open.Add(1)
-	defer h.stats.open.Add(-1)
 	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
 	h.log.Info("echo connection", "remote", r.RemoteAddr, "proto", r.Proto)
+	if wc, ok := c.(*websocket.Conn); ok && h.engine != nil {
+		// The handler returns; the slot is freed when the connection ends.
+		h.slots.Store(wc, id)
+		if err := h.engine.Serve(wc); err != nil {
+			h.log.Info("engine refused the connection", "remote", r.RemoteAddr, "err", err)
+			if _, ok := h.slots.LoadAndDelete(wc); ok {
+				h.conns.leave(id)
+				h.stats.open.Add(-1)
+			}
+		}
+		return
+	}
+	defer h.conns.leave(id)
+	defer h.stats.open.Add(-1)
 
 	var idle *time.Timer
 	if h.idle > 0 {
@@ -90,24 +133,31 @@ func echo(ctx context.Context, c messageConn, done func(n int64)) error {
 		if err != nil {
 			return err
 		}
-		w, err := c.Writer(ctx, typ)
+		n, err := echoMessage(ctx, c, typ, r)
 		if err != nil {
-			return err
-		}
-		buf := copyBuffers.Get().(*[]byte)
-		n, err := io.CopyBuffer(w, r, *buf)
-		copyBuffers.Put(buf)
-		if err != nil {
-			// The connection has failed (bad UTF-8, too big...): the message
-			// in progress cannot be finished, so drop the connection.
-			c.CloseNow()
-			return err
-		}
-		if err := w.Close(); err != nil {
 			return err
 		}
 		done(n)
 	}
+}
+
+// echoMessage sends the message r reads back to c with type typ, streamed
+// through a borrowed buffer, and returns its size.
+func echoMessage(ctx context.Context, c messageConn, typ websocket.MessageType, r io.Reader) (int64, error) {
+	w, err := c.Writer(ctx, typ)
+	if err != nil {
+		return 0, err
+	}
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(w, r, *buf)
+	copyBuffers.Put(buf)
+	if err != nil {
+		// The connection has failed (bad UTF-8, too big...): the message
+		// in progress cannot be finished, so drop the connection.
+		c.CloseNow()
+		return n, err
+	}
+	return n, w.Close()
 }
 
 // accept answers the handshake of /echo: hixie-76 when it is asked for and

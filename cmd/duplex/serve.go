@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	legacyOn := fs.Bool("legacy", false, "/echo also accepts the old protocols: hybi-07/08 (Sec-WebSocket-Version 7 and 8) and hixie-76")
 	maxConns := fs.Int("max-conns", 0, "most WebSocket connections at once; handshakes beyond get 503 (0 = no limit)")
 	idle := fs.Duration("idle-timeout", 0, "close an echo connection with 1001 after this long without a message (0 = never)")
+	engine := fs.Bool("engine", runtime.GOOS == "linux", "serve /echo with the event-driven engine, which holds no goroutine per idle connection (epoll; TLS and hixie-76 connections keep a goroutine each); --engine=false gives every connection a goroutine")
 	broker := fs.String("broker", "", "NATS server `URL` (nats://HOST:PORT, or a comma list) to share chat rooms with other servers")
 	pos, err := sf.parse(fs, args)
 	if err != nil {
@@ -61,6 +63,12 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 			Subprotocols: opts.Subprotocols, OriginPatterns: opts.OriginPatterns,
 			InsecureSkipOriginCheck: opts.InsecureSkipOriginCheck, ReadLimit: opts.ReadLimit,
 		}
+	}
+	if *engine {
+		if err := eh.newEchoEngine(); err != nil {
+			return err
+		}
+		defer eh.engine.Close()
 	}
 	chatOpts := *opts
 	chatOpts.Subprotocols, chatOpts.LegacyVersions = nil, nil
