@@ -12,8 +12,16 @@ import (
 // CompressionOptions enables permessage-deflate (RFC 7692) and sets its
 // parameters. A nil *CompressionOptions in AcceptOptions or DialOptions turns
 // compression off; a zero value enables it with the defaults below, which
-// compress with context takeover in both directions and a 32 KiB window, as
-// browsers do.
+// compress with context takeover in both directions, as browsers do.
+//
+// Under context takeover each end keeps, per connection and direction, the
+// last 2^bits bytes of that direction's messages (its LZ77 window) between
+// messages. A server answers a 4 KiB window (12 bits) for each direction
+// that keeps its context unless told otherwise: on streams of small messages
+// (1 KiB JSON events) it compresses as well as the 32 KiB window, for an
+// eighth of the memory on both ends (bench/RESULTS.md has the figures). Set
+// ServerMaxWindowBits and ClientMaxWindowBits to 15 for the 32 KiB windows,
+// which pay off on long messages that repeat each other from farther back.
 //
 // A server accepts the first offer it can honour exactly and declines the
 // others; a client fails the handshake when the server answers with anything
@@ -29,15 +37,22 @@ type CompressionOptions struct {
 	ClientNoContextTakeover bool
 
 	// ServerMaxWindowBits limits the server's LZ77 window to 2^bits bytes
-	// (8–15), which bounds the client's decompression memory. Zero asks for
-	// nothing (a 32 KiB window).
+	// (8–15): the memory each end keeps for that direction under context
+	// takeover, and the client's decompression window. On a client zero
+	// asks for nothing; on a server zero answers 12 (4 KiB) when the server
+	// keeps its context and 15 (32 KiB) when it does not.
 	ServerMaxWindowBits int
 
-	// ClientMaxWindowBits limits the client's window likewise (8–15); zero
-	// asks for nothing.
+	// ClientMaxWindowBits limits the client's window likewise (8–15). On a
+	// client zero offers client_max_window_bits without a value, letting
+	// the server choose; on a server zero answers 12 when the client keeps
+	// its context and offered the parameter (browsers do), else 15.
 	ClientMaxWindowBits int
 
-	// Level is the flate compression level, 1 (fastest) to 9. Zero means 1.
+	// Level is the flate compression level, 1 (fastest) to 9, of a 32 KiB
+	// window. Zero means 1. A smaller window is compressed by klauspost's
+	// window-bounded compressor, which searches as level 5 does, whatever
+	// the level.
 	Level int
 
 	// Threshold is the size in bytes below which a message is sent

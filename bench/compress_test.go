@@ -194,28 +194,37 @@ func benchCompressEcho(b *testing.B, srv *serverProc, mode compressMode, size in
 
 // BenchmarkCompressIdleMemory measures what each server holds per
 // connection with permessage-deflate on, with and without context takeover.
-// Each of compressConns Duplex clients echoes one 1 KiB JSON-like message
-// and then waits; the figures are those of BenchmarkIdleMemory.
+// Each of compressConns Duplex clients echoes 1 KiB JSON-like messages and
+// then waits: one message (traffic=1KiB), or 64 distinct ones
+// (traffic=64KiB, 64 KiB each way: a busy connection whose windows are
+// full); the figures are those of BenchmarkIdleMemory.
 func BenchmarkCompressIdleMemory(b *testing.B) {
 	n := compressConns()
-	msg := jsonText(1<<10, 1)
+	msgs := make([][]byte, 64)
+	for i := range msgs {
+		msgs[i] = jsonText(1<<10, uint64(i+1))
+	}
 	for _, mode := range compressModes {
-		open := func(ctx context.Context, addr string) (func(), error) {
-			c, err := dialCompressed(ctx, addr, mode, nil)
-			if err != nil {
-				return nil, err
+		for _, count := range []int{1, len(msgs)} {
+			open := func(ctx context.Context, addr string) (func(), error) {
+				c, err := dialCompressed(ctx, addr, mode, nil)
+				if err != nil {
+					return nil, err
+				}
+				for _, msg := range msgs[:count] {
+					if err := echoText(ctx, c, msg); err != nil {
+						c.CloseNow()
+						return nil, err
+					}
+				}
+				return func() { c.CloseNow() }, nil
 			}
-			if err := echoText(ctx, c, msg); err != nil {
-				c.CloseNow()
-				return nil, err
+			for _, lib := range compressLibs {
+				b.Run(fmt.Sprintf("ctx=%s/traffic=%dKiB/conns=%d/lib=%s", mode, count, n, lib), func(b *testing.B) {
+					skipCompression(b, lib, mode)
+					benchIdle(b, lib, mode, n, open)
+				})
 			}
-			return func() { c.CloseNow() }, nil
-		}
-		for _, lib := range compressLibs {
-			b.Run(fmt.Sprintf("ctx=%s/conns=%d/lib=%s", mode, n, lib), func(b *testing.B) {
-				skipCompression(b, lib, mode)
-				benchIdle(b, lib, mode, n, open)
-			})
 		}
 	}
 }

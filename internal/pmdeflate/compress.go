@@ -41,20 +41,18 @@ func (w *Writer) start(st *State, dst io.Writer, level, bits int) {
 
 // minPrime is the least of the window a compressor is primed with under
 // context takeover (see primeSize).
-const minPrime = 4 << 10
+const minPrime = 3 << 10
 
 // primeSize is how many of the window's last bytes prime the compressor for
-// a message whose first write is n bytes: four times n, at least minPrime,
+// a message whose first write is n bytes: three times n, at least minPrime,
 // at most the whole window. A fast compressor primes by compressing the
-// dictionary, so priming the whole 32 KiB window costs a 1 KiB message four
-// times its own compression, for a ratio that on streams of JSON events
-// improves by under 1 %: the nearest few kilobytes hold nearly every match.
-// Larger messages, where priming costs little beside the message, get more.
+// dictionary, so the prime costs the message its own compression again for
+// every n bytes. On streams of 1 KiB JSON events 3 KiB compress as well as
+// the 4 KiB window others prime with, and better than the whole 32 KiB one
+// (whose far matches displace near ones in the compressor's tables), for a
+// quarter less work: the nearest few kilobytes hold nearly every match.
 func primeSize(n, window int) int {
-	if n >= window/4 {
-		return window
-	}
-	return min(window, max(minPrime, 4*n))
+	return min(window, max(minPrime, 3*n))
 }
 
 // open borrows the compressor for a message whose first write is n bytes,

@@ -11,8 +11,16 @@ const ExtensionName = "permessage-deflate"
 const (
 	// MinWindowBits is the smallest LZ77 window a peer may ask for (RFC 7692 §7.1.2).
 	MinWindowBits = 8
-	// MaxWindowBits is the largest LZ77 window, 32 KiB, and the default.
+	// MaxWindowBits is the largest LZ77 window, 32 KiB, and the default
+	// of a direction without context takeover.
 	MaxWindowBits = 15
+	// TakeoverWindowBits is the window a server answers, unless its Config
+	// or the offer asks for another, for a direction with context
+	// takeover: 4 KiB, which that direction keeps between messages. On
+	// streams of small messages a 4 KiB window compresses as well as the
+	// 32 KiB one (the nearest few kilobytes hold nearly every match) for
+	// an eighth of the memory, on both ends.
+	TakeoverWindowBits = 12
 )
 
 // The parameter names of RFC 7692 §7.1.
@@ -32,10 +40,13 @@ type Config struct {
 	// its own.
 	ClientNoContextTakeover bool
 	// ServerMaxWindowBits asks for a server LZ77 window of at most 2^bits
-	// bytes (8..15); 0 asks for nothing.
+	// bytes (8..15). 0 asks for nothing on a client; on a server it means
+	// TakeoverWindowBits when the server keeps its context, else 15.
 	ServerMaxWindowBits int
 	// ClientMaxWindowBits asks for a client LZ77 window of at most 2^bits
-	// bytes (8..15); 0 asks for nothing.
+	// bytes (8..15). 0 asks for nothing on a client; on a server it means
+	// TakeoverWindowBits when the client keeps its context and offered
+	// client_max_window_bits, else 15.
 	ClientMaxWindowBits int
 	// Level is the flate level, 1 (fastest) to 9; 0 means 1.
 	Level int

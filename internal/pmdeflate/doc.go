@@ -33,13 +33,25 @@
 //   - client_no_context_takeover when offered (this spares keeping the
 //     client's window) or when Config.ClientNoContextTakeover is set; a server
 //     may always send it (§7.1.1.2);
-//   - server_max_window_bits when offered, with the offered value or
-//     Config.ServerMaxWindowBits if smaller (§7.1.2.1), or unasked when
-//     Config.ServerMaxWindowBits is below 15;
+//   - server_max_window_bits when offered, with the offered value or the
+//     server's own bound if smaller (§7.1.2.1), or unasked when the server's
+//     bound is below 15. The bound is Config.ServerMaxWindowBits; when that
+//     is zero, TakeoverWindowBits (12: a 4 KiB window) if the server keeps
+//     its context, else 15;
 //   - client_max_window_bits only when offered (§7.1.2.2 forbids it
-//     otherwise), with the offered value or Config.ClientMaxWindowBits if
-//     smaller. A client that did not offer the parameter is accepted with a
-//     15-bit window even when Config.ClientMaxWindowBits asks for less.
+//     otherwise), with the offered value or the bound for the client if
+//     smaller: Config.ClientMaxWindowBits, or when that is zero
+//     TakeoverWindowBits if the client keeps its context, else 15. A client
+//     that did not offer the parameter is accepted with a 15-bit window even
+//     when the bound is lower.
+//
+// The 4 KiB default under context takeover is a choice of memory over
+// ratio that costs no ratio on the traffic WebSockets mostly carry: a
+// direction with context takeover keeps its window between messages, on
+// both ends, and on streams of small messages (JSON events of 1 KiB) a 4 KiB
+// window compresses as well as a 32 KiB one. Each end then keeps 4 KiB a
+// direction instead of 32. A server that wants the 32 KiB window (long
+// messages that repeat each other from far back) sets the bits to 15.
 //
 // # Client negotiation
 //
@@ -58,7 +70,7 @@
 // takeover keeps only its sliding window, which grows with the data up to
 // 2^bits bytes and is then a ring. An inflater is primed with the whole
 // window at the start of each message; a compressor with the window's last
-// four times the message's first write (at least 4 KiB, at most the whole
+// three times the message's first write (at least 3 KiB, at most the whole
 // window), since priming a fast compressor means compressing the dictionary,
 // and the nearest data holds nearly every match.
 // A window below 15 bits is honoured exactly when compressing: such

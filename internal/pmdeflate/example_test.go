@@ -38,6 +38,6 @@ func Example() {
 	fmt.Printf("%s %v\n", msg, err)
 	// Output:
 	// permessage-deflate; client_max_window_bits
-	// permessage-deflate true
+	// permessage-deflate; server_max_window_bits=12; client_max_window_bits=12 true
 	// hello, hello, hello <nil>
 }

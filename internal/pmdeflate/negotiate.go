@@ -28,6 +28,20 @@ func Negotiate(values []string, cfg Config) (p Params, response string, ok bool)
 	return Params{}, "", false
 }
 
+// answeredBits is the largest window a server answers for a direction
+// configured with bits: those when set, else TakeoverWindowBits when the
+// direction keeps its context (its window is then memory held between
+// messages), else 15.
+func answeredBits(bits int, noTakeover bool) int {
+	switch {
+	case bits != 0:
+		return bits
+	case noTakeover:
+		return MaxWindowBits
+	}
+	return TakeoverWindowBits
+}
+
 // answer builds the response to an acceptable offer.
 func answer(offer wireParams, cfg Config) (Params, wireParams) {
 	resp := wireParams{
@@ -45,8 +59,8 @@ func answer(offer wireParams, cfg Config) (Params, wireParams) {
 		serverBits = offer.serverMaxWindowBits
 		resp.serverMaxWindowBits = serverBits
 	}
-	if cfg.ServerMaxWindowBits != 0 && cfg.ServerMaxWindowBits < serverBits {
-		serverBits = cfg.ServerMaxWindowBits
+	if want := answeredBits(cfg.ServerMaxWindowBits, resp.serverNoContextTakeover); want < serverBits {
+		serverBits = want
 		resp.serverMaxWindowBits = serverBits
 	}
 	// §7.1.2.2: client_max_window_bits may be answered only when offered,
@@ -57,8 +71,8 @@ func answer(offer wireParams, cfg Config) (Params, wireParams) {
 			clientBits = offer.clientMaxWindowBits
 			resp.clientMaxWindowBits = clientBits
 		}
-		if cfg.ClientMaxWindowBits != 0 && cfg.ClientMaxWindowBits < clientBits {
-			clientBits = cfg.ClientMaxWindowBits
+		if want := answeredBits(cfg.ClientMaxWindowBits, resp.clientNoContextTakeover); want < clientBits {
+			clientBits = want
 			resp.clientMaxWindowBits = clientBits
 		}
 	}

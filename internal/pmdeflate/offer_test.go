@@ -19,12 +19,17 @@ func TestOffer(t *testing.T) {
 		if got := Offer(tt.cfg); got != tt.want {
 			t.Errorf("Offer(%+v) = %q, want %q", tt.cfg, got, tt.want)
 		}
-		// Our own server accepts every offer we make, with what it asked for.
+		// Our own server accepts every offer we make, with what it asked
+		// for, or its 4 KiB default under context takeover if smaller.
 		p, _, ok := Negotiate([]string{Offer(tt.cfg)}, Config{})
 		if !ok {
 			t.Errorf("Negotiate declined our offer %q", Offer(tt.cfg))
 		}
-		if p.ServerNoContextTakeover != tt.cfg.ServerNoContextTakeover || p.ServerMaxWindowBits != bitsOr(tt.cfg.ServerMaxWindowBits, 15) {
+		wantBits := bitsOr(tt.cfg.ServerMaxWindowBits, 15)
+		if !tt.cfg.ServerNoContextTakeover {
+			wantBits = min(wantBits, TakeoverWindowBits)
+		}
+		if p.ServerNoContextTakeover != tt.cfg.ServerNoContextTakeover || p.ServerMaxWindowBits != wantBits {
 			t.Errorf("Negotiate(%q) = %+v", Offer(tt.cfg), p)
 		}
 	}
