@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -100,6 +101,17 @@ type DialOptions struct {
 	// ("HTTP/2.0" or "HTTP/1.1"). Nil, the default, dials HTTP/1.1. Version
 	// 8 always dials HTTP/1.1.
 	HTTP2 *http.Transport
+
+	// HTTPClient, when set, sends the opening handshake through this
+	// client, for code that configures its HTTP in one: its Transport
+	// dials, proxies and does TLS (TLSConfig, Proxy and NetDialContext must
+	// then be unset), its Jar sends cookies and stores those the answer
+	// sets, its CheckRedirect rules redirects. The Transport must be an
+	// *http.Transport (nil means http.DefaultTransport); Dial uses a clone
+	// of it for the one connection, over HTTP/1.1, so the client's pool is
+	// left alone. Its Timeout must be zero: Dial's context bounds the
+	// handshake. Nil, the default, dials with the fields above.
+	HTTPClient *http.Client
 }
 
 // Dial opens a WebSocket connection to the ws, wss, http or https URL
@@ -167,6 +179,12 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		req.Header.Set("Sec-WebSocket-Extensions", compressionOffer(opts.Compression))
 	}
 
+	if opts.HTTPClient != nil {
+		if opts.HTTP2 != nil {
+			return nil, nil, errors.New("websocket: DialOptions.HTTPClient and HTTP2 are both set; set one")
+		}
+		return dialHTTPClient(ctx, req, key, opts)
+	}
 	if opts.HTTP2 != nil && version == 13 {
 		return dialHTTP2(ctx, req, key, opts)
 	}
@@ -311,7 +329,31 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: reading the handshake response: %w", err)
 	}
-	fail := func(format string, args ...any) (*Conn, *http.Response, error) {
+	subprotocol, comp, err := checkResponse(resp, key, opts)
+	if err != nil {
+		return nil, resp, err
+	}
+	resp.Body = http.NoBody
+	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, connConfig{
+		readLimit:       opts.ReadLimit,
+		writeBufferSize: opts.WriteBufferSize,
+		pingInterval:    opts.PingInterval,
+		pingTimeout:     opts.PingTimeout,
+		closeTimeout:    opts.CloseTimeout,
+		onPing:          opts.OnPing,
+		onPong:          opts.OnPong,
+	})
+	c.subprotocol = subprotocol
+	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
+	c.comp = comp
+	return c, resp, nil
+}
+
+// checkResponse checks the server's answer to the opening handshake (RFC
+// 6455 §4.1) and returns the subprotocol and compression it agreed to. A
+// refusal's body, up to 1 KiB, stays readable in resp.
+func checkResponse(resp *http.Response, key string, opts *DialOptions) (string, *compression, error) {
+	fail := func(format string, args ...any) (string, *compression, error) {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 			resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -321,7 +363,7 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		} else {
 			resp.Body = http.NoBody
 		}
-		return nil, resp, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+		return "", nil, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fail("server answered %s, not 101 Switching Protocols", resp.Status)
@@ -347,18 +389,5 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 	if err != nil {
 		return fail("%v", err)
 	}
-	resp.Body = http.NoBody
-	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, connConfig{
-		readLimit:       opts.ReadLimit,
-		writeBufferSize: opts.WriteBufferSize,
-		pingInterval:    opts.PingInterval,
-		pingTimeout:     opts.PingTimeout,
-		closeTimeout:    opts.CloseTimeout,
-		onPing:          opts.OnPing,
-		onPong:          opts.OnPong,
-	})
-	c.subprotocol = subprotocol
-	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
-	c.comp = comp
-	return c, resp, nil
+	return subprotocol, comp, nil
 }

@@ -1,0 +1,125 @@
+package websocket
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dialHTTPClient runs the opening handshake through opts.HTTPClient: its
+// Transport carries the request, its Jar adds and stores cookies, its
+// CheckRedirect rules redirects. The transport is cloned for the one
+// connection, kept to HTTP/1.1 (the Upgrade mechanism is HTTP/1.1's), and
+// its dialer wrapped to see the connection it opens: reads and writes go
+// through the 101 response's body, deadlines (how contexts end blocked
+// calls) to that connection.
+func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
+	client := opts.HTTPClient
+	switch {
+	case client.Timeout != 0:
+		return nil, nil, errors.New("websocket: DialOptions.HTTPClient has a Timeout, which would cut the connection off; bound the handshake with Dial's context")
+	case opts.TLSConfig != nil || opts.Proxy != nil || opts.NetDialContext != nil:
+		return nil, nil, errors.New("websocket: DialOptions.HTTPClient is set: configure TLS, the proxy and dialing on its Transport, not in TLSConfig, Proxy and NetDialContext")
+	}
+	rt := client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	base, ok := rt.(*http.Transport)
+	if !ok {
+		return nil, nil, fmt.Errorf("websocket: DialOptions.HTTPClient's Transport is a %T; Dial needs an *http.Transport (or nil, for http.DefaultTransport)", rt)
+	}
+	t := base.Clone()
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // not nil: no HTTP/2
+	var seen dialedConn
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	t.DialContext = seen.wrap(dial)
+	if t.DialTLSContext != nil {
+		t.DialTLSContext = seen.wrap(t.DialTLSContext)
+	}
+	cl := *client
+	cl.Transport = t
+	defer t.CloseIdleConnections()
+
+	resp, err := cl.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("websocket: handshake through DialOptions.HTTPClient: %w", err)
+	}
+	subprotocol, comp, err := checkResponse(resp, key, opts)
+	if err != nil {
+		resp.Body.Close()
+		return nil, resp, err
+	}
+	rwc, ok := resp.Body.(io.ReadWriteCloser)
+	nc := seen.get()
+	if !ok || nc == nil {
+		resp.Body.Close()
+		return nil, resp, errors.New("websocket: DialOptions.HTTPClient's transport gave no connection to take over after 101")
+	}
+	resp.Body = http.NoBody
+	upgraded := &upgradedConn{ReadWriteCloser: rwc, nc: nc}
+	c := newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, connConfig{
+		readLimit:       opts.ReadLimit,
+		writeBufferSize: opts.WriteBufferSize,
+		pingInterval:    opts.PingInterval,
+		pingTimeout:     opts.PingTimeout,
+		closeTimeout:    opts.CloseTimeout,
+		onPing:          opts.OnPing,
+		onPong:          opts.OnPong,
+	})
+	c.subprotocol = subprotocol
+	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
+	c.comp = comp
+	return c, resp, nil
+}
+
+// dialedConn remembers the connection a transport's dialer opened.
+type dialedConn struct {
+	mu sync.Mutex
+	nc net.Conn
+}
+
+func (d *dialedConn) wrap(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err == nil {
+			d.mu.Lock()
+			d.nc = nc
+			d.mu.Unlock()
+		}
+		return nc, err
+	}
+}
+
+func (d *dialedConn) get() net.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.nc
+}
+
+// upgradedConn is the connection an http.Client handed over after 101:
+// bytes go through the response's body, which reads what the transport
+// buffered first; addresses and deadlines are the dialed connection's
+// (under TLS, a deadline on the connection beneath ends TLS's reads and
+// writes as well).
+type upgradedConn struct {
+	io.ReadWriteCloser
+	nc net.Conn
+}
+
+func (u *upgradedConn) LocalAddr() net.Addr                { return u.nc.LocalAddr() }
+func (u *upgradedConn) RemoteAddr() net.Addr               { return u.nc.RemoteAddr() }
+func (u *upgradedConn) SetDeadline(t time.Time) error      { return u.nc.SetDeadline(t) }
+func (u *upgradedConn) SetReadDeadline(t time.Time) error  { return u.nc.SetReadDeadline(t) }
+func (u *upgradedConn) SetWriteDeadline(t time.Time) error { return u.nc.SetWriteDeadline(t) }
