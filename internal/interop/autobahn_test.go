@@ -84,28 +84,31 @@ func TestAutobahnBrokenGorillaPeers(t *testing.T) {
 // checks each whole text message and fails the connection with 1007,
 // which is correct but not fail-fast.
 func gorillaEcho(validate bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { echoGorilla(w, r, validate) }
+	return gorillaEchoWith(websocket.Upgrader{}, validate)
 }
 
-func echoGorilla(w http.ResponseWriter, r *http.Request, validate bool) {
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	c, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for {
-		typ, p, err := c.ReadMessage()
+// gorillaEchoWith is gorillaEcho upgrading with up, which accepts any origin.
+func gorillaEchoWith(up websocket.Upgrader, validate bool) http.HandlerFunc {
+	up.CheckOrigin = func(*http.Request) bool { return true }
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
-		if validate && typ == websocket.TextMessage && !utf8.Valid(p) {
-			msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "")
-			c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-			return
-		}
-		if err := c.WriteMessage(typ, p); err != nil {
-			return
+		defer c.Close()
+		for {
+			typ, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if validate && typ == websocket.TextMessage && !utf8.Valid(p) {
+				msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "")
+				c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+				return
+			}
+			if err := c.WriteMessage(typ, p); err != nil {
+				return
+			}
 		}
 	}
 }
@@ -169,25 +172,10 @@ func TestAutobahnGorillaReferencePeer(t *testing.T) {
 // compression, which answers every permessage-deflate offer with
 // "server_no_context_takeover; client_no_context_takeover" and honours
 // no window parameter.
-func gorillaDeflateEcho(w http.ResponseWriter, r *http.Request) {
-	up := websocket.Upgrader{EnableCompression: true, CheckOrigin: func(*http.Request) bool { return true }}
-	c, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	for {
-		typ, p, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(typ, p); err != nil {
-			return
-		}
-	}
-}
+var gorillaDeflateEcho = gorillaEchoWith(websocket.Upgrader{EnableCompression: true}, false)
+
 func TestAutobahnDeflateCasesAgainstGorillaServer(t *testing.T) {
-	url := wsURL(t, http.HandlerFunc(gorillaDeflateEcho))
+	url := wsURL(t, gorillaDeflateEcho)
 	tests := []struct {
 		id     string
 		want   autobahn.Verdict

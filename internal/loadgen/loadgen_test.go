@@ -11,8 +11,9 @@ import (
 	"github.com/duplexws/websocket"
 )
 
-// echoServer echoes every message; extra, when set, sends one unasked message first.
-func echoServer(t *testing.T, extra bool) string {
+// echoServer echoes every message, delay after it came; extra, when set,
+// sends one unasked message first.
+func echoServer(t *testing.T, extra bool, delay time.Duration) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Compression: &websocket.CompressionOptions{}})
 		if err != nil {
@@ -27,6 +28,7 @@ func echoServer(t *testing.T, extra bool) string {
 			if err != nil {
 				return
 			}
+			time.Sleep(delay)
 			if err := c.Write(r.Context(), typ, p); err != nil {
 				return
 			}
@@ -37,7 +39,7 @@ func echoServer(t *testing.T, extra bool) string {
 }
 
 func TestRunMeasuresEchoes(t *testing.T) {
-	url := echoServer(t, false)
+	url := echoServer(t, false, 0)
 	tests := []struct {
 		name string
 		cfg  Config
@@ -82,7 +84,7 @@ func TestRunMeasuresEchoes(t *testing.T) {
 }
 
 func TestRunStopsWhenContextEnds(t *testing.T) {
-	url := echoServer(t, false)
+	url := echoServer(t, false, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -99,7 +101,7 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 }
 
 func TestRunCountsErrors(t *testing.T) {
-	res, err := Run(context.Background(), Config{URL: echoServer(t, true), Conns: 2, Duration: 300 * time.Millisecond})
+	res, err := Run(context.Background(), Config{URL: echoServer(t, true, 0), Conns: 2, Duration: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,26 +121,9 @@ func TestRunCountsErrors(t *testing.T) {
 // inside it. They belong to no count, so that received never exceeds sent
 // (duplex bench once reported 126145 sent, 126146 received).
 func TestRunNeverReceivesMoreThanSent(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, p, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			time.Sleep(200 * time.Millisecond)
-			if err := c.Write(r.Context(), typ, p); err != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(srv.Close)
+	url := echoServer(t, false, 200*time.Millisecond)
 	for _, pipeline := range []int{1, 4} {
-		res, err := Run(context.Background(), Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"),
+		res, err := Run(context.Background(), Config{URL: url,
 			Conns: 10, Rate: 1, Pipeline: pipeline, Duration: 400 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
