@@ -8,6 +8,7 @@ require (
 	github.com/duplexws/websocket v0.0.0-00010101000000-000000000000
 	github.com/duplexws/websocket/hub/natsbroker v0.0.0-00010101000000-000000000000
 	github.com/duplexws/websocket/internal/peer v0.0.0-00010101000000-000000000000
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/nats-io/nats-server/v2 v2.15.2
 )
