@@ -109,7 +109,9 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 // Serve hands c to the engine and returns at once: from now on the engine
 // reads c and calls OnMessage with its messages. Nothing else may read c
 // (Read, Reader) after. A handler that calls Accept and then Serve can
-// return, which lets net/http release the request.
+// return, which lets net/http release the request; over HTTP/2, where the
+// connection is the request's stream and ends with the handler (see
+// Accept), the handler must wait for OnClose instead.
 func (e *Engine) Serve(c *Conn) error {
 	if e.closing.Load() {
 		return fmt.Errorf("websocket: Engine.Serve on a closed engine: %w", ErrClosed)

@@ -93,8 +93,9 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.open.Add(1)
 	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
 	h.log.Info("echo connection", "remote", r.RemoteAddr, "proto", r.Proto)
-	if wc, ok := c.(*websocket.Conn); ok && h.engine != nil {
+	if wc, ok := c.(*websocket.Conn); ok && h.engine != nil && r.ProtoMajor == 1 {
 		// The handler returns; the slot is freed when the connection ends.
+		// (An HTTP/2 stream ends with its handler, which keeps serving it.)
 		h.slots.Store(wc, id)
 		if err := h.engine.Serve(wc); err != nil {
 			h.log.Info("engine refused the connection", "remote", r.RemoteAddr, "err", err)
