@@ -42,6 +42,15 @@
 // ended and their handlers have returned, or once its context ends (the
 // rest are then dropped with CloseNow).
 //
+// # HTTP/2
+//
+// Accept also serves WebSockets over HTTP/2 (RFC 8441 extended CONNECT),
+// once net/http offers extended CONNECT: start the process with
+// GODEBUG=http2xconnect=1 or import package xconnect. Such a connection is
+// the request's stream and ends when the handler returns. Dial opens one when
+// DialOptions.HTTP2 holds a transport, whose HTTP/2 connections the
+// WebSockets then share.
+//
 // # Security
 //
 // Accept checks the Origin header: a browser page may connect only from the
