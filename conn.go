@@ -17,8 +17,9 @@ const (
 
 // Conn is a WebSocket connection, the server's from Accept or the client's from Dial.
 //
-// Concurrency: one goroutine may read (Read, Reader and the returned reader)
-// while any number of goroutines write (Write, Writer, WritePrepared, Ping).
+// Concurrency: one goroutine may read (Read, Reader and the returned reader,
+// ReadJSON) while any number of goroutines write (Write, Writer,
+// WritePrepared, WriteJSON, Ping).
 // Whole messages are written one at a time: a message never interleaves with
 // another, and a concurrent Write waits for the message in progress. Pongs and
 // close frames go out between the frames of a long message. Close and CloseNow

@@ -16,6 +16,15 @@
 // message of gigabytes never sits in memory; with an unlimited read limit
 // they carry messages of any size.
 //
+// ReadJSON and WriteJSON carry one JSON value per message; NetConn turns a
+// connection into a net.Conn carrying a byte stream; CloseRead reads for a
+// connection that only writes.
+//
+// A Read or Reader whose context ends while it waits for the next message
+// returns the context's error and leaves the connection usable, so an idle
+// connection can be polled with short timeouts; a context that ends inside
+// a message closes the connection.
+//
 // # Concurrency
 //
 // One goroutine reads while any number of goroutines write. Writes of whole

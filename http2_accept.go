@@ -115,6 +115,10 @@ func checkExtendedConnect(r *http.Request) *HandshakeError {
 	default:
 		return &HandshakeError{Status: http.StatusMethodNotAllowed, Reason: fmt.Sprintf("method %s over HTTP/2; a WebSocket is opened with an extended CONNECT (RFC 8441)", r.Method)}
 	}
+	// RFC 6455 §11.3.5 (RFC 6454 §7 for Origin), as over HTTP/1.1.
+	if name := wshttp.Repeated(r.Header, "Sec-WebSocket-Version", "Origin"); name != "" {
+		return bad("%s appears more than once; RFC 6455 allows one", name)
+	}
 	if v := r.Header.Get("Sec-WebSocket-Version"); v != "13" {
 		return bad("unsupported Sec-WebSocket-Version %q over HTTP/2; this server speaks 13", v)
 	}

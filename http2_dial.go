@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // dialHTTP2 opens the WebSocket as an extended CONNECT stream (RFC 8441 §4)
@@ -86,6 +88,10 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 		s.Close()
 		resp.Body = http.NoBody
 		return nil, resp, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+	}
+	// RFC 6455 §11.3.4, as over HTTP/1.1.
+	if wshttp.Repeated(resp.Header, "Sec-WebSocket-Protocol") != "" {
+		return fail("Sec-WebSocket-Protocol appears more than once; RFC 6455 allows one")
 	}
 	if subprotocol != "" && !slices.Contains(opts.Subprotocols, subprotocol) {
 		return fail("server chose subprotocol %q, which was not offered", subprotocol)

@@ -361,6 +361,8 @@ func TestHTTP2Refusals(t *testing.T) {
 		{"POST", "POST", nil, http.StatusMethodNotAllowed, "extended CONNECT"},
 		{"bad origin", "", http.Header{"Origin": {"https://evil.example"}, "Sec-Websocket-Version": {"13"}}, http.StatusForbidden, "evil.example"},
 		{"bad version", "", http.Header{"Sec-Websocket-Version": {"8"}}, http.StatusBadRequest, "Sec-WebSocket-Version"},
+		{"two versions", "", http.Header{"Sec-Websocket-Version": {"13", "13"}}, http.StatusBadRequest, "Sec-WebSocket-Version appears more than once"},
+		{"two origins", "", http.Header{"Origin": {"https://good.example", "https://good.example"}, "Sec-Websocket-Version": {"13"}}, http.StatusBadRequest, "Origin appears more than once"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var resp *http.Response
@@ -374,8 +376,13 @@ func TestHTTP2Refusals(t *testing.T) {
 				if o := tc.header.Get("Origin"); o != "" {
 					opts.Origin = o
 				}
-				if v := tc.header.Get("Sec-Websocket-Version"); v != "13" {
-					// Dial speaks 13 over HTTP/2; send the request by hand.
+				raw := tc.header.Get("Sec-Websocket-Version") != "13"
+				for _, vs := range tc.header {
+					raw = raw || len(vs) > 1
+				}
+				if raw {
+					// Dial speaks 13 over HTTP/2 and sends each header
+					// once; send the request by hand.
 					resp, err = rawConnect(s, tc.header)
 				} else {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -416,4 +423,29 @@ func rawConnect(s *h2Server, h http.Header) (*http.Response, error) {
 	}
 	req.Header[":protocol"] = []string{"websocket"}
 	return rt.RoundTrip(req)
+}
+
+// TestHTTP2DialRefusesRepeatedProtocol answers an extended CONNECT with two
+// Sec-WebSocket-Protocol fields, which RFC 6455 §11.3.4 forbids.
+func TestHTTP2DialRefusesRepeatedProtocol(t *testing.T) {
+	t.Parallel()
+	s := startH2(t, true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Sec-WebSocket-Protocol", "chat")
+		w.Header().Add("Sec-WebSocket-Protocol", "chat")
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	}))
+	opts := s.dialOptions(s.h2Transport())
+	opts.Subprotocols = []string{"chat"}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := Dial(ctx, "wss"+strings.TrimPrefix(s.URL, "https"), opts)
+	if err == nil {
+		c.CloseNow()
+		t.Fatal("Dial accepted two Sec-WebSocket-Protocol fields")
+	}
+	if !strings.Contains(err.Error(), "appears more than once") {
+		t.Fatalf("Dial: %v; want it to name the repeated field", err)
+	}
 }

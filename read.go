@@ -35,12 +35,13 @@ type readState struct {
 // until the next call to Reader or Read, which discards whatever of the
 // message was not read.
 //
-// ctx bounds the wait and the reads of this message. When it ends before
-// any byte of the next message has arrived (an idle connection polled with
-// a timeout, say), Reader returns ctx's error and the connection stays
-// usable: the next call with a live context goes on. When it ends while a
-// message is being read, which would leave the rest of the message unread,
-// the connection is closed.
+// ctx bounds the wait and the reads of this message. When it ends while
+// Reader waits for the next message, before that message's first frame
+// header has arrived whole (an idle connection polled with a timeout, say),
+// Reader returns ctx's error and the connection stays usable: nothing was
+// consumed, and the next call with a live context goes on. When it ends
+// once the message has begun, while the returned reader reads it, the
+// connection is closed, since the rest of the message would be lost.
 //
 // Text is checked for valid UTF-8 as it arrives; invalid text fails the
 // connection with StatusInvalidFramePayloadData. A message longer than the
@@ -61,9 +62,10 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 }
 
 // Read waits for the next message and returns it whole. See Reader for the
-// checks applied and for what an ending ctx does: before a message begins
-// to arrive it leaves the connection usable, within one it closes it. The
-// read limit (SetReadLimit) bounds the memory it takes.
+// checks applied and for what an ending ctx does: while Read waits for the
+// message to begin it leaves the connection usable, once the message has
+// begun it closes it. The read limit (SetReadLimit) bounds the memory it
+// takes.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if c.readClosed.Load() {
 		return 0, nil, errReadClosed
