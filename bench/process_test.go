@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,6 +49,12 @@ func launchServer(lib string, mode compressMode) (*serverProc, error) {
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), envServer+"="+lib, envCompress+"="+string(mode))
+	ctl := &http.Client{Timeout: 30 * time.Second}
+	if lib == "duplex-tls" {
+		// net/http offers extended CONNECT (RFC 8441) only with this set at start-up.
+		cmd.Env = append(cmd.Env, "GODEBUG=http2xconnect=1")
+		ctl.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -65,7 +72,7 @@ func launchServer(lib string, mode compressMode) (*serverProc, error) {
 		mode:  mode,
 		cmd:   cmd,
 		stdin: stdin,
-		ctl:   &http.Client{Timeout: 30 * time.Second},
+		ctl:   ctl,
 	}
 	line := make(chan string, 1)
 	go func() {
@@ -90,7 +97,11 @@ func launchServer(lib string, mode compressMode) (*serverProc, error) {
 // is set.
 func (p *serverProc) stats(tb testing.TB, gc bool) procStats {
 	tb.Helper()
-	resp, err := p.ctl.Get(fmt.Sprintf("http://%s/ctl/stats?gc=%t", p.addr, gc))
+	scheme := "http"
+	if p.lib == "duplex-tls" {
+		scheme = "https"
+	}
+	resp, err := p.ctl.Get(fmt.Sprintf("%s://%s/ctl/stats?gc=%t", scheme, p.addr, gc))
 	if err != nil {
 		tb.Fatalf("%s server stats: %v", p.lib, err)
 	}

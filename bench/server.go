@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -64,7 +65,7 @@ type libServer struct {
 // newLibServer returns the server of library lib.
 func newLibServer(lib string, mode compressMode) (libServer, error) {
 	switch lib {
-	case "duplex":
+	case "duplex", "duplex-tls":
 		return newDuplexServer(mode), nil
 	case "gorilla":
 		return newGorillaServer(mode), nil
@@ -142,6 +143,16 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		defer stop()
 	} else {
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if lib == "duplex-tls" {
+			// HTTP/1.1 and HTTP/2 over TLS, WebSockets over both; the
+			// parent starts this process with GODEBUG=http2xconnect=1.
+			cfg, err := selfSignedTLS()
+			if err != nil {
+				return err
+			}
+			ln = tls.NewListener(ln, cfg)
+			srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: 2000}
+		}
 		go srv.Serve(ln)
 	}
 	if _, err := fmt.Fprintln(stdout, ln.Addr().String()); err != nil {
