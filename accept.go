@@ -170,15 +170,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	br := newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
 	releaseHijacked(brw)
-	c := newConn(nc, br, false, connConfig{
-		readLimit:       opts.ReadLimit,
-		writeBufferSize: opts.WriteBufferSize,
-		pingInterval:    opts.PingInterval,
-		pingTimeout:     opts.PingTimeout,
-		closeTimeout:    opts.CloseTimeout,
-		onPing:          opts.OnPing,
-		onPong:          opts.OnPong,
-	})
+	c := newConn(nc, br, false, opts.connConfig())
 	c.subprotocol = subprotocol
 	c.extensions = extensions
 	c.comp = comp

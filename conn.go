@@ -96,6 +96,32 @@ type connConfig struct {
 	onPing, onPong  func(payload []byte)
 }
 
+// connConfig returns the connection settings of the options.
+func (o *AcceptOptions) connConfig() connConfig {
+	return connConfig{
+		readLimit:       o.ReadLimit,
+		writeBufferSize: o.WriteBufferSize,
+		pingInterval:    o.PingInterval,
+		pingTimeout:     o.PingTimeout,
+		closeTimeout:    o.CloseTimeout,
+		onPing:          o.OnPing,
+		onPong:          o.OnPong,
+	}
+}
+
+// connConfig returns the connection settings of the options.
+func (o *DialOptions) connConfig() connConfig {
+	return connConfig{
+		readLimit:       o.ReadLimit,
+		writeBufferSize: o.WriteBufferSize,
+		pingInterval:    o.PingInterval,
+		pingTimeout:     o.PingTimeout,
+		closeTimeout:    o.CloseTimeout,
+		onPing:          o.OnPing,
+		onPong:          o.OnPong,
+	}
+}
+
 func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 	c := &Conn{
 		nc:              nc,

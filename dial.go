@@ -334,15 +334,7 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
-	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, connConfig{
-		readLimit:       opts.ReadLimit,
-		writeBufferSize: opts.WriteBufferSize,
-		pingInterval:    opts.PingInterval,
-		pingTimeout:     opts.PingTimeout,
-		closeTimeout:    opts.CloseTimeout,
-		onPing:          opts.OnPing,
-		onPong:          opts.OnPong,
-	})
+	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, opts.connConfig())
 	c.subprotocol = subprotocol
 	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
 	c.comp = comp

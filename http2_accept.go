@@ -79,15 +79,7 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 	}
 
 	sc := newServerStream(w, rc, r)
-	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, connConfig{
-		readLimit:       opts.ReadLimit,
-		writeBufferSize: opts.WriteBufferSize,
-		pingInterval:    opts.PingInterval,
-		pingTimeout:     opts.PingTimeout,
-		closeTimeout:    opts.CloseTimeout,
-		onPing:          opts.OnPing,
-		onPong:          opts.OnPong,
-	})
+	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, opts.connConfig())
 	c.subprotocol = subprotocol
 	c.extensions = extensions
 	c.comp = comp

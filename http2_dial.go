@@ -101,15 +101,7 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 		return fail("%v", err)
 	}
 	resp.Body = http.NoBody
-	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, connConfig{
-		readLimit:       opts.ReadLimit,
-		writeBufferSize: opts.WriteBufferSize,
-		pingInterval:    opts.PingInterval,
-		pingTimeout:     opts.PingTimeout,
-		closeTimeout:    opts.CloseTimeout,
-		onPing:          opts.OnPing,
-		onPong:          opts.OnPong,
-	})
+	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, opts.connConfig())
 	c.subprotocol = subprotocol
 	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
 	c.comp = comp

@@ -69,15 +69,7 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	}
 	resp.Body = http.NoBody
 	upgraded := &upgradedConn{ReadWriteCloser: rwc, nc: nc}
-	c := newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, connConfig{
-		readLimit:       opts.ReadLimit,
-		writeBufferSize: opts.WriteBufferSize,
-		pingInterval:    opts.PingInterval,
-		pingTimeout:     opts.PingTimeout,
-		closeTimeout:    opts.CloseTimeout,
-		onPing:          opts.OnPing,
-		onPong:          opts.OnPong,
-	})
+	c := newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, opts.connConfig())
 	c.subprotocol = subprotocol
 	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
 	c.comp = comp
