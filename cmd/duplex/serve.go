@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
 	"github.com/duplexws/websocket/hub/natsbroker"
 	"github.com/duplexws/websocket/internal/chat"
@@ -34,7 +35,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	legacyOn := fs.Bool("legacy", false, "/echo also accepts the old protocols: hybi-07/08 (Sec-WebSocket-Version 7 and 8) and hixie-76")
 	maxConns := fs.Int("max-conns", 0, "most WebSocket connections at once; handshakes beyond get 503 (0 = no limit)")
 	idle := fs.Duration("idle-timeout", 0, "close an echo connection with 1001 after this long without a message (0 = never)")
-	engine := fs.Bool("engine", runtime.GOOS == "linux", "serve /echo with the event-driven engine, which holds no goroutine per idle connection (epoll; TLS and hixie-76 connections keep a goroutine each); --engine=false gives every connection a goroutine")
+	engine := fs.Bool("engine", runtime.GOOS == "linux", "serve /echo and /chat with the event-driven engine, which holds no goroutine per idle connection (epoll; TLS, HTTP/2 and hixie-76 connections keep a goroutine each); --engine=false gives every connection a goroutine")
 	broker := fs.String("broker", "", "NATS server `URL` (nats://HOST:PORT, or a comma list) to share chat rooms with other servers")
 	pos, err := sf.parse(fs, args)
 	if err != nil {
@@ -75,14 +76,28 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if chatOpts.ReadLimit == 0 {
 		chatOpts.ReadLimit = chat.DefaultReadLimit
 	}
+	ch := &chatHandler{next: chat.Handler(h, &chatOpts), conns: conns, log: log}
+	// Closing the hub closes every chat client with 1001; in engine mode
+	// the chat server does, its clients having no goroutine that waits.
+	shutdown := func() { h.Close() }
+	if *engine {
+		es, err := chat.NewEngineServer(h, &chatOpts)
+		if err != nil {
+			return err
+		}
+		ch.engine = es
+		shutdown = func() {
+			h.Close()
+			es.Close()
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/echo", eh)
-	mux.Handle("/chat", &chatHandler{next: chat.Handler(h, &chatOpts), conns: conns, log: log})
+	mux.Handle("/chat", ch)
 	mux.Handle("/metrics", &metricsHandler{start: time.Now(), echo: eh.stats, conns: conns, hub: h})
 	mux.Handle("/", web.Handler())
-	// Closing the hub closes every chat client with 1001.
-	err = sf.serveHTTP(ctx, env, log, mux, conns, func() { h.Close() })
-	h.Close()
+	err = sf.serveHTTP(ctx, env, log, mux, conns, shutdown)
+	shutdown()
 	return err
 }
 
@@ -118,9 +133,10 @@ func newHub(ctx context.Context, brokerURL string, log *slog.Logger) (*hub.Hub, 
 
 // chatHandler counts /chat connections against --max-conns.
 type chatHandler struct {
-	next  http.Handler
-	conns *connSet
-	log   *slog.Logger
+	next   http.Handler
+	engine *chat.EngineServer // serves the clients instead of next when set
+	conns  *connSet
+	log    *slog.Logger
 }
 
 func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +145,15 @@ func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tooBusy(w, h.log, r, "too many connections")
 		return
 	}
-	defer h.conns.leave(id)
 	h.log.Info("chat connection", "remote", r.RemoteAddr, "proto", r.Proto, "room", r.URL.Query().Get("room"))
+	if h.engine != nil {
+		// The handler returns once the client has joined; its slot is
+		// freed when it leaves.
+		h.engine.Serve(w, r, func(c *websocket.Conn) {
+			h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
+		}, func() { h.conns.leave(id) })
+		return
+	}
+	defer h.conns.leave(id)
 	h.next.ServeHTTP(w, r)
 }

@@ -19,7 +19,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"sync"
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
@@ -120,3 +122,121 @@ func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string) {
 		}
 	}
 }
+
+// EngineServer serves the chat rooms as Handler does, but from a
+// websocket.Engine: a client's handler returns once the client has joined
+// its room, and a quiet client holds no goroutine. Closing the hub ends
+// the clients' subscriptions; Close closes the clients themselves with 1001
+// (going away).
+type EngineServer struct {
+	hub     *hub.Hub
+	opts    *websocket.AcceptOptions
+	engine  *websocket.Engine
+	clients sync.Map // *websocket.Conn → *engineClient
+}
+
+// engineClient is what EngineServer keeps of one client.
+type engineClient struct {
+	topic string
+	sub   *hub.Subscriber
+	onEnd func()
+}
+
+// NewEngineServer returns an EngineServer over h; opts are as for Handler.
+func NewEngineServer(h *hub.Hub, opts *websocket.AcceptOptions) (*EngineServer, error) {
+	if opts == nil {
+		opts = &websocket.AcceptOptions{ReadLimit: DefaultReadLimit}
+	}
+	s := &EngineServer{hub: h, opts: opts}
+	e, err := websocket.NewEngine(&websocket.EngineOptions{OnMessage: s.relay, OnClose: s.left})
+	if err != nil {
+		return nil, err
+	}
+	s.engine = e
+	return s, nil
+}
+
+// ServeHTTP serves one client.
+func (s *EngineServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.Serve(w, r, nil, nil)
+}
+
+// Serve serves one client as ServeHTTP does. onJoin (unless nil) is called
+// with the client's connection once it has joined its room, before any of
+// its messages is relayed; onEnd (unless nil) once the client has left, or
+// when the request ends if it never joined. Over HTTP/2 the client is
+// served from this goroutine, as Handler does, since its stream ends with
+// the handler.
+func (s *EngineServer) Serve(w http.ResponseWriter, r *http.Request, onJoin func(*websocket.Conn), onEnd func()) {
+	if onEnd == nil {
+		onEnd = func() {}
+	}
+	room := r.URL.Query().Get("room")
+	if err := CheckRoom(room); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		onEnd()
+		return
+	}
+	if r.ProtoMajor != 1 {
+		Handler(s.hub, s.opts).ServeHTTP(w, r)
+		onEnd()
+		return
+	}
+	c, err := websocket.Accept(w, r, s.opts)
+	if err != nil {
+		onEnd()
+		return
+	}
+	topic := TopicPrefix + room
+	sub, err := s.hub.Subscribe(context.Background(), c, topic)
+	if err != nil {
+		if errors.Is(err, hub.ErrHubClosed) {
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+		} else {
+			c.Close(websocket.StatusInternalError, "cannot join the room")
+		}
+		onEnd()
+		return
+	}
+	if onJoin != nil {
+		onJoin(c)
+	}
+	s.clients.Store(c, &engineClient{topic: topic, sub: sub, onEnd: onEnd})
+	if err := s.engine.Serve(c); err != nil {
+		s.clients.Delete(c)
+		sub.Close()
+		c.CloseNow()
+		onEnd()
+	}
+}
+
+// relay publishes one message of a client to its room.
+func (s *EngineServer) relay(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
+	v, ok := s.clients.Load(c)
+	if !ok {
+		return
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return // the read limit or a protocol error closed the connection
+	}
+	if err := s.hub.Publish(context.Background(), v.(*engineClient).topic, hub.Message{Type: typ, Data: data}); err != nil {
+		if errors.Is(err, hub.ErrHubClosed) {
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+		} else {
+			c.Close(websocket.StatusInternalError, "cannot relay the message")
+		}
+	}
+}
+
+// left ends a client's subscription once its connection has ended.
+func (s *EngineServer) left(c *websocket.Conn, _ error) {
+	if v, ok := s.clients.LoadAndDelete(c); ok {
+		cl := v.(*engineClient)
+		cl.sub.Close()
+		cl.onEnd()
+	}
+}
+
+// Close closes every client with 1001 (going away) and stops the engine.
+func (s *EngineServer) Close() error { return s.engine.Close() }

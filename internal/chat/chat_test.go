@@ -44,12 +44,42 @@ func TestCheckRoom(t *testing.T) {
 // startChat serves a chat handler over a fresh hub and returns its ws://
 // URL prefix and the hub.
 func startChat(t *testing.T) (string, *hub.Hub) {
+	return startChatMode(t, false)
+}
+
+// startChatMode is startChat with the clients served by an
+// EngineServer when engine is set.
+func startChatMode(t *testing.T, engine bool) (string, *hub.Hub) {
 	t.Helper()
 	h := hub.New(&hub.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(func() { h.Close() })
-	srv := httptest.NewServer(chat.Handler(h, nil))
+	var handler http.Handler = chat.Handler(h, nil)
+	if engine {
+		es, err := chat.NewEngineServer(h, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { es.Close() })
+		handler = es
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http"), h
+}
+
+// chatModes runs test with the clients served by a goroutine each and by
+// an EngineServer.
+func chatModes(t *testing.T, test func(t *testing.T, engine bool)) {
+	for _, engine := range []bool{false, true} {
+		name := "goroutine"
+		if engine {
+			name = "engine"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, engine)
+		})
+	}
 }
 
 func join(t *testing.T, ctx context.Context, base, room string) *websocket.Conn {
@@ -75,7 +105,11 @@ func waitSubscribers(t *testing.T, h *hub.Hub, n int) {
 
 func TestRoomBroadcastIncludesSenderAndStaysInRoom(t *testing.T) {
 	t.Parallel()
-	base, h := startChat(t)
+	chatModes(t, testRoomBroadcast)
+}
+
+func testRoomBroadcast(t *testing.T, engine bool) {
+	base, h := startChatMode(t, engine)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ann, bob, eve := join(t, ctx, base, "lobby"), join(t, ctx, base, "lobby"), join(t, ctx, base, "other")
@@ -107,7 +141,11 @@ func TestRoomBroadcastIncludesSenderAndStaysInRoom(t *testing.T) {
 
 func TestBadRoomIsRefused(t *testing.T) {
 	t.Parallel()
-	base, h := startChat(t)
+	chatModes(t, testBadRoom)
+}
+
+func testBadRoom(t *testing.T, engine bool) {
+	base, h := startChatMode(t, engine)
 	httpBase := "http" + strings.TrimPrefix(base, "ws")
 	for _, q := range []string{"", "?room=", "?room=a.b", "?room=" + strings.Repeat("x", 65)} {
 		resp, err := http.Get(httpBase + "/chat" + q)
