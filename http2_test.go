@@ -1,14 +1,18 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -448,4 +452,81 @@ func TestHTTP2DialRefusesRepeatedProtocol(t *testing.T) {
 	if !strings.Contains(err.Error(), "appears more than once") {
 		t.Fatalf("Dial: %v; want it to name the repeated field", err)
 	}
+}
+
+// TestHTTP2WithoutExtendedConnect runs a server in a child process whose
+// net/http does not offer extended CONNECT (GODEBUG=http2xconnect=0, which
+// package xconnect leaves alone): Dial over HTTP/2 falls back to HTTP/1.1,
+// and an HTTP/2 GET to the endpoint hears how to turn it on.
+func TestHTTP2WithoutExtendedConnect(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHTTP2ChildServer$")
+	cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=0", "DUPLEX_TEST_H2_CHILD=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "addr="); ok {
+				addr <- a
+			}
+		}
+		close(addr)
+	}()
+	var a string
+	select {
+	case a = <-addr:
+	case <-time.After(30 * time.Second):
+	}
+	if a == "" {
+		t.Fatal("the child server did not start")
+	}
+	insecure := &tls.Config{InsecureSkipVerify: true}
+	tr := &http.Transport{TLSClientConfig: insecure, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+
+	c, resp := dialH2(t, "wss://"+a+"/", &DialOptions{HTTP2: tr, TLSConfig: insecure})
+	if resp.Proto != "HTTP/1.1" {
+		t.Fatalf("Dial came over %s; want a fall back to HTTP/1.1", resp.Proto)
+	}
+	ctx := context.Background()
+	if err := c.Write(ctx, MessageText, []byte("fell back")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := c.Read(ctx); err != nil || string(p) != "fell back" {
+		t.Fatalf("echo: %q, %v", p, err)
+	}
+
+	res, err := (&http.Client{Transport: tr}).Get("https://" + a + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.ProtoMajor != 2 || res.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), "GODEBUG=http2xconnect=1") {
+		t.Errorf("HTTP/2 GET: %s %d %q; want 405 saying how to turn extended CONNECT on", res.Proto, res.StatusCode, body)
+	}
+}
+
+// TestHTTP2ChildServer is the server of TestHTTP2WithoutExtendedConnect,
+// run in a child process; it serves until its stdin ends.
+func TestHTTP2ChildServer(t *testing.T) {
+	if os.Getenv("DUPLEX_TEST_H2_CHILD") != "1" {
+		t.Skip("run by TestHTTP2WithoutExtendedConnect")
+	}
+	srv := httptest.NewUnstartedServer(echoHandler(t, nil))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	fmt.Printf("addr=%s\n", srv.Listener.Addr())
+	io.Copy(io.Discard, os.Stdin)
 }
