@@ -1,31 +1,21 @@
 package websocket
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 	"unicode/utf8"
-)
 
-// checkCloseArgs validates what Close was given.
-func checkCloseArgs(code StatusCode, reason string) error {
-	if !validWireCode(code) {
-		return fmt.Errorf("websocket: status code %d cannot be sent in a close frame", int(code))
-	}
-	if len(reason) > maxCloseReason {
-		return fmt.Errorf("websocket: close reason of %d bytes exceeds the limit of %d", len(reason), maxCloseReason)
-	}
-	if !utf8.ValidString(reason) {
-		return errors.New("websocket: close reason is not valid UTF-8")
-	}
-	return nil
-}
+	"github.com/duplexws/websocket/internal/wsconn"
+)
 
 // Close performs the closing handshake: it sends a close frame with code and
 // reason, waits for the peer's close frame (reading, and discarding data
-// messages, if no Read is in progress), then closes the TCP connection. The
-// wait is bounded by the close timeout (5 seconds unless set in the options).
+// messages, if no [Conn.Read] is in progress), then closes the TCP
+// connection. The wait is bounded by the close timeout (5 seconds unless set
+// in the options); when it runs out, the error wraps [os.ErrDeadlineExceeded].
 // A server closes TCP as soon as the peer's close frame arrives; a client
 // waits for the server to close first (RFC 6455 §7.1.1).
 //
@@ -34,22 +24,15 @@ func checkCloseArgs(code StatusCode, reason string) error {
 // and returns nil. The reason must be valid UTF-8 of at most 123 bytes, and
 // the code one that may be sent (1000–1003, 1007–1014, 3000–4999).
 func (c *Conn) Close(code StatusCode, reason string) error {
-	if err := checkCloseArgs(code, reason); err != nil {
-		return err
+	if err := wsconn.CheckCloseArgs(int(code), reason); err != nil {
+		return fmt.Errorf("websocket: %w", err)
 	}
-	c.mu.Lock()
-	sent := c.closeSent
-	c.closeSent = true
-	if c.closeErr == nil {
-		c.closeErr = &CloseError{Code: code, Reason: reason}
-	}
-	c.mu.Unlock()
-	deadline := time.NewTimer(c.closeTimeout)
-	defer deadline.Stop()
-	if sent {
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+	defer cancel()
+	if !c.setClosing(&CloseError{Code: code, Reason: reason}, true, false) {
 		select {
-		case <-c.done:
-		case <-deadline.C:
+		case <-c.ended.Done():
+		case <-ctx.Done():
 			c.CloseNow()
 		}
 		return nil
@@ -58,35 +41,56 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 		c.CloseNow()
 		return err
 	}
-	for {
+	c.awaitPeerClose(ctx)
+	// What happened wins over the timeout when both are there.
+	select {
+	case <-c.peerClose:
+	case <-c.ended.Done():
+	case <-ctx.Done():
+	}
+	select {
+	case <-c.peerClose:
+	default:
+		if c.ended.Ended() {
+			return fmt.Errorf("websocket: connection closed before the peer answered the close frame: %w", c.closedErr())
+		}
+		c.CloseNow()
+		return fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded)
+	}
+	select {
+	case <-c.ended.Done():
+		return nil
+	case <-ctx.Done():
+		if c.ended.Ended() {
+			return nil
+		}
+		c.CloseNow()
+		return fmt.Errorf("websocket: close handshake done but the server did not close the connection within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded)
+	}
+}
+
+// awaitPeerClose returns once the peer's close frame has arrived, reading
+// it by itself whenever no Read holds readLock, or once the connection has
+// ended or ctx has.
+func (c *Conn) awaitPeerClose(ctx context.Context) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
 		select {
 		case <-c.peerClose:
-			select {
-			case <-c.done:
-				return nil
-			case <-deadline.C:
-				c.CloseNow()
-				return errors.New("websocket: close handshake done but the server did not close the connection in time")
-			}
-		case c.readLock <- struct{}{}:
-			c.readUntilClose()
-			unlock(c.readLock)
-		case <-c.done:
-			select {
-			case <-c.peerClose:
-				return nil
-			default:
-				return fmt.Errorf("websocket: connection closed before the peer answered the close frame: %w", c.closedErr())
-			}
-		case <-deadline.C:
-			c.CloseNow()
-			return fmt.Errorf("websocket: no close frame from the peer within %v", c.closeTimeout)
+			stop()
+		case <-ctx.Done():
 		}
+	}()
+	if c.readLock.Lock(ctx) == nil {
+		c.readUntilClose()
+		c.readLock.Unlock()
 	}
 }
 
 // readUntilClose reads and discards messages until the peer's close frame
-// arrives or reading fails, for a Close with no Read in progress.
+// arrives or reading fails, for a Close with no Read in progress. The
+// caller holds readLock.
 func (c *Conn) readUntilClose() {
 	if c.rd.err != nil {
 		return
@@ -119,18 +123,19 @@ func (c *Conn) readUntilClose() {
 // connection is closed when the peer has closed its side, or at most two
 // seconds later, so that a deferred CloseNow does not turn the close frame
 // into a reset.
+//
+// CloseNow is the one place where the connection ends: it takes mu, and
+// may be called under readLock, msgLock or frameLock.
 func (c *Conn) CloseNow() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.done:
+	if c.ended.Ended() {
 		return nil
-	default:
 	}
 	if c.closeErr == nil {
 		c.closeErr = &CloseError{Code: StatusAbnormalClosure, Reason: "connection closed without a closing handshake"}
 	}
-	close(c.done)
+	c.ended.Close()
 	if c.served != nil {
 		c.served.connClosed()
 	}
@@ -144,15 +149,16 @@ func (c *Conn) CloseNow() error {
 		close(ch)
 		delete(c.pings, id)
 	}
-	c.readWatch.release()
-	c.writeWatch.release()
+	c.readWatch.Release()
+	c.writeWatch.Release()
 	if c.lingering {
 		return nil
 	}
 	return c.nc.Close()
 }
 
-// writeClose sends a close frame, bounded by the close timeout.
+// writeClose sends a close frame, bounded by the close timeout. The caller
+// claimed the close frame with setClosing.
 func (c *Conn) writeClose(code StatusCode, reason string) error {
 	var buf [maxControlPayload]byte
 	return c.writeControlFrame(opClose, appendClosePayload(buf[:0], code, reason), time.Now().Add(c.closeTimeout))
@@ -161,20 +167,14 @@ func (c *Conn) writeClose(code StatusCode, reason string) error {
 // peerClosed handles the peer's close frame: it answers with a close frame
 // unless this end sent one first, then ends the connection as RFC 6455 §7.1.1
 // asks: the server closes TCP, the client waits for the server to do it.
+// The caller holds readLock.
 func (c *Conn) peerClosed(payload []byte) error {
 	c.markPeerClose()
 	ce, failCode, err := parseClosePayload(payload)
 	if err != nil {
 		return c.fail(failCode, err.Error())
 	}
-	c.mu.Lock()
-	sent := c.closeSent
-	c.closeSent = true
-	if !sent || c.closeErr == nil {
-		c.closeErr = ce
-	}
-	c.mu.Unlock()
-	if !sent {
+	if c.setClosing(ce, true, false) {
 		var buf [2]byte
 		c.writeControlFrame(opClose, appendClosePayload(buf[:0], ce.Code, ""), time.Now().Add(c.closeTimeout))
 	}
@@ -201,33 +201,24 @@ func (c *Conn) markPeerClose() {
 // fail fails the connection (RFC 6455 §7.1.7): it sends a close frame with
 // code and reason, stops reading, and closes the TCP connection once the
 // peer has answered or a short wait has passed, so the close frame is not
-// lost to a reset.
+// lost to a reset. The caller holds readLock; fail takes mu once, for
+// setClosing, and sends the close frame after releasing it.
 func (c *Conn) fail(code StatusCode, reason string) error {
 	if c.rd.err != nil {
 		return c.rd.err
 	}
-	if len(reason) > maxCloseReason {
-		reason = reason[:maxCloseReason]
+	if len(reason) > wsconn.MaxCloseReason {
+		reason = reason[:wsconn.MaxCloseReason]
 		for !utf8.ValidString(reason) {
 			reason = reason[:len(reason)-1]
 		}
 	}
 	ce := &CloseError{Code: code, Reason: reason}
-	c.mu.Lock()
-	sent := c.closeSent
-	c.closeSent = true
-	if c.closeErr == nil || !sent {
-		c.closeErr = ce
-	}
-	c.mu.Unlock()
 	c.rd.err = ce
-	if !sent {
+	c.rd.frameLeft = 0
+	if c.setClosing(ce, true, true) {
 		c.writeClose(code, reason)
 	}
-	c.rd.frameLeft = 0
-	c.mu.Lock()
-	c.lingering = true
-	c.mu.Unlock()
 	go func() {
 		c.linger()
 		c.CloseNow()

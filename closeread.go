@@ -30,12 +30,12 @@ func (c *Conn) CloseRead(ctx context.Context) context.Context {
 	c.mu.Unlock()
 	go func() {
 		defer cancel()
-		if err := c.lock(ctx, c.readLock); err != nil {
+		if err := c.readLock.Lock(ctx); err != nil {
 			c.CloseNow()
 			return
 		}
 		err := c.nextMessage(ctx)
-		unlock(c.readLock)
+		c.readLock.Unlock()
 		switch {
 		case err == nil:
 			c.Close(StatusPolicyViolation, "unexpected data message")

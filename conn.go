@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // Defaults of the options.
@@ -15,15 +17,16 @@ const (
 	defaultCloseTimeout = 5 * time.Second
 )
 
-// Conn is a WebSocket connection, the server's from Accept or the client's from Dial.
+// Conn is a WebSocket connection, the server's from [Accept] or the client's from [Dial].
 //
-// Concurrency: one goroutine may read (Read, Reader and the returned reader,
-// ReadJSON) while any number of goroutines write (Write, Writer,
-// WritePrepared, WriteJSON, Ping).
-// Whole messages are written one at a time: a message never interleaves with
-// another, and a concurrent Write waits for the message in progress. Pongs and
-// close frames go out between the frames of a long message. Close and CloseNow
-// are safe from any goroutine, any number of times.
+// Concurrency: one goroutine may read ([Conn.Read], [Conn.Reader] and the
+// returned reader, [Conn.ReadJSON]) while any number of goroutines write
+// ([Conn.Write], [Conn.Writer], [Conn.WritePrepared], [Conn.WriteJSON],
+// [Conn.Ping]). Whole messages are written one at a time: a message never
+// interleaves with another, and a concurrent Write waits for the message in
+// progress. Pongs and close frames go out between the frames of a long
+// message. [Conn.Close] and [Conn.CloseNow] are safe from any goroutine, any
+// number of times.
 //
 // Control frames are handled inside Read and Reader: a ping is answered with a
 // pong, a pong completes Ping, and a close frame completes the closing
@@ -35,9 +38,20 @@ const (
 // peer's close frame, and closes the TCP connection; a server closes it at once,
 // a client waits for the server to close it first (RFC 6455 §7.1.1). When the
 // peer closes first, the Read in progress answers its close frame and returns a
-// *CloseError with the peer's code and reason. After a close every method
-// returns an error matching ErrClosed.
+// *[CloseError] with the peer's code and reason. After a close every method
+// returns an error matching [ErrClosed].
 type Conn struct {
+	// Lock order: readLock, then msgLock, then frameLock, then mu. A
+	// goroutine holding one may take those after it, never those before;
+	// mu is never held across a blocking call. readLock and msgLock are
+	// independent (a reader answering a ping takes frameLock alone).
+	//
+	// readLock is held by the goroutine reading frames from br, msgLock for
+	// the whole of a data message being written, frameLock for one frame.
+	readLock  wsconn.Sem
+	msgLock   wsconn.Sem
+	frameLock wsconn.Sem
+
 	nc     net.Conn
 	br     *connReader
 	client bool // this end is the client: it masks, and expects unmasked frames
@@ -51,25 +65,23 @@ type Conn struct {
 	closeTimeout    time.Duration
 	onPing, onPong  func(payload []byte) // hooks from the options, called by the reader
 
-	// readLock is held by the goroutine reading frames from br.
-	readLock chan struct{}
-	rd       readState // guarded by readLock
+	rd readState // guarded by readLock
 
-	// msgLock is held for the whole of a data message, frameLock for one frame.
-	msgLock   chan struct{}
-	frameLock chan struct{}
 	// A large frame's header, and its header and payload as one writev;
 	// kept here, under frameLock, so that writing a frame allocates nothing.
 	whdr  [maxHeaderSize]byte
 	wv    [2][]byte
 	wbufs net.Buffers
 
+	// The closing state. setClosing is the one place that changes
+	// closeSent, closeErr and lingering, and end the one place that ends the
+	// connection; see their comments for the rule each follows.
 	mu        sync.Mutex
-	closeSent bool          // a close frame went out; no data may follow
+	closeSent atomic.Bool   // a close frame went out; no data may follow (written under mu, read freely)
 	lingering bool          // a failed connection drains the peer until it closes, before closing TCP
-	closeErr  error         // why the connection closed, once it has
+	closeErr  error         // why the connection closed, once it has: the first reason recorded
 	peerClose chan struct{} // closed when the peer's close frame arrives
-	done      chan struct{} // closed when the connection ends (TCP closed, or left to a lingering failure)
+	ended     wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
 	pings     map[uint64]chan struct{}
 	pingSeq   uint64
 
@@ -82,7 +94,7 @@ type Conn struct {
 
 	// readWatch and writeWatch end blocked reads and writes when their
 	// context ends; readWatch is used under readLock, writeWatch under frameLock.
-	readWatch, writeWatch ctxWatch
+	readWatch, writeWatch wsconn.CtxWatch
 }
 
 // connConfig holds the settings shared by AcceptOptions and DialOptions.
@@ -131,14 +143,14 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 		closeTimeout:    cfg.closeTimeout,
 		onPing:          cfg.onPing,
 		onPong:          cfg.onPong,
-		readLock:        make(chan struct{}, 1),
-		msgLock:         make(chan struct{}, 1),
-		frameLock:       make(chan struct{}, 1),
 		peerClose:       make(chan struct{}),
-		done:            make(chan struct{}),
 	}
-	c.readWatch.setDeadline = nc.SetReadDeadline
-	c.writeWatch.setDeadline = nc.SetWriteDeadline
+	c.ended.Init()
+	c.readLock.Init(&c.ended)
+	c.msgLock.Init(&c.ended)
+	c.frameLock.Init(&c.ended)
+	c.readWatch.SetDeadline = nc.SetReadDeadline
+	c.writeWatch.SetDeadline = nc.SetWriteDeadline
 	if c.writeBufferSize <= 0 {
 		c.writeBufferSize = defaultBufferSize
 	}
@@ -175,25 +187,15 @@ func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 // RemoteAddr returns the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
-// lock takes the one-slot semaphore l, giving up when ctx ends or the
-// connection closes.
-func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
-	select {
-	case l <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case l <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.done:
+// lockErr turns the error of a failed wait for one of the connection's
+// semaphores into the one a caller sees: the context's, or why the
+// connection closed.
+func (c *Conn) lockErr(err error) error {
+	if err == wsconn.ErrEnded {
 		return c.closedErr()
 	}
+	return err
 }
-
-func unlock(l chan struct{}) { <-l }
 
 // closedErr returns the error that explains why the connection closed.
 func (c *Conn) closedErr() error {
@@ -205,27 +207,44 @@ func (c *Conn) closedErr() error {
 	return ErrClosed
 }
 
-// setCloseErr records why the connection ended, keeping the first reason.
-func (c *Conn) setCloseErr(err error) {
+// setClosing records a step of the connection toward its end, under mu; it
+// is the one place that changes closeSent, closeErr and lingering, and it
+// never blocks. One rule: the first reason recorded is the one every later
+// call reports, whichever path (Close, the peer's close frame, a failure,
+// a broken transport) records it first. sendClose claims the sending of the
+// close frame: it reports whether none went out before, in which case the
+// caller must send it (after setClosing returns); either way no data frame
+// may follow. linger marks a connection this end failed, whose TCP
+// connection is closed only once the peer has answered (see [Conn.linger]).
+func (c *Conn) setClosing(reason error, sendClose, linger bool) (mustSend bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closeErr == nil {
-		c.closeErr = err
+		c.closeErr = reason
 	}
-	c.mu.Unlock()
+	if sendClose {
+		mustSend = !c.closeSent.Load()
+		c.closeSent.Store(true)
+	}
+	if linger {
+		c.lingering = true
+	}
+	return mustSend
 }
 
-// ioError turns an error from the network into the one a caller sees. The
-// connection is unusable after a failed read or write, so it is closed; the
-// caller gets the context's error when ctx ended the operation, else the
-// reason the connection closed (a *CloseError with StatusAbnormalClosure
-// when the transport failed first).
+// ioError turns an error from the network into the one a caller sees; it
+// may be called under readLock, msgLock or frameLock, not under mu. The connection is
+// unusable after a failed read or write, so it is closed; the caller gets
+// the context's error when ctx ended the operation, else the reason the
+// connection closed (a *CloseError with StatusAbnormalClosure when the
+// transport failed first).
 func (c *Conn) ioError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "operation abandoned: " + ctx.Err().Error()})
+		c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "operation abandoned: " + ctx.Err().Error()}, false, false)
 		c.CloseNow()
 		return ctx.Err()
 	}
-	c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: err.Error()})
+	c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: err.Error()}, false, false)
 	c.CloseNow()
 	return c.closedErr()
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/duplexws/websocket/internal/utf8stream"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // connReader is a connection's read buffer. It borrows its buffer from a
@@ -52,7 +53,7 @@ func newConnReader(nc net.Conn, size int) *connReader {
 func newConnReaderFrom(nc net.Conn, br *bufio.Reader, size int) *connReader {
 	b := newConnReader(nc, size)
 	if n := br.Buffered(); n > 0 {
-		b.buf = getBuffer(max(n, b.size))
+		b.buf = wsconn.GetBuffer(max(n, b.size))
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 		b.w, _ = io.ReadFull(br, (*b.buf)[:n])
 	}
@@ -65,7 +66,7 @@ func (b *connReader) buffered() int { return b.w - b.r }
 // release returns the buffer once everything in it was read.
 func (b *connReader) release() {
 	if b.buf != nil && b.r == b.w {
-		putBuffer(b.buf)
+		wsconn.PutBuffer(b.buf)
 		b.buf = nil
 		b.r, b.w = 0, 0
 	}
@@ -78,7 +79,7 @@ func (b *connReader) makeRoom() {
 		return
 	}
 	if cap(*b.buf) < b.size {
-		nb := getBuffer(b.size)
+		nb := wsconn.GetBuffer(b.size)
 		*nb = (*nb)[:cap(*nb)]
 		b.w = copy(*nb, (*b.buf)[b.r:b.w])
 		b.r = 0
@@ -101,7 +102,7 @@ func (b *connReader) shrink() {
 	}
 	small := make([]byte, n)
 	copy(small, (*b.buf)[b.r:b.w])
-	putBuffer(b.buf)
+	wsconn.PutBuffer(b.buf)
 	b.buf = &small
 	b.r, b.w = 0, n
 }
@@ -110,7 +111,7 @@ func (b *connReader) shrink() {
 // for good: they are of a frame that will never be complete.
 func (b *connReader) drop() {
 	if b.buf != nil {
-		putBuffer(b.buf)
+		wsconn.PutBuffer(b.buf)
 		b.buf = nil
 		b.r, b.w = 0, 0
 	}
@@ -133,7 +134,7 @@ func (b *connReader) fill() error {
 		return nil
 	}
 	if b.buf == nil {
-		b.buf = getBuffer(b.size)
+		b.buf = wsconn.GetBuffer(b.size)
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 	}
 	n, err := b.nc.Read((*b.buf)[b.w:])

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // attachPoller lets the reader wait for data through the runtime's poller
@@ -23,7 +25,7 @@ func (b *connReader) attachPoller() {
 // borrows the buffer for the read and gives it back when nothing came, so
 // the wait that follows holds no buffer.
 func (b *connReader) rawRead(fd uintptr) bool {
-	b.buf = getBuffer(b.size)
+	b.buf = wsconn.GetBuffer(b.size)
 	*b.buf = (*b.buf)[:cap(*b.buf)]
 	for {
 		n, err := syscall.Read(int(fd), *b.buf)
@@ -31,7 +33,7 @@ func (b *connReader) rawRead(fd uintptr) bool {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			putBuffer(b.buf)
+			wsconn.PutBuffer(b.buf)
 			b.buf = nil
 			return false
 		case err != nil:
@@ -41,7 +43,7 @@ func (b *connReader) rawRead(fd uintptr) bool {
 		}
 		b.r, b.w = 0, max(n, 0)
 		if b.w == 0 {
-			putBuffer(b.buf)
+			wsconn.PutBuffer(b.buf)
 			b.buf = nil
 		}
 		return true
@@ -61,7 +63,7 @@ func (b *connReader) readNow() error {
 	}
 	b.makeRoom()
 	if b.buf == nil {
-		b.buf = getBuffer(b.size)
+		b.buf = wsconn.GetBuffer(b.size)
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 	}
 	space := len(*b.buf) - b.w

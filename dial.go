@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -203,7 +204,7 @@ func dialHTTP1(ctx context.Context, req *http.Request, key string, opts *DialOpt
 // handshakeOn runs the HTTP/1.1 opening handshake on nc, bounded by ctx.
 func handshakeOn(ctx context.Context, nc net.Conn, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
 	u := req.URL
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(past) })
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(wsconn.Past) })
 	c, resp, err := handshake(nc, req, key, opts)
 	if !stop() {
 		err = fmt.Errorf("websocket: handshake with %s: %w", u.Host, ctx.Err())

@@ -125,11 +125,9 @@ func (e *Engine) Serve(c *Conn) error {
 		ec.state.Store(stateRunning)
 	}
 	c.mu.Lock()
-	select {
-	case <-c.done:
+	if c.ended.Ended() {
 		c.mu.Unlock()
 		return c.closedErr()
-	default:
 	}
 	if c.served != nil {
 		c.mu.Unlock()
@@ -149,7 +147,7 @@ func (e *Engine) Serve(c *Conn) error {
 		return nil
 	}
 	if err := ec.p.add(ec.id, raw); err != nil {
-		c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "engine: " + err.Error()})
+		c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "engine: " + err.Error()}, false, false)
 		c.CloseNow()
 		ec.end()
 		return err
@@ -358,15 +356,10 @@ func (ec *engineConn) end() {
 // returns errWouldBlock when no frame is complete. fresh says the poller saw
 // bytes arrive since the last read.
 func (c *Conn) nextEventMessage(fresh bool) (MessageType, error) {
-	if err := c.lock(context.Background(), c.readLock); err != nil {
-		return 0, err
+	if err := c.readLock.Lock(context.Background()); err != nil {
+		return 0, c.lockErr(err)
 	}
-	defer unlock(c.readLock)
-	select {
-	case <-c.done:
-		return 0, c.closedErr()
-	default:
-	}
+	defer c.readLock.Unlock()
 	if fresh {
 		c.br.drained = false
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // opcode is a frame's opcode (RFC 6455 §5.2).
@@ -152,10 +154,6 @@ func readFrameHeader(r byteReader) (frameHeader, error) {
 	return h, nil
 }
 
-// maxCloseReason is the longest close reason: a control frame carries at most
-// 125 bytes, two of which hold the code (RFC 6455 §5.5.1).
-const maxCloseReason = maxControlPayload - 2
-
 // parseClosePayload decodes the payload of a received close frame (RFC 6455
 // §5.5.1, §7.4). It returns the code to fail the connection with when the
 // payload is invalid: a one-byte payload or a code not allowed on the wire is
@@ -168,7 +166,7 @@ func parseClosePayload(p []byte) (*CloseError, StatusCode, error) {
 		return nil, StatusProtocolError, errors.New("close frame payload of one byte")
 	}
 	code := StatusCode(binary.BigEndian.Uint16(p))
-	if !validWireCode(code) {
+	if !wsconn.ValidWireCode(int(code)) {
 		return nil, StatusProtocolError, fmt.Errorf("close frame with invalid status code %d", int(code))
 	}
 	reason := p[2:]

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/duplexws/websocket/internal/wsconn"
+
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -68,7 +70,7 @@ func FuzzClosePayload(f *testing.F) {
 			}
 			return
 		}
-		if !validWireCode(ce.Code) || !utf8.ValidString(ce.Reason) {
+		if !wsconn.ValidWireCode(int(ce.Code)) || !utf8.ValidString(ce.Reason) {
 			t.Fatalf("accepted %+v", ce)
 		}
 		if got := appendClosePayload(nil, ce.Code, ce.Reason); !bytes.Equal(got, p) {

@@ -10,11 +10,9 @@ import (
 // progress, so another goroutine must be reading. ctx bounds the wait.
 func (c *Conn) Ping(ctx context.Context) error {
 	c.mu.Lock()
-	select {
-	case <-c.done:
+	if c.ended.Ended() {
 		c.mu.Unlock()
 		return c.closedErr()
-	default:
 	}
 	c.pingSeq++
 	id := c.pingSeq
@@ -37,14 +35,14 @@ func (c *Conn) Ping(ctx context.Context) error {
 	select {
 	case <-pong:
 		select {
-		case <-c.done:
+		case <-c.ended.Done():
 			return c.closedErr()
 		default:
 			return nil
 		}
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-c.done:
+	case <-c.ended.Done():
 		return c.closedErr()
 	}
 }
@@ -79,15 +77,13 @@ func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
 		err := c.Ping(ctx)
 		cancel()
 		if err != nil {
-			c.setCloseErr(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + timeout.String()})
+			c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + timeout.String()}, false, false)
 			c.CloseNow()
 			return
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		select {
-		case <-c.done:
-		default:
+		if !c.ended.Ended() {
 			c.keepAlive.Reset(interval)
 		}
 	})

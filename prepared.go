@@ -81,10 +81,10 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if err != nil {
 		return err
 	}
-	if err := c.lock(ctx, c.msgLock); err != nil {
-		return err
+	if err := c.msgLock.Lock(ctx); err != nil {
+		return c.lockErr(err)
 	}
-	defer unlock(c.msgLock)
+	defer c.msgLock.Unlock()
 	if err := c.writeEncoded(ctx, frame); err != nil {
 		return err
 	}

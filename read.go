@@ -9,6 +9,7 @@ import (
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/utf8stream"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // readState is the reading side of a connection, guarded by Conn.readLock.
@@ -50,10 +51,10 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if c.readClosed.Load() {
 		return 0, nil, errReadClosed
 	}
-	if err := c.lock(ctx, c.readLock); err != nil {
+	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer unlock(c.readLock)
+	defer c.readLock.Unlock()
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
@@ -70,10 +71,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if c.readClosed.Load() {
 		return 0, nil, errReadClosed
 	}
-	if err := c.lock(ctx, c.readLock); err != nil {
+	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer unlock(c.readLock)
+	defer c.readLock.Unlock()
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
@@ -104,6 +105,24 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	}
 }
 
+// lockRead takes readLock for a read. On a connection that has ended it
+// reports how reading ended (the peer's close frame, say) when it can see
+// it, else why the connection closed.
+func (c *Conn) lockRead(ctx context.Context) error {
+	err := c.readLock.Lock(ctx)
+	if err != wsconn.ErrEnded {
+		return err
+	}
+	err = c.closedErr()
+	if c.readLock.TryLock() {
+		if c.rd.err != nil {
+			err = c.rd.err
+		}
+		c.readLock.Unlock()
+	}
+	return err
+}
+
 // messageReader reads the current message for the caller of Reader. There
 // is one per connection: a reader returned by Reader reads whatever message
 // is current, which is why it is valid only until the next Reader or Read.
@@ -111,17 +130,17 @@ type messageReader struct{ c *Conn }
 
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
-	if err := c.lock(context.Background(), c.readLock); err != nil {
+	if err := c.lockRead(context.Background()); err != nil {
 		return 0, err
 	}
-	defer unlock(c.readLock)
+	defer c.readLock.Unlock()
 	if !c.rd.inMessage {
 		if c.rd.err != nil {
 			return 0, c.rd.err
 		}
 		return 0, io.EOF
 	}
-	if err := c.readWatch.watch(c.rd.ctx); err != nil {
+	if err := c.readWatch.Watch(c.rd.ctx); err != nil {
 		return 0, err
 	}
 	return c.readMessage(p)
@@ -133,7 +152,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	if c.rd.err != nil {
 		return c.rd.err
 	}
-	if err := c.readWatch.watch(ctx); err != nil {
+	if err := c.readWatch.Watch(ctx); err != nil {
 		return err
 	}
 	c.rd.ctx = ctx

@@ -140,12 +140,7 @@ func (s *Server) add(c *Conn, r *http.Request) {
 	s.mu.Unlock()
 	c.mu.Lock()
 	c.server = s
-	ended := false
-	select {
-	case <-c.done: // closed before it was tracked: CloseNow did not see s
-		ended = true
-	default:
-	}
+	ended := c.ended.Ended() // closed before it was tracked: CloseNow did not see s
 	c.mu.Unlock()
 	if ended {
 		s.connClosed(c)

@@ -91,7 +91,7 @@ func TestServerShutdownClosesEveryConn(t *testing.T) {
 	mu.Lock()
 	for _, c := range serverConns {
 		select {
-		case <-c.done:
+		case <-c.ended.Done():
 		default:
 			t.Fatal("Shutdown returned with a server connection still open")
 		}
@@ -130,7 +130,7 @@ func TestServerShutdownBounded(t *testing.T) {
 		t.Fatalf("Shutdown took %v with a 300ms context", d)
 	}
 	select {
-	case <-server.done:
+	case <-server.ended.Done():
 	default:
 		t.Fatal("the connection is still open after Shutdown gave up")
 	}

@@ -49,18 +49,3 @@ func (c StatusCode) String() string {
 	}
 	return strconv.Itoa(int(c))
 }
-
-// validWireCode reports whether c may appear in a close frame on the wire
-// (RFC 6455 §7.4): 1000–1003, 1007–1014 and the application ranges 3000–4999.
-// 0–999, 1004–1006, 1015 and 1016–2999 are protocol errors.
-func validWireCode(c StatusCode) bool {
-	switch {
-	case c >= 1000 && c <= 1003:
-		return true
-	case c >= 1007 && c <= 1014:
-		return true
-	case c >= 3000 && c <= 4999:
-		return true
-	}
-	return false
-}

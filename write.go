@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // smallFrame is the payload size up to which a server frame is copied beside
@@ -23,13 +25,13 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := c.lock(ctx, c.msgLock); err != nil {
-		return err
+	if err := c.msgLock.Lock(ctx); err != nil {
+		return c.lockErr(err)
 	}
-	defer unlock(c.msgLock)
+	defer c.msgLock.Unlock()
 	if c.comp != nil && c.comp.worthCompressing(len(p)) {
-		buf := getBuffer(len(p)/2 + 64)
-		defer putBuffer(buf)
+		buf := wsconn.GetBuffer(len(p)/2 + 64)
+		defer wsconn.PutBuffer(buf)
 		*buf = c.comp.appendMessage((*buf)[:0], p)
 		return c.writeFrame(ctx, true, op, bitRSV1, *buf)
 	}
@@ -45,10 +47,10 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err != nil {
 		return nil, err
 	}
-	if err := c.lock(ctx, c.msgLock); err != nil {
-		return nil, err
+	if err := c.msgLock.Lock(ctx); err != nil {
+		return nil, c.lockErr(err)
 	}
-	w := &messageWriter{c: c, ctx: ctx, op: op, buf: getBuffer(c.writeBufferSize)}
+	w := &messageWriter{c: c, ctx: ctx, op: op, buf: wsconn.GetBuffer(c.writeBufferSize)}
 	if c.comp != nil {
 		if c.comp.worthCompressing(0) {
 			w.compress()
@@ -71,14 +73,14 @@ func dataOpcode(typ MessageType) (opcode, error) {
 
 // writeFrame sends one data frame, after any control frame in flight.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p []byte) error {
-	if err := c.lock(ctx, c.frameLock); err != nil {
-		return err
+	if err := c.frameLock.Lock(ctx); err != nil {
+		return c.lockErr(err)
 	}
-	defer unlock(c.frameLock)
+	defer c.frameLock.Unlock()
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if err := c.writeWatch.watch(ctx); err != nil {
+	if err := c.writeWatch.Watch(ctx); err != nil {
 		return err
 	}
 	if err := c.writeFrameLocked(fin, op, rsv, p); err != nil {
@@ -89,14 +91,14 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p 
 
 // writeEncoded sends a frame encoded in advance.
 func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
-	if err := c.lock(ctx, c.frameLock); err != nil {
-		return err
+	if err := c.frameLock.Lock(ctx); err != nil {
+		return c.lockErr(err)
 	}
-	defer unlock(c.frameLock)
+	defer c.frameLock.Unlock()
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if err := c.writeWatch.watch(ctx); err != nil {
+	if err := c.writeWatch.Watch(ctx); err != nil {
 		return err
 	}
 	if _, err := c.nc.Write(frame); err != nil {
@@ -108,13 +110,8 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 // writable reports ErrClosed once a close frame has gone out: RFC 6455 §5.5.1
 // allows no data frame after it.
 func (c *Conn) writable() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closeSent {
-		if c.closeErr != nil {
-			return c.closeErr
-		}
-		return ErrClosed
+	if c.closeSent.Load() {
+		return c.closedErr()
 	}
 	return nil
 }
@@ -132,10 +129,10 @@ func (c *Conn) writeControl(op opcode, payload []byte) error {
 func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if err := c.lock(ctx, c.frameLock); err != nil {
-		return err
+	if err := c.frameLock.Lock(ctx); err != nil {
+		return c.lockErr(err)
 	}
-	defer unlock(c.frameLock)
+	defer c.frameLock.Unlock()
 	c.nc.SetWriteDeadline(deadline)
 	defer c.nc.SetWriteDeadline(time.Time{})
 	if err := c.writeFrameLocked(true, op, 0, payload); err != nil {
@@ -158,16 +155,16 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 			c.wv = [2][]byte{}
 			return err
 		}
-		buf := getBuffer(maxHeaderSize + len(p))
-		defer putBuffer(buf)
+		buf := wsconn.GetBuffer(maxHeaderSize + len(p))
+		defer wsconn.PutBuffer(buf)
 		b := append(appendFrameHeader(*buf, h), p...)
 		_, err := c.nc.Write(b)
 		return err
 	}
 	// RFC 6455 §5.3: a fresh, unpredictable key for every frame.
 	h.key = rand.Uint32()
-	buf := getBuffer(min(maxHeaderSize+len(p), 64<<10))
-	defer putBuffer(buf)
+	buf := wsconn.GetBuffer(min(maxHeaderSize+len(p), 64<<10))
+	defer wsconn.PutBuffer(buf)
 	b := appendFrameHeader(*buf, h)
 	key := h.key
 	for {
@@ -224,9 +221,9 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		w.compress()
 		if held > 0 {
 			staged := w.buf
-			w.buf = getBuffer(w.c.writeBufferSize)
+			w.buf = wsconn.GetBuffer(w.c.writeBufferSize)
 			_, err := w.zw.Write(*staged)
-			putBuffer(staged)
+			wsconn.PutBuffer(staged)
 			if err != nil {
 				return 0, err
 			}
@@ -287,8 +284,8 @@ func (w *messageWriter) Close() error {
 		return errWriterClosed
 	}
 	w.closed = true
-	defer unlock(w.c.msgLock)
-	defer putBuffer(w.buf)
+	defer w.c.msgLock.Unlock()
+	defer wsconn.PutBuffer(w.buf)
 	if w.zw != nil {
 		if err := w.zw.Close(); err != nil && w.err == nil {
 			w.err = err

@@ -1,4 +1,4 @@
-package websocket
+package wsconn
 
 import (
 	"context"
@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// ctxWatch makes a blocked read or write return when the context of the
+// CtxWatch makes a blocked read or write return when the context of the
 // operation ends, by pushing the connection's read or write deadline into
 // the past. It keeps watching the last context it was given between
 // operations, so that a connection used again and again with one context
 // (an http.Request's, say) registers with that context once, not once per
 // message.
-type ctxWatch struct {
-	setDeadline func(time.Time) error
+type CtxWatch struct {
+	// SetDeadline sets the read or write deadline of the connection.
+	SetDeadline func(time.Time) error
 
 	mu    sync.Mutex
 	ctx   context.Context // the watched context; nil if none
@@ -21,14 +22,14 @@ type ctxWatch struct {
 	fired bool            // ctx ended and the deadline was pushed into the past
 }
 
-// past is a deadline that has already passed: setting it makes a blocked
+// Past is a deadline that has already passed: setting it makes a blocked
 // read or write return at once.
-var past = time.Unix(1, 0)
+var Past = time.Unix(1, 0)
 
-// watch makes ctx the watched context for the operation about to start. It
+// Watch makes ctx the watched context for the operation about to start. It
 // returns ctx's error if ctx was seen to end already. A context that cannot
 // end needs no watching and costs nothing.
-func (w *ctxWatch) watch(ctx context.Context) error {
+func (w *CtxWatch) Watch(ctx context.Context) error {
 	done := ctx.Done()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -48,18 +49,18 @@ func (w *ctxWatch) watch(ctx context.Context) error {
 }
 
 // fire pushes the deadline into the past when ctx is still the watched one.
-func (w *ctxWatch) fire(ctx context.Context) {
+func (w *CtxWatch) fire(ctx context.Context) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ctx == ctx {
 		w.fired = true
-		w.setDeadline(past)
+		w.SetDeadline(Past)
 	}
 }
 
-// release stops watching when the connection closes, so that the context
+// Release stops watching when the connection closes, so that the context
 // no longer refers to the connection. It leaves the deadline as it is.
-func (w *ctxWatch) release() {
+func (w *CtxWatch) Release() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.releaseLocked(false)
@@ -67,13 +68,13 @@ func (w *ctxWatch) release() {
 
 // releaseLocked stops watching; clear also clears a deadline the watched
 // context pushed into the past, for the next operation.
-func (w *ctxWatch) releaseLocked(clear bool) {
+func (w *CtxWatch) releaseLocked(clear bool) {
 	if w.ctx == nil {
 		return
 	}
 	w.stop()
 	if w.fired && clear {
-		w.setDeadline(time.Time{})
+		w.SetDeadline(time.Time{})
 	}
 	w.ctx, w.stop, w.fired = nil, nil, false
 }

@@ -1,4 +1,4 @@
-package websocket
+package wsconn
 
 import "sync"
 
@@ -14,9 +14,9 @@ var bufferPools = [...]struct {
 	{size: 64 << 10},
 }
 
-// getBuffer returns a buffer of length 0 and capacity at least n, or exactly n
+// GetBuffer returns a buffer of length 0 and capacity at least n, or exactly n
 // when n is larger than the largest class.
-func getBuffer(n int) *[]byte {
+func GetBuffer(n int) *[]byte {
 	for i := range bufferPools {
 		p := &bufferPools[i]
 		if n <= p.size {
@@ -32,8 +32,8 @@ func getBuffer(n int) *[]byte {
 	return &b
 }
 
-// putBuffer returns b to its class; buffers of other sizes are dropped.
-func putBuffer(b *[]byte) {
+// PutBuffer returns b to its class; buffers of other sizes are dropped.
+func PutBuffer(b *[]byte) {
 	for i := range bufferPools {
 		p := &bufferPools[i]
 		if cap(*b) == p.size {

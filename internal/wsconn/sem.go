@@ -1,0 +1,83 @@
+package wsconn
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+)
+
+// ErrEnded is returned by [Sem.Lock] when the connection ended before or
+// while it waited.
+var ErrEnded = errors.New("connection ended")
+
+// Sem is a one-slot semaphore of a connection: the read side, or a whole
+// message being written. Unlike sync.Mutex, a wait for it gives up when a
+// context ends or the connection ends. Taking it when it is free is one
+// atomic compare-and-swap, and so is giving it back when nobody waits; a
+// channel is used only to wake a waiter.
+//
+// Init must be called before use. The zero value is not ready.
+type Sem struct {
+	held    atomic.Bool
+	waiters atomic.Int32
+	wake    chan struct{} // one token: "the slot may be free, look again"
+	end     *End
+}
+
+// Init readies s for the connection whose end is end.
+func (s *Sem) Init(end *End) {
+	s.wake = make(chan struct{}, 1)
+	s.end = end
+}
+
+// Lock takes the slot, waiting while another holder has it. It returns
+// ctx's error when ctx ends first, and ErrEnded when the connection has
+// ended: also when the slot was free, so that a caller never starts work on
+// an ended connection.
+func (s *Sem) Lock(ctx context.Context) error {
+	if !s.held.CompareAndSwap(false, true) {
+		if err := s.lockSlow(ctx); err != nil {
+			return err
+		}
+	}
+	if s.end.Ended() {
+		s.Unlock()
+		return ErrEnded
+	}
+	return nil
+}
+
+// lockSlow waits for the slot. A waiter announces itself before it looks
+// again, so an Unlock either sees it (and leaves a token) or happens before
+// its look (which then finds the slot free).
+func (s *Sem) lockSlow(ctx context.Context) error {
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
+	for {
+		if s.held.CompareAndSwap(false, true) {
+			return nil
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.end.Done():
+			return ErrEnded
+		}
+	}
+}
+
+// TryLock takes the slot if it is free, without waiting, whether or not the
+// connection has ended.
+func (s *Sem) TryLock() bool { return s.held.CompareAndSwap(false, true) }
+
+// Unlock gives the slot back and wakes a waiter, if any.
+func (s *Sem) Unlock() {
+	s.held.Store(false)
+	if s.waiters.Load() > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a token is there already: a waiter will look again
+		}
+	}
+}
