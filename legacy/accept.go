@@ -14,6 +14,7 @@ import (
 	"time"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -258,7 +259,7 @@ func interruptOnDone(ctx context.Context, nc net.Conn) (stop func()) {
 	}
 	fired := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
-		_ = nc.SetDeadline(longAgo)
+		_ = nc.SetDeadline(wsconn.Past)
 		close(fired)
 	})
 	return sync.OnceFunc(func() {

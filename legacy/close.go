@@ -2,12 +2,12 @@ package legacy
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"os"
 	"time"
-	"unicode/utf8"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // Close performs the closing handshake: it sends the closing frame
@@ -28,14 +28,14 @@ import (
 // second call, or a call after the peer closed, waits for the first to finish
 // and returns nil.
 func (c *Conn) Close(code websocket.StatusCode, reason string) error {
-	if err := checkCloseArgs(code, reason); err != nil {
-		return err
+	if err := wsconn.CheckCloseArgs(int(code), reason); err != nil {
+		return fmt.Errorf("legacy: %w", err)
 	}
 	if !c.closeStarted.CompareAndSwap(false, true) || c.isTCPClosed() {
 		timer := time.NewTimer(c.closeTimeout)
 		defer timer.Stop()
 		select {
-		case <-c.tcpClosed:
+		case <-c.tcpClosed.Done():
 		case <-timer.C:
 			c.closeTCP()
 		}
@@ -52,20 +52,6 @@ func (c *Conn) Close(code websocket.StatusCode, reason string) error {
 	return err
 }
 
-// checkCloseArgs applies the core's rules for Close's arguments.
-func checkCloseArgs(code websocket.StatusCode, reason string) error {
-	if !(code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999) {
-		return fmt.Errorf("legacy: status code %d cannot be given to Close", int(code))
-	}
-	if len(reason) > 123 {
-		return fmt.Errorf("legacy: close reason of %d bytes exceeds the limit of 123", len(reason))
-	}
-	if !utf8.ValidString(reason) {
-		return errors.New("legacy: close reason is not valid UTF-8")
-	}
-	return nil
-}
-
 // CloseNow closes the TCP connection at once, without the closing handshake.
 // Blocked reads and writes return. It is safe to call at any time; calls
 // after the first do nothing and return nil.
@@ -79,23 +65,20 @@ func (c *Conn) CloseNow() error {
 // writeClosingFrame sends the closing frame unless it was sent already,
 // waiting until deadline at most for a message being written.
 func (c *Conn) writeClosingFrame(deadline time.Time) error {
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case c.writeSem <- struct{}{}:
-	case <-c.tcpClosed:
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	switch err := c.writeSem.Lock(ctx); {
+	case err == wsconn.ErrEnded:
 		return c.closedErr()
-	case <-timer.C:
-		return errors.New("legacy: a message was still being written when the close timeout ran out")
+	case err != nil:
+		return fmt.Errorf("legacy: a message was still being written when the close timeout ran out: %w", os.ErrDeadlineExceeded)
 	}
 	defer c.releaseWrite()
 	if c.closeSent {
 		return nil
 	}
-	if c.isTCPClosed() {
-		return c.closedErr()
-	}
 	c.closeSent = true
+	_ = c.writeWatch.Watch(context.Background()) // the deadline below is the closing frame's alone
 	_ = c.nc.SetWriteDeadline(deadline)
 	_, err := c.nc.Write(closingFrame)
 	return err
@@ -104,13 +87,17 @@ func (c *Conn) writeClosingFrame(deadline time.Time) error {
 // awaitPeerClosing waits until deadline for the peer's closing frame: the
 // reading goroutine finds it if one is reading; otherwise Close reads itself.
 func (c *Conn) awaitPeerClosing(deadline time.Time) error {
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case <-c.peerClosed:
-	case <-c.tcpClosed:
-	case <-timer.C:
-	case c.readSem <- struct{}{}:
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.peerClosed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if c.readSem.Lock(ctx) == nil {
+		_ = c.readWatch.Watch(context.Background()) // the deadline below is Close's alone
 		_ = c.nc.SetReadDeadline(deadline)
 		_ = c.nextMessage(context.Background())
 		c.releaseRead()
@@ -119,6 +106,10 @@ func (c *Conn) awaitPeerClosing(deadline time.Time) error {
 	case <-c.peerClosed:
 		return nil
 	default:
-		return fmt.Errorf("legacy: the peer did not answer the closing frame within %v: %w", c.closeTimeout, c.closedErr())
 	}
+	err := c.closedErr()
+	if !time.Now().Before(deadline) {
+		err = fmt.Errorf("%w: %w", os.ErrDeadlineExceeded, err)
+	}
+	return fmt.Errorf("legacy: the peer did not answer the closing frame within %v: %w", c.closeTimeout, err)
 }

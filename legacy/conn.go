@@ -2,7 +2,6 @@ package legacy
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"net"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	websocket "github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/internal/utf8stream"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 const (
@@ -54,13 +54,13 @@ type Conn struct {
 
 	// readSem is held by the reading goroutine, or by Close while it reads
 	// on its own to find the peer's closing frame.
-	readSem chan struct{}
+	readSem wsconn.Sem
 	// Guarded by readSem.
 	msg     message // the text message being read
 	readErr error   // once set, every later read returns it
 
 	// writeSem is held while one whole message or the closing frame is written.
-	writeSem chan struct{}
+	writeSem wsconn.Sem
 	// Guarded by writeSem.
 	closeSent bool
 	writeBuf  []byte // frames built for Write; reused between messages
@@ -69,8 +69,12 @@ type Conn struct {
 
 	peerClosed     chan struct{} // closed when the peer's closing frame arrived
 	peerClosedOnce sync.Once
-	tcpClosed      chan struct{} // closed when the TCP connection is closed
-	tcpClosedOnce  sync.Once
+	tcpClosed      wsconn.End // the TCP connection is closed
+
+	// readWatch and writeWatch interrupt blocked reads and writes when
+	// their context ends; readWatch is used under readSem, writeWatch
+	// under writeSem.
+	readWatch, writeWatch wsconn.CtxWatch
 
 	mu       sync.Mutex
 	closeErr error // why the connection closed; the first reason wins
@@ -96,11 +100,13 @@ func newConn(nc net.Conn, br *bufio.Reader, subprotocol string, readLimit int64,
 		fr:           frameReader{br: br},
 		subprotocol:  subprotocol,
 		closeTimeout: closeTimeout,
-		readSem:      make(chan struct{}, 1),
-		writeSem:     make(chan struct{}, 1),
 		peerClosed:   make(chan struct{}),
-		tcpClosed:    make(chan struct{}),
 	}
+	c.tcpClosed.Init()
+	c.readSem.Init(&c.tcpClosed)
+	c.writeSem.Init(&c.tcpClosed)
+	c.readWatch.SetDeadline = nc.SetReadDeadline
+	c.writeWatch.SetDeadline = nc.SetWriteDeadline
 	c.readLimit.Store(readLimit)
 	return c
 }
@@ -181,52 +187,17 @@ func (c *Conn) closedErr() error {
 // closeTCP closes the TCP connection and reports whether this call did;
 // later calls do nothing.
 func (c *Conn) closeTCP() bool {
-	first := false
-	c.tcpClosedOnce.Do(func() {
-		first = true
-		close(c.tcpClosed)
-		_ = c.nc.Close()
-	})
-	return first
+	if !c.tcpClosed.Close() {
+		return false
+	}
+	c.readWatch.Release()
+	c.writeWatch.Release()
+	_ = c.nc.Close()
+	return true
 }
 
 // isTCPClosed reports whether closeTCP has run.
-func (c *Conn) isTCPClosed() bool {
-	select {
-	case <-c.tcpClosed:
-		return true
-	default:
-		return false
-	}
-}
-
-// longAgo is a deadline in the past: setting it makes blocked I/O return.
-var longAgo = time.Unix(1, 0)
-
-// watch makes the end of ctx interrupt the blocking reads (read true) or
-// writes of c. The returned stop must be called when the I/O is over; if ctx
-// ended meanwhile, stop clears the deadline it set, so that the next call
-// with a live context is not interrupted by this one's.
-func (c *Conn) watch(ctx context.Context, read bool) (stop func()) {
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	setDeadline := c.nc.SetWriteDeadline
-	if read {
-		setDeadline = c.nc.SetReadDeadline
-	}
-	fired := make(chan struct{})
-	stopAfter := context.AfterFunc(ctx, func() {
-		_ = setDeadline(longAgo)
-		close(fired)
-	})
-	return func() {
-		if !stopAfter() {
-			<-fired
-			_ = setDeadline(time.Time{})
-		}
-	}
-}
+func (c *Conn) isTCPClosed() bool { return c.tcpClosed.Ended() }
 
 // closeDeadline is when a closing handshake started now must be over.
 func (c *Conn) closeDeadline() time.Time {

@@ -8,6 +8,7 @@ import (
 	"net"
 
 	websocket "github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // errStaleReader is returned by an io.Reader from Reader once a later Read
@@ -25,8 +26,9 @@ func (c *Conn) Read(ctx context.Context) (websocket.MessageType, []byte, error) 
 		return 0, nil, err
 	}
 	defer c.releaseRead()
-	stop := c.watch(ctx, true)
-	defer stop()
+	if err := c.watchRead(ctx); err != nil {
+		return 0, nil, err
+	}
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
@@ -62,10 +64,10 @@ func (c *Conn) Reader(ctx context.Context) (websocket.MessageType, io.Reader, er
 		return 0, nil, err
 	}
 	defer c.releaseRead()
-	stop := c.watch(ctx, true)
-	err := c.nextMessage(ctx)
-	stop()
-	if err != nil {
+	if err := c.watchRead(ctx); err != nil {
+		return 0, nil, err
+	}
+	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
 	return websocket.MessageText, &messageReader{c: c, ctx: ctx, gen: c.msg.gen}, nil
@@ -92,8 +94,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	case !c.msg.active:
 		return 0, io.EOF
 	}
-	stop := c.watch(r.ctx, true)
-	defer stop()
+	if err := c.watchRead(r.ctx); err != nil {
+		return 0, err
+	}
 	return c.readBody(r.ctx, p)
 }
 
@@ -104,21 +107,24 @@ func (c *Conn) acquireRead(ctx context.Context) error {
 		// Nothing was read yet: the connection stays as it is.
 		return fmt.Errorf("legacy: read: %w", err)
 	}
-	select {
-	case c.readSem <- struct{}{}:
-		return nil
-	default:
+	switch err := c.readSem.Lock(ctx); {
+	case err == wsconn.ErrEnded:
+		return c.closedErr()
+	case err != nil:
+		return fmt.Errorf("legacy: read: %w", err)
 	}
-	select {
-	case c.readSem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("legacy: read: %w", ctx.Err())
-	}
+	return nil
 }
 
-func (c *Conn) releaseRead() {
-	<-c.readSem
+func (c *Conn) releaseRead() { c.readSem.Unlock() }
+
+// watchRead makes the end of ctx interrupt the reads that follow. The
+// caller holds readSem.
+func (c *Conn) watchRead(ctx context.Context) error {
+	if err := c.readWatch.Watch(ctx); err != nil {
+		return fmt.Errorf("legacy: read: %w", err)
+	}
+	return nil
 }
 
 // nextMessage moves to the start of the next text message's body, skipping

@@ -6,42 +6,22 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"unicode/utf8"
 
 	websocket "github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/internal/utf8stream"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 const (
 	// writeBufferSize is the size of the buffers that frames are built in,
 	// and so of the pieces a streamed message goes out in.
 	writeBufferSize = 4096
-	// maxBufferedWrite is the largest message Write copies into one buffer
-	// to send with a single write; longer ones go out without copying.
-	maxBufferedWrite = 64 << 10
+	// maxBufferedWrite is the largest message Write copies, with its two
+	// framing bytes, into one pooled buffer to send with a single write;
+	// longer ones go out without copying.
+	maxBufferedWrite = 64<<10 - 2
 )
-
-// writeBuffers holds buffers lent to one message at a time, so an idle
-// connection holds none.
-var writeBuffers = sync.Pool{
-	New: func() any {
-		b := make([]byte, 0, writeBufferSize)
-		return &b
-	},
-}
-
-func getWriteBuffer() *[]byte {
-	return writeBuffers.Get().(*[]byte)
-}
-
-func putWriteBuffer(b *[]byte) {
-	if cap(*b) > maxBufferedWrite+2 {
-		return
-	}
-	*b = (*b)[:0]
-	writeBuffers.Put(b)
-}
 
 var (
 	textStart = []byte{frameTypeText}
@@ -82,18 +62,19 @@ func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) e
 	if c.closeSent || c.isTCPClosed() {
 		return c.closedErr()
 	}
-	stop := c.watch(ctx, false)
+	if err := c.writeWatch.Watch(ctx); err != nil {
+		return fmt.Errorf("legacy: write: %w", err)
+	}
 	var err error
 	if len(p) <= maxBufferedWrite {
-		b := getWriteBuffer()
+		b := wsconn.GetBuffer(len(p) + 2)
 		*b = appendTextFrame(*b, p)
 		_, err = c.nc.Write(*b)
-		putWriteBuffer(b)
+		wsconn.PutBuffer(b)
 	} else {
 		bufs := net.Buffers{textStart, p, textEnd}
 		_, err = bufs.WriteTo(c.nc)
 	}
-	stop()
 	if err != nil {
 		return c.failWrite(ctx, err)
 	}
@@ -118,7 +99,11 @@ func (c *Conn) Writer(ctx context.Context, typ websocket.MessageType) (io.WriteC
 		c.releaseWrite()
 		return nil, c.closedErr()
 	}
-	w := &messageWriter{c: c, ctx: ctx, stop: c.watch(ctx, false), buf: getWriteBuffer()}
+	if err := c.writeWatch.Watch(ctx); err != nil {
+		c.releaseWrite()
+		return nil, fmt.Errorf("legacy: write: %w", err)
+	}
+	w := &messageWriter{c: c, ctx: ctx, buf: wsconn.GetBuffer(writeBufferSize)}
 	*w.buf = append(*w.buf, frameTypeText)
 	return w, nil
 }
@@ -128,7 +113,6 @@ func (c *Conn) Writer(ctx context.Context, typ websocket.MessageType) (io.WriteC
 type messageWriter struct {
 	c      *Conn
 	ctx    context.Context
-	stop   func()
 	buf    *[]byte
 	utf8   utf8stream.Validator
 	sent   bool // part of the frame is on the wire
@@ -171,8 +155,7 @@ func (w *messageWriter) Close() error {
 	}
 	w.closed = true
 	defer func() {
-		w.stop()
-		putWriteBuffer(w.buf)
+		wsconn.PutBuffer(w.buf)
 		w.buf = nil
 		w.c.releaseWrite()
 	}()
@@ -217,24 +200,16 @@ func (c *Conn) acquireWrite(ctx context.Context) error {
 		// Nothing was written yet: the connection stays as it is.
 		return fmt.Errorf("legacy: write: %w", err)
 	}
-	select {
-	case c.writeSem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case c.writeSem <- struct{}{}:
-		return nil
-	case <-c.tcpClosed:
+	switch err := c.writeSem.Lock(ctx); {
+	case err == wsconn.ErrEnded:
 		return c.closedErr()
-	case <-ctx.Done():
-		return fmt.Errorf("legacy: write: %w", ctx.Err())
+	case err != nil:
+		return fmt.Errorf("legacy: write: %w", err)
 	}
+	return nil
 }
 
-func (c *Conn) releaseWrite() {
-	<-c.writeSem
-}
+func (c *Conn) releaseWrite() { c.writeSem.Unlock() }
 
 // failWrite closes the connection after a failed write: part of a frame may
 // be on the wire, and nothing could follow it. The caller holds writeSem.
