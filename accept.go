@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -126,12 +127,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, herr
 	}
 
-	if opts.Compression != nil {
-		if err := opts.Compression.config().Validate(); err != nil {
-			herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "AcceptOptions.Compression: " + err.Error()}
-			http.Error(w, herr.Reason, herr.Status)
-			return nil, herr
-		}
+	if herr := opts.check(); herr != nil {
+		http.Error(w, herr.Reason, herr.Status)
+		return nil, herr
 	}
 	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
 	comp, extensions := acceptCompression(r.Header, opts.Compression)
@@ -170,14 +168,38 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	br := newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
 	releaseHijacked(brw)
-	c := newConn(nc, br, false, opts.connConfig())
-	c.subprotocol = subprotocol
-	c.extensions = extensions
-	c.comp = comp
+	c := newConn(nc, br, false, opts.connConfig(subprotocol, extensions, comp))
 	if srv != nil {
 		srv.add(c, r)
 	}
 	return c, nil
+}
+
+// check reports options a server cannot run with, as a 500.
+func (o *AcceptOptions) check() *HandshakeError {
+	if o.Compression != nil {
+		if err := o.Compression.validate(); err != nil {
+			return &HandshakeError{Status: http.StatusInternalServerError, Reason: "invalid AcceptOptions.Compression: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// connConfig is what o and the handshake set for a connection Accept makes.
+func (o *AcceptOptions) connConfig(subprotocol, extensions string, comp *pmdeflate.State) connConfig {
+	return connConfig{
+		readLimit:       o.ReadLimit,
+		writeBufferSize: o.WriteBufferSize,
+		pingInterval:    o.PingInterval,
+		pingTimeout:     o.PingTimeout,
+		closeTimeout:    o.CloseTimeout,
+		onPing:          o.OnPing,
+		onPong:          o.OnPong,
+		subprotocol:     subprotocol,
+		extensions:      extensions,
+		comp:            comp,
+		compression:     o.Compression,
+	}
 }
 
 // checkUpgradeRequest checks an opening handshake request (RFC 6455 §4.2.1)

@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -63,42 +62,68 @@ type CompressionOptions struct {
 	Threshold int
 }
 
-func (o *CompressionOptions) config() pmdeflate.Config {
-	return pmdeflate.Config{
+// validate reports a field out of range. Accept and Dial call it before
+// anything else reads the options, so nothing after them checks again.
+func (o *CompressionOptions) validate() error {
+	validBits := func(b int) bool { return b == 0 || pmdeflate.MinWindowBits <= b && b <= pmdeflate.MaxWindowBits }
+	switch {
+	case !validBits(o.ServerMaxWindowBits):
+		return fmt.Errorf("ServerMaxWindowBits %d is not 0 or 8..15", o.ServerMaxWindowBits)
+	case !validBits(o.ClientMaxWindowBits):
+		return fmt.Errorf("ClientMaxWindowBits %d is not 0 or 8..15", o.ClientMaxWindowBits)
+	case o.Level < 0 || o.Level > 9:
+		return fmt.Errorf("Level %d is not 0..9", o.Level)
+	case o.Threshold < -1:
+		return fmt.Errorf("Threshold %d is below -1", o.Threshold)
+	}
+	return nil
+}
+
+// params are the permessage-deflate parameters this end asks for: the
+// options' words in the protocol's terms, translated here and nowhere else.
+func (o *CompressionOptions) params() pmdeflate.Params {
+	return pmdeflate.Params{
 		ServerNoContextTakeover: o.ServerNoContextTakeover,
 		ClientNoContextTakeover: o.ClientNoContextTakeover,
 		ServerMaxWindowBits:     o.ServerMaxWindowBits,
 		ClientMaxWindowBits:     o.ClientMaxWindowBits,
-		Level:                   o.Level,
-		Threshold:               o.Threshold,
 	}
 }
 
-// compression is the permessage-deflate state of one connection.
-type compression struct {
-	st  *pmdeflate.State
-	cfg pmdeflate.Config
+// defaultThreshold is the message size below which compression rarely
+// pays: the deflate block header and Huffman tables outweigh the savings.
+const defaultThreshold = 128
+
+// threshold is the smallest message sent compressed, the default applied.
+func (o *CompressionOptions) threshold() int {
+	switch {
+	case o.Threshold < 0:
+		return 0
+	case o.Threshold == 0:
+		return defaultThreshold
+	}
+	return o.Threshold
 }
 
-// compressionOffer is the Sec-WebSocket-Extensions value a client sends.
-func compressionOffer(o *CompressionOptions) string { return pmdeflate.Offer(o.config()) }
-
 // acceptCompression negotiates permessage-deflate on the server and returns
-// the Sec-WebSocket-Extensions answer, or "" when no offer was accepted.
-func acceptCompression(h http.Header, o *CompressionOptions) (*compression, string) {
+// the connection's compression state (nil without compression) and the
+// Sec-WebSocket-Extensions answer, "" when no offer was accepted. o has
+// been validated.
+func acceptCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, string) {
 	if o == nil {
 		return nil, ""
 	}
-	cfg := o.config()
-	p, answer, ok := pmdeflate.Negotiate(h.Values("Sec-WebSocket-Extensions"), cfg)
+	p, answer, ok := pmdeflate.Negotiate(h.Values("Sec-WebSocket-Extensions"), o.params())
 	if !ok {
 		return nil, ""
 	}
-	return &compression{st: pmdeflate.NewState(p, true, cfg.Level), cfg: cfg}, answer
+	return pmdeflate.NewState(p, true, o.Level), answer
 }
 
-// dialCompression checks the server's Sec-WebSocket-Extensions answer.
-func dialCompression(h http.Header, o *CompressionOptions) (*compression, error) {
+// dialCompression checks the server's Sec-WebSocket-Extensions answer and
+// returns the connection's compression state, nil without compression. o
+// has been validated.
+func dialCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, error) {
 	values := h.Values("Sec-WebSocket-Extensions")
 	if o == nil {
 		if len(values) > 0 {
@@ -106,34 +131,12 @@ func dialCompression(h http.Header, o *CompressionOptions) (*compression, error)
 		}
 		return nil, nil
 	}
-	cfg := o.config()
-	p, ok, err := pmdeflate.ParseAnswer(values, cfg)
+	p, ok, err := pmdeflate.ParseAnswer(values, o.params())
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &compression{st: pmdeflate.NewState(p, false, cfg.Level), cfg: cfg}, nil
+	return pmdeflate.NewState(p, false, o.Level), nil
 }
 
-// reader starts decompressing a message read from src, delivering at most
-// limit bytes (no limit when negative).
-func (c *compression) reader(src io.Reader, limit int64) *pmdeflate.Reader {
-	return c.st.Reader(src, limit)
-}
-
-// worthCompressing reports whether a message of n bytes is sent compressed.
-func (c *compression) worthCompressing(n int) bool { return c.cfg.ShouldCompress(n) }
-
-// appendMessage appends the compressed payload of message p.
-func (c *compression) appendMessage(dst, p []byte) []byte { return c.st.AppendCompressed(dst, p) }
-
-// writer compresses a streamed message into dst.
-func (c *compression) writer(dst io.Writer) io.WriteCloser { return c.st.Writer(dst) }
-
-// variant names the compressed form of prepared messages this connection
-// sends; sent records that one went out.
-func (c *compression) variant() frameVariant {
-	v := c.st.Variant()
-	return frameVariant{compressed: true, level: v.Level, windowBits: v.WindowBits}
-}
-
-func (c *compression) sent(p []byte) { c.st.Sent(p) }
+// compresses reports whether a message of n bytes goes out compressed.
+func (c *Conn) compresses(n int) bool { return c.comp != nil && n >= c.compressFrom }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/wsconn"
 )
 
@@ -56,9 +57,10 @@ type Conn struct {
 	br     *connReader
 	client bool // this end is the client: it masks, and expects unmasked frames
 
-	subprotocol string
-	extensions  string
-	comp        *compression // nil when permessage-deflate is not in use
+	subprotocol  string
+	extensions   string
+	comp         *pmdeflate.State // nil when permessage-deflate is not in use
+	compressFrom int              // the smallest message sent compressed
 
 	readLimit       atomic.Int64
 	writeBufferSize int
@@ -97,41 +99,20 @@ type Conn struct {
 	readWatch, writeWatch wsconn.CtxWatch
 }
 
-// connConfig holds the settings shared by AcceptOptions and DialOptions.
+// connConfig holds what AcceptOptions and DialOptions set alike, and what
+// the handshake agreed on; newConn fills in the defaults, once.
 type connConfig struct {
 	readLimit       int64
-	readBufferSize  int
 	writeBufferSize int
 	pingInterval    time.Duration
 	pingTimeout     time.Duration
 	closeTimeout    time.Duration
 	onPing, onPong  func(payload []byte)
-}
 
-// connConfig returns the connection settings of the options.
-func (o *AcceptOptions) connConfig() connConfig {
-	return connConfig{
-		readLimit:       o.ReadLimit,
-		writeBufferSize: o.WriteBufferSize,
-		pingInterval:    o.PingInterval,
-		pingTimeout:     o.PingTimeout,
-		closeTimeout:    o.CloseTimeout,
-		onPing:          o.OnPing,
-		onPong:          o.OnPong,
-	}
-}
-
-// connConfig returns the connection settings of the options.
-func (o *DialOptions) connConfig() connConfig {
-	return connConfig{
-		readLimit:       o.ReadLimit,
-		writeBufferSize: o.WriteBufferSize,
-		pingInterval:    o.PingInterval,
-		pingTimeout:     o.PingTimeout,
-		closeTimeout:    o.CloseTimeout,
-		onPing:          o.OnPing,
-		onPong:          o.OnPong,
-	}
+	subprotocol string
+	extensions  string
+	comp        *pmdeflate.State    // nil without permessage-deflate
+	compression *CompressionOptions // what comp was negotiated from
 }
 
 func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
@@ -139,6 +120,9 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 		nc:              nc,
 		br:              br,
 		client:          client,
+		subprotocol:     cfg.subprotocol,
+		extensions:      cfg.extensions,
+		comp:            cfg.comp,
 		writeBufferSize: cfg.writeBufferSize,
 		closeTimeout:    cfg.closeTimeout,
 		onPing:          cfg.onPing,
@@ -156,6 +140,9 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 	}
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = defaultCloseTimeout
+	}
+	if c.comp != nil {
+		c.compressFrom = cfg.compression.threshold()
 	}
 	c.SetReadLimit(cfg.readLimit)
 	if cfg.pingInterval > 0 {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
@@ -174,10 +175,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
 	}
 	if opts.Compression != nil {
-		if err := opts.Compression.config().Validate(); err != nil {
-			return nil, nil, fmt.Errorf("websocket: DialOptions.Compression: %w", err)
+		if err := opts.Compression.validate(); err != nil {
+			return nil, nil, fmt.Errorf("websocket: invalid DialOptions.Compression: %w", err)
 		}
-		req.Header.Set("Sec-WebSocket-Extensions", compressionOffer(opts.Compression))
+		req.Header.Set("Sec-WebSocket-Extensions", pmdeflate.Offer(opts.Compression.params()))
 	}
 
 	if opts.HTTPClient != nil {
@@ -215,6 +216,24 @@ func handshakeOn(ctx context.Context, nc net.Conn, req *http.Request, key string
 	}
 	nc.SetDeadline(time.Time{})
 	return c, resp, nil
+}
+
+// connConfig is what o and the server's answer set for a connection Dial
+// makes.
+func (o *DialOptions) connConfig(subprotocol string, answer http.Header, comp *pmdeflate.State) connConfig {
+	return connConfig{
+		readLimit:       o.ReadLimit,
+		writeBufferSize: o.WriteBufferSize,
+		pingInterval:    o.PingInterval,
+		pingTimeout:     o.PingTimeout,
+		closeTimeout:    o.CloseTimeout,
+		onPing:          o.OnPing,
+		onPong:          o.OnPong,
+		subprotocol:     subprotocol,
+		extensions:      strings.Join(answer.Values("Sec-WebSocket-Extensions"), ", "),
+		comp:            comp,
+		compression:     o.Compression,
+	}
 }
 
 // parseWebSocketURL checks a WebSocket URL and maps it to the http or https
@@ -335,18 +354,15 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
-	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, opts.connConfig())
-	c.subprotocol = subprotocol
-	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
-	c.comp = comp
+	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
 	return c, resp, nil
 }
 
 // checkResponse checks the server's answer to the opening handshake (RFC
 // 6455 §4.1) and returns the subprotocol and compression it agreed to. A
 // refusal's body, up to 1 KiB, stays readable in resp.
-func checkResponse(resp *http.Response, key string, opts *DialOptions) (string, *compression, error) {
-	fail := func(format string, args ...any) (string, *compression, error) {
+func checkResponse(resp *http.Response, key string, opts *DialOptions) (string, *pmdeflate.State, error) {
+	fail := func(format string, args ...any) (string, *pmdeflate.State, error) {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 			resp.Body = io.NopCloser(bytes.NewReader(body))

@@ -48,12 +48,9 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 		http.Error(w, herr.Reason, herr.Status)
 		return nil, herr
 	}
-	if opts.Compression != nil {
-		if err := opts.Compression.config().Validate(); err != nil {
-			herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "AcceptOptions.Compression: " + err.Error()}
-			http.Error(w, herr.Reason, herr.Status)
-			return nil, herr
-		}
+	if herr := opts.check(); herr != nil {
+		http.Error(w, herr.Reason, herr.Status)
+		return nil, herr
 	}
 	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
 	comp, extensions := acceptCompression(r.Header, opts.Compression)
@@ -79,10 +76,7 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 	}
 
 	sc := newServerStream(w, rc, r)
-	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, opts.connConfig())
-	c.subprotocol = subprotocol
-	c.extensions = extensions
-	c.comp = comp
+	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, opts.connConfig(subprotocol, extensions, comp))
 	if srv != nil {
 		srv.add(c, r)
 	}

@@ -101,10 +101,7 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 		return fail("%v", err)
 	}
 	resp.Body = http.NoBody
-	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, opts.connConfig())
-	c.subprotocol = subprotocol
-	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
-	c.comp = comp
+	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
 	return c, resp, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
@@ -69,10 +68,7 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	}
 	resp.Body = http.NoBody
 	upgraded := &upgradedConn{ReadWriteCloser: rwc, nc: nc}
-	c := newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, opts.connConfig())
-	c.subprotocol = subprotocol
-	c.extensions = strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
-	c.comp = comp
+	c := newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
 	return c, resp, nil
 }
 

@@ -19,14 +19,7 @@ type PreparedMessage struct {
 	data []byte
 
 	mu     sync.Mutex
-	frames map[frameVariant][]byte
-}
-
-// frameVariant names one encoding of a prepared message.
-type frameVariant struct {
-	compressed bool
-	level      int
-	windowBits int
+	frames map[pmdeflate.Variant][]byte // by compressed form; the zero Variant is uncompressed
 }
 
 // NewPreparedMessage prepares data to be sent as a message of type typ. It
@@ -37,7 +30,7 @@ func NewPreparedMessage(typ MessageType, data []byte) *PreparedMessage {
 
 // frame returns the encoded server frame of variant v, building it with build
 // on first use.
-func (pm *PreparedMessage) frame(v frameVariant, build func() ([]byte, error)) ([]byte, error) {
+func (pm *PreparedMessage) frame(v pmdeflate.Variant, build func() ([]byte, error)) ([]byte, error) {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
 	if f, ok := pm.frames[v]; ok {
@@ -48,7 +41,7 @@ func (pm *PreparedMessage) frame(v frameVariant, build func() ([]byte, error)) (
 		return nil, err
 	}
 	if pm.frames == nil {
-		pm.frames = make(map[frameVariant][]byte, 1)
+		pm.frames = make(map[pmdeflate.Variant][]byte, 1)
 	}
 	pm.frames[v] = f
 	return f, nil
@@ -64,17 +57,17 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if c.client {
 		return c.Write(ctx, pm.typ, pm.data)
 	}
-	var v frameVariant
-	compress := c.comp != nil && c.comp.worthCompressing(len(pm.data))
+	var v pmdeflate.Variant
+	compress := c.compresses(len(pm.data))
 	if compress {
-		v = c.comp.variant()
+		v = c.comp.Variant()
 	}
 	frame, err := pm.frame(v, func() ([]byte, error) {
 		if !compress {
 			b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(pm.data)), frameHeader{fin: true, op: op, length: int64(len(pm.data))})
 			return append(b, pm.data...), nil
 		}
-		payload := compressPrepared(pm.data, v)
+		payload := pmdeflate.Compress(nil, pm.data, v)
 		b := appendFrameHeader(make([]byte, 0, maxHeaderSize+len(payload)), frameHeader{fin: true, rsv: bitRSV1, op: op, length: int64(len(payload))})
 		return append(b, payload...), nil
 	})
@@ -89,12 +82,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return err
 	}
 	if compress {
-		c.comp.sent(pm.data)
+		c.comp.Sent(pm.data)
 	}
 	return nil
-}
-
-// compressPrepared compresses a prepared message for variant v.
-func compressPrepared(p []byte, v frameVariant) []byte {
-	return pmdeflate.Compress(nil, p, pmdeflate.Variant{Level: v.level, WindowBits: v.windowBits})
 }

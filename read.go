@@ -181,7 +181,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	c.rd.utf8.Reset()
 	c.startFrame(h)
 	if c.rd.compressed {
-		c.rd.inflate = c.comp.reader(rawMessage{c}, c.readLimit.Load())
+		c.rd.inflate = c.comp.Reader(rawMessage{c}, c.readLimit.Load())
 	}
 	return c.checkFrameSize(h)
 }

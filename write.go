@@ -29,10 +29,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return c.lockErr(err)
 	}
 	defer c.msgLock.Unlock()
-	if c.comp != nil && c.comp.worthCompressing(len(p)) {
+	if c.compresses(len(p)) {
 		buf := wsconn.GetBuffer(len(p)/2 + 64)
 		defer wsconn.PutBuffer(buf)
-		*buf = c.comp.appendMessage((*buf)[:0], p)
+		*buf = c.comp.AppendCompressed((*buf)[:0], p)
 		return c.writeFrame(ctx, true, op, bitRSV1, *buf)
 	}
 	return c.writeFrame(ctx, true, op, 0, p)
@@ -52,7 +52,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	}
 	w := &messageWriter{c: c, ctx: ctx, op: op, buf: wsconn.GetBuffer(c.writeBufferSize)}
 	if c.comp != nil {
-		if c.comp.worthCompressing(0) {
+		if c.compresses(0) {
 			w.compress()
 		} else {
 			w.undecided = true
@@ -210,7 +210,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	}
 	if w.undecided {
 		held := len(*w.buf)
-		if !w.c.comp.worthCompressing(held+len(p)) && held+len(p) < cap(*w.buf) {
+		if !w.c.compresses(held+len(p)) && held+len(p) < cap(*w.buf) {
 			*w.buf = append(*w.buf, p...)
 			return len(p), nil
 		}
@@ -239,7 +239,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 // everything written from now on through the compressor.
 func (w *messageWriter) compress() {
 	w.rsv = bitRSV1
-	w.zw = w.c.comp.writer(frameSink{w})
+	w.zw = w.c.comp.Writer(frameSink{w})
 }
 
 // writeRaw adds payload bytes to the message, sending full frames.

@@ -111,7 +111,7 @@ func BenchmarkNegotiate(b *testing.B) {
 	offer := []string{"permessage-deflate; client_max_window_bits, x-webkit-deflate-frame"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, ok := Negotiate(offer, Config{}); !ok {
+		if _, _, ok := Negotiate(offer, Params{}); !ok {
 			b.Fatal("declined")
 		}
 	}

@@ -10,7 +10,7 @@ import (
 // syncTail ends every sync flush; RFC 7692 §7.2.1 has the sender remove it.
 var syncTail = [4]byte{0x00, 0x00, 0xff, 0xff}
 
-var errNoTail = errors.New("pmdeflate: internal error: compressed message does not end in 00 00 ff ff")
+var errNoTail = errors.New("permessage-deflate internal error: compressed message does not end in 00 00 ff ff")
 
 // Writer compresses one message as it is written. The bytes it writes to its
 // destination are the message payload, ready to be framed (with RSV1 on the

@@ -11,11 +11,11 @@ import (
 
 // ErrTooLarge is returned by Reader when a message inflates to more than the
 // limit it was given; the core closes the connection with 1009.
-var ErrTooLarge = errors.New("pmdeflate: decompressed message exceeds the size limit")
+var ErrTooLarge = errors.New("decompressed message exceeds the size limit")
 
 // ErrCorrupt is wrapped by the error Reader returns for a payload that is not
 // valid deflate data; the connection must be failed (RFC 7692 §8).
-var ErrCorrupt = errors.New("pmdeflate: invalid compressed message")
+var ErrCorrupt = errors.New("invalid compressed message")
 
 // inflateTail completes a message payload for the inflater: the 00 00 ff ff
 // the sender removed (RFC 7692 §7.2.2), then an empty final stored block so

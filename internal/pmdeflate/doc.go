@@ -3,6 +3,9 @@
 // extension's parameters on both ends, and compressing and decompressing
 // messages with bounded memory and a decompressed-size limit.
 //
+// Its error messages do not name the package: they reach users inside the
+// errors of package websocket, where an internal package's name means nothing.
+//
 // # Server negotiation
 //
 // Negotiate looks at the permessage-deflate offers of a request in the
@@ -29,18 +32,18 @@
 // The response to an accepted offer holds:
 //
 //   - server_no_context_takeover when offered (§7.1.1.1 requires echoing it)
-//     or when Config.ServerNoContextTakeover is set;
+//     or when cfg.ServerNoContextTakeover is set;
 //   - client_no_context_takeover when offered (this spares keeping the
-//     client's window) or when Config.ClientNoContextTakeover is set; a server
+//     client's window) or when cfg.ClientNoContextTakeover is set; a server
 //     may always send it (§7.1.1.2);
 //   - server_max_window_bits when offered, with the offered value or the
 //     server's own bound if smaller (§7.1.2.1), or unasked when the server's
-//     bound is below 15. The bound is Config.ServerMaxWindowBits; when that
+//     bound is below 15. The bound is cfg.ServerMaxWindowBits; when that
 //     is zero, TakeoverWindowBits (12: a 4 KiB window) if the server keeps
 //     its context, else 15;
 //   - client_max_window_bits only when offered (§7.1.2.2 forbids it
 //     otherwise), with the offered value or the bound for the client if
-//     smaller: Config.ClientMaxWindowBits, or when that is zero
+//     smaller: cfg.ClientMaxWindowBits, or when that is zero
 //     TakeoverWindowBits if the client keeps its context, else 15. A client
 //     that did not offer the parameter is accepted with a 15-bit window even
 //     when the bound is lower.
@@ -55,7 +58,7 @@
 //
 // # Client negotiation
 //
-// Offer writes one offer from a Config; the zero Config writes what browsers
+// Offer writes one offer from the Params asked for; the zero Params writes what browsers
 // send, "permessage-deflate; client_max_window_bits". ParseAnswer checks the
 // server's response against that offer and fails on anything the RFC does
 // not let a server answer.

@@ -10,7 +10,7 @@ import (
 
 // A server answers a browser's offer, then both ends exchange a message.
 func Example() {
-	cfg := pmdeflate.Config{}
+	cfg := pmdeflate.Params{}
 	offer := pmdeflate.Offer(cfg)
 	params, response, ok := pmdeflate.Negotiate([]string{offer}, cfg)
 	fmt.Println(offer)
@@ -20,8 +20,8 @@ func Example() {
 		panic(err)
 	}
 
-	server := pmdeflate.NewState(params, true, cfg.Level)
-	client := pmdeflate.NewState(clientParams, false, cfg.Level)
+	server := pmdeflate.NewState(params, true, 1)
+	client := pmdeflate.NewState(clientParams, false, 1)
 
 	// Write path: the payload of the first frame, which gets RSV1.
 	var payload bytes.Buffer

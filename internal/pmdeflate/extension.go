@@ -24,7 +24,7 @@ type Param struct {
 }
 
 // ErrSyntax is wrapped by every error ParseExtensions returns.
-var ErrSyntax = errors.New("pmdeflate: malformed Sec-WebSocket-Extensions header")
+var ErrSyntax = errors.New("malformed Sec-WebSocket-Extensions header")
 
 // ParseExtensions parses all values of the Sec-WebSocket-Extensions header
 // (RFC 6455 §9.1) in order: comma-separated extensions, possibly spread over

@@ -57,7 +57,7 @@ func FuzzNegotiate(f *testing.F) {
 		f.Add(o, i%2 == 0, i%3 == 0, []int{0, 8, 12, 15}[i%4], []int{0, 9, 15}[i%3])
 	}
 	f.Fuzz(func(t *testing.T, offer string, snct, cnct bool, sbits, cbits int) {
-		cfg := Config{ServerNoContextTakeover: snct, ClientNoContextTakeover: cnct, ServerMaxWindowBits: sbits, ClientMaxWindowBits: cbits}
+		cfg := Params{ServerNoContextTakeover: snct, ClientNoContextTakeover: cnct, ServerMaxWindowBits: sbits, ClientMaxWindowBits: cbits}
 		p, resp, ok := Negotiate([]string{offer}, cfg)
 		if !ok {
 			if resp != "" || p != (Params{}) {

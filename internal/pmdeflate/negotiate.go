@@ -4,10 +4,10 @@ package pmdeflate
 // permessage-deflate offer in values (all Sec-WebSocket-Extensions header
 // values of the request) that it can accept and returns the negotiated
 // parameters and the response header value. ok is false when no offer is
-// acceptable, the header is malformed or cfg is invalid; the connection then
+// acceptable, the header is malformed or cfg asks for invalid window bits; the connection then
 // goes on without compression. The package documentation lists the rules.
-func Negotiate(values []string, cfg Config) (p Params, response string, ok bool) {
-	if cfg.Validate() != nil {
+func Negotiate(values []string, cfg Params) (p Params, response string, ok bool) {
+	if !cfg.valid() {
 		return Params{}, "", false
 	}
 	exts, err := ParseExtensions(values)
@@ -43,7 +43,7 @@ func answeredBits(bits int, noTakeover bool) int {
 }
 
 // answer builds the response to an acceptable offer.
-func answer(offer wireParams, cfg Config) (Params, wireParams) {
+func answer(offer wireParams, cfg Params) (Params, wireParams) {
 	resp := wireParams{
 		// RFC 7692 §7.1.1.1: the server must echo server_no_context_takeover
 		// and may add it on its own.

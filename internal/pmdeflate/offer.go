@@ -5,31 +5,31 @@ import (
 	"fmt"
 )
 
-// Offer returns the client's Sec-WebSocket-Extensions value for cfg. The zero
-// Config gives "permessage-deflate; client_max_window_bits", what browsers
-// send. client_max_window_bits is always offered (with cfg's value when set),
+// Offer returns the client's Sec-WebSocket-Extensions value for want. The zero
+// Params gives "permessage-deflate; client_max_window_bits", what browsers
+// send. client_max_window_bits is always offered (with want's value when set),
 // since any window the server picks can be honoured.
-func Offer(cfg Config) string {
+func Offer(want Params) string {
 	return wireParams{
-		serverNoContextTakeover: cfg.ServerNoContextTakeover,
-		clientNoContextTakeover: cfg.ClientNoContextTakeover,
-		serverMaxWindowBits:     cfg.ServerMaxWindowBits,
-		clientMaxWindowBits:     cfg.ClientMaxWindowBits,
+		serverNoContextTakeover: want.ServerNoContextTakeover,
+		clientNoContextTakeover: want.ClientNoContextTakeover,
+		serverMaxWindowBits:     want.ServerMaxWindowBits,
+		clientMaxWindowBits:     want.ClientMaxWindowBits,
 	}.format(true)
 }
 
 // ErrAnswer is wrapped by the errors ParseAnswer returns; the client must
 // then fail the connection (RFC 6455 §9.1).
-var ErrAnswer = errors.New("pmdeflate: server's Sec-WebSocket-Extensions answer is not acceptable")
+var ErrAnswer = errors.New("server's Sec-WebSocket-Extensions answer is not acceptable")
 
 // ParseAnswer checks the server's Sec-WebSocket-Extensions values against the
-// offer Offer(cfg) made. ok is false, with a nil error, when the server
+// offer Offer(want) made. ok is false, with a nil error, when the server
 // accepted no extension. It is an error when the server accepted an extension
 // that was not offered, more than one, unknown or duplicate parameters,
 // invalid values, a server_max_window_bits above the one asked for (or none
 // when one below 15 was asked for), a client_max_window_bits without a value
 // or above the one offered, or left out a requested server_no_context_takeover.
-func ParseAnswer(values []string, cfg Config) (p Params, ok bool, err error) {
+func ParseAnswer(values []string, want Params) (p Params, ok bool, err error) {
 	exts, err := ParseExtensions(values)
 	if err != nil {
 		return Params{}, false, fmt.Errorf("%w: %w", ErrAnswer, err)
@@ -47,10 +47,10 @@ func ParseAnswer(values []string, cfg Config) (p Params, ok bool, err error) {
 	if err != nil {
 		return Params{}, false, fmt.Errorf("%w: %w", ErrAnswer, err)
 	}
-	if cfg.ServerNoContextTakeover && !w.serverNoContextTakeover {
+	if want.ServerNoContextTakeover && !w.serverNoContextTakeover {
 		return Params{}, false, fmt.Errorf("%w: server_no_context_takeover was requested but not granted", ErrAnswer)
 	}
-	asked := bitsOr(cfg.ServerMaxWindowBits, MaxWindowBits)
+	asked := bitsOr(want.ServerMaxWindowBits, MaxWindowBits)
 	p.ServerMaxWindowBits = MaxWindowBits
 	switch {
 	case w.serverMaxWindowBits > asked:
@@ -60,7 +60,7 @@ func ParseAnswer(values []string, cfg Config) (p Params, ok bool, err error) {
 	case asked < MaxWindowBits:
 		return Params{}, false, fmt.Errorf("%w: server_max_window_bits=%d was requested but not granted", ErrAnswer, asked)
 	}
-	offered := bitsOr(cfg.ClientMaxWindowBits, MaxWindowBits)
+	offered := bitsOr(want.ClientMaxWindowBits, MaxWindowBits)
 	p.ClientMaxWindowBits = offered
 	if w.clientMaxWindowBitsSeen {
 		switch {
@@ -73,6 +73,6 @@ func ParseAnswer(values []string, cfg Config) (p Params, ok bool, err error) {
 	}
 	p.ServerNoContextTakeover = w.serverNoContextTakeover
 	// Compressing each message on its own is always allowed.
-	p.ClientNoContextTakeover = w.clientNoContextTakeover || cfg.ClientNoContextTakeover
+	p.ClientNoContextTakeover = w.clientNoContextTakeover || want.ClientNoContextTakeover
 	return p, true, nil
 }

@@ -7,12 +7,12 @@ import (
 
 func TestOffer(t *testing.T) {
 	tests := []struct {
-		cfg  Config
+		cfg  Params
 		want string
 	}{
-		{Config{}, "permessage-deflate; client_max_window_bits"},
-		{Config{ClientMaxWindowBits: 10}, "permessage-deflate; client_max_window_bits=10"},
-		{Config{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 8},
+		{Params{}, "permessage-deflate; client_max_window_bits"},
+		{Params{ClientMaxWindowBits: 10}, "permessage-deflate; client_max_window_bits=10"},
+		{Params{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 8},
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=8"},
 	}
 	for _, tt := range tests {
@@ -21,7 +21,7 @@ func TestOffer(t *testing.T) {
 		}
 		// Our own server accepts every offer we make, with what it asked
 		// for, or its 4 KiB default under context takeover if smaller.
-		p, _, ok := Negotiate([]string{Offer(tt.cfg)}, Config{})
+		p, _, ok := Negotiate([]string{Offer(tt.cfg)}, Params{})
 		if !ok {
 			t.Errorf("Negotiate declined our offer %q", Offer(tt.cfg))
 		}
@@ -40,41 +40,41 @@ func TestParseAnswer(t *testing.T) {
 	tests := []struct {
 		name   string
 		answer []string
-		cfg    Config
+		cfg    Params
 		want   Params
 		ok     bool
 		err    bool
 	}{
-		{"no extension", nil, Config{}, Params{}, false, false},
-		{"plain", []string{"permessage-deflate"}, Config{}, full, true, false},
-		{"server no takeover unasked", []string{"permessage-deflate; server_no_context_takeover"}, Config{},
+		{"no extension", nil, Params{}, Params{}, false, false},
+		{"plain", []string{"permessage-deflate"}, Params{}, full, true, false},
+		{"server no takeover unasked", []string{"permessage-deflate; server_no_context_takeover"}, Params{},
 			Params{ServerNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, true, false},
-		{"client no takeover", []string{"permessage-deflate; client_no_context_takeover"}, Config{},
+		{"client no takeover", []string{"permessage-deflate; client_no_context_takeover"}, Params{},
 			Params{ClientNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, true, false},
-		{"client no takeover from config", []string{"permessage-deflate"}, Config{ClientNoContextTakeover: true},
+		{"client no takeover from config", []string{"permessage-deflate"}, Params{ClientNoContextTakeover: true},
 			Params{ClientNoContextTakeover: true, ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}, true, false},
-		{"server bits unasked", []string{"permessage-deflate; server_max_window_bits=10"}, Config{},
+		{"server bits unasked", []string{"permessage-deflate; server_max_window_bits=10"}, Params{},
 			Params{ServerMaxWindowBits: 10, ClientMaxWindowBits: 15}, true, false},
-		{"server bits smaller than asked", []string{"permessage-deflate; server_max_window_bits=9"}, Config{ServerMaxWindowBits: 10},
+		{"server bits smaller than asked", []string{"permessage-deflate; server_max_window_bits=9"}, Params{ServerMaxWindowBits: 10},
 			Params{ServerMaxWindowBits: 9, ClientMaxWindowBits: 15}, true, false},
-		{"client bits", []string{"permessage-deflate; client_max_window_bits=11"}, Config{},
+		{"client bits", []string{"permessage-deflate; client_max_window_bits=11"}, Params{},
 			Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 11}, true, false},
-		{"client bits from config kept", []string{"permessage-deflate"}, Config{ClientMaxWindowBits: 12},
+		{"client bits from config kept", []string{"permessage-deflate"}, Params{ClientMaxWindowBits: 12},
 			Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 12}, true, false},
-		{"quoted", []string{`permessage-deflate; client_max_window_bits="11"`}, Config{},
+		{"quoted", []string{`permessage-deflate; client_max_window_bits="11"`}, Params{},
 			Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 11}, true, false},
-		{"server bits above asked", []string{"permessage-deflate; server_max_window_bits=11"}, Config{ServerMaxWindowBits: 10}, Params{}, false, true},
-		{"server bits not granted", []string{"permessage-deflate"}, Config{ServerMaxWindowBits: 10}, Params{}, false, true},
-		{"server no takeover not granted", []string{"permessage-deflate"}, Config{ServerNoContextTakeover: true}, Params{}, false, true},
-		{"client bits above offered", []string{"permessage-deflate; client_max_window_bits=12"}, Config{ClientMaxWindowBits: 10}, Params{}, false, true},
-		{"client bits without value", []string{"permessage-deflate; client_max_window_bits"}, Config{}, Params{}, false, true},
-		{"server bits without value", []string{"permessage-deflate; server_max_window_bits"}, Config{}, Params{}, false, true},
-		{"bits out of range", []string{"permessage-deflate; server_max_window_bits=16"}, Config{}, Params{}, false, true},
-		{"unknown param", []string{"permessage-deflate; foo"}, Config{}, Params{}, false, true},
-		{"duplicate", []string{"permessage-deflate; server_no_context_takeover; server_no_context_takeover"}, Config{}, Params{}, false, true},
-		{"not offered", []string{"x-webkit-deflate-frame"}, Config{}, Params{}, false, true},
-		{"two", []string{"permessage-deflate", "permessage-deflate"}, Config{}, Params{}, false, true},
-		{"malformed", []string{"permessage-deflate;"}, Config{}, Params{}, false, true},
+		{"server bits above asked", []string{"permessage-deflate; server_max_window_bits=11"}, Params{ServerMaxWindowBits: 10}, Params{}, false, true},
+		{"server bits not granted", []string{"permessage-deflate"}, Params{ServerMaxWindowBits: 10}, Params{}, false, true},
+		{"server no takeover not granted", []string{"permessage-deflate"}, Params{ServerNoContextTakeover: true}, Params{}, false, true},
+		{"client bits above offered", []string{"permessage-deflate; client_max_window_bits=12"}, Params{ClientMaxWindowBits: 10}, Params{}, false, true},
+		{"client bits without value", []string{"permessage-deflate; client_max_window_bits"}, Params{}, Params{}, false, true},
+		{"server bits without value", []string{"permessage-deflate; server_max_window_bits"}, Params{}, Params{}, false, true},
+		{"bits out of range", []string{"permessage-deflate; server_max_window_bits=16"}, Params{}, Params{}, false, true},
+		{"unknown param", []string{"permessage-deflate; foo"}, Params{}, Params{}, false, true},
+		{"duplicate", []string{"permessage-deflate; server_no_context_takeover; server_no_context_takeover"}, Params{}, Params{}, false, true},
+		{"not offered", []string{"x-webkit-deflate-frame"}, Params{}, Params{}, false, true},
+		{"two", []string{"permessage-deflate", "permessage-deflate"}, Params{}, Params{}, false, true},
+		{"malformed", []string{"permessage-deflate;"}, Params{}, Params{}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,10 +93,10 @@ func TestParseAnswer(t *testing.T) {
 // parameters on both ends.
 func TestNegotiateThenParseAnswer(t *testing.T) {
 	bitsChoices := []int{0, 8, 10, 15}
-	for _, c := range []Config{{}, {ServerNoContextTakeover: true}, {ClientNoContextTakeover: true}} {
+	for _, c := range []Params{{}, {ServerNoContextTakeover: true}, {ClientNoContextTakeover: true}} {
 		for _, sb := range bitsChoices {
 			for _, cb := range bitsChoices {
-				for _, srv := range []Config{{}, {ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}, {ServerNoContextTakeover: true, ClientNoContextTakeover: true}} {
+				for _, srv := range []Params{{}, {ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}, {ServerNoContextTakeover: true, ClientNoContextTakeover: true}} {
 					client := c
 					client.ServerMaxWindowBits, client.ClientMaxWindowBits = sb, cb
 					sp, resp, ok := Negotiate([]string{Offer(client)}, srv)

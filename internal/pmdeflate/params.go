@@ -7,9 +7,68 @@ import (
 	"strings"
 )
 
+// ExtensionName is the token of the permessage-deflate extension (RFC 7692 §7).
+const ExtensionName = "permessage-deflate"
+
+const (
+	// MinWindowBits is the smallest LZ77 window a peer may ask for (RFC 7692 §7.1.2).
+	MinWindowBits = 8
+	// MaxWindowBits is the largest LZ77 window, 32 KiB, and the default
+	// of a direction without context takeover.
+	MaxWindowBits = 15
+	// TakeoverWindowBits is the window a server answers, unless the Params
+	// it asks for or the offer asks for another, for a direction with
+	// context takeover: 4 KiB, which that direction keeps between messages.
+	// On streams of small messages a 4 KiB window compresses as well as the
+	// 32 KiB one (the nearest few kilobytes hold nearly every match) for an
+	// eighth of the memory, on both ends.
+	TakeoverWindowBits = 12
+)
+
+// The parameter names of RFC 7692 §7.1.
+const (
+	paramServerNoContextTakeover = "server_no_context_takeover"
+	paramClientNoContextTakeover = "client_no_context_takeover"
+	paramServerMaxWindowBits     = "server_max_window_bits"
+	paramClientMaxWindowBits     = "client_max_window_bits"
+)
+
+// Params are permessage-deflate parameters: those one end asks for (as
+// websocket.CompressionOptions states them), or those negotiated for a
+// connection, whose window bits are always 8..15 (15 when the handshake did
+// not mention them). In Params asked for, window bits of 0 ask for nothing
+// on a client; on a server they mean TakeoverWindowBits for a direction
+// that keeps its context, else 15.
+type Params struct {
+	// ServerNoContextTakeover: the server compresses each message on its own.
+	ServerNoContextTakeover bool
+	// ClientNoContextTakeover: the client compresses each message on its own.
+	ClientNoContextTakeover bool
+	// ServerMaxWindowBits bounds the distance of the server's back-references.
+	ServerMaxWindowBits int
+	// ClientMaxWindowBits bounds the distance of the client's back-references.
+	ClientMaxWindowBits int
+}
+
+// valid reports whether the window bits asked for are 0 or 8..15.
+func (p Params) valid() bool {
+	return (p.ServerMaxWindowBits == 0 || validBits(p.ServerMaxWindowBits)) &&
+		(p.ClientMaxWindowBits == 0 || validBits(p.ClientMaxWindowBits))
+}
+
+func validBits(b int) bool { return MinWindowBits <= b && b <= MaxWindowBits }
+
+// bitsOr returns b when it is set, else def.
+func bitsOr(b, def int) int {
+	if b == 0 {
+		return def
+	}
+	return b
+}
+
 // errParams is wrapped by every error about the parameters of one
 // permessage-deflate element.
-var errParams = errors.New("pmdeflate: bad permessage-deflate parameters")
+var errParams = errors.New("bad permessage-deflate parameters")
 
 // wireParams are the parameters written in one permessage-deflate element of
 // an offer or a response, checked against the grammar of RFC 7692 §7.1.
