@@ -17,14 +17,20 @@ import (
 // and the hixie-76 *legacy.Conn have it.
 type messageConn interface {
 	Reader(ctx context.Context) (websocket.MessageType, io.Reader, error)
+	Write(ctx context.Context, typ websocket.MessageType, p []byte) error
 	Writer(ctx context.Context, typ websocket.MessageType) (io.WriteCloser, error)
 	Close(code websocket.StatusCode, reason string) error
 	CloseNow() error
 }
 
-// copyBuffers lends the buffers that carry a message from reader to writer,
-// so an idle connection holds none.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// echoBuffer is the size of the buffers that carry a message from reader to
+// writer: a message up to this size goes back whole, as one frame, and a
+// longer one is streamed.
+const echoBuffer = 64 << 10
+
+// echoBuffers lends those buffers for one message at a time, so an idle
+// connection holds none.
+var echoBuffers = sync.Pool{New: func() any { b := make([]byte, echoBuffer); return &b }}
 
 // echoStats are the counters of /echo that /metrics shows.
 type echoStats struct {
@@ -36,7 +42,8 @@ type echoStats struct {
 }
 
 // echoHandler serves /echo: every message goes back with the same type,
-// streamed through a borrowed buffer so that a big message is never held whole.
+// whole when it fits in a borrowed buffer of 64 KiB, streamed through it
+// otherwise, so that a big message is never held whole.
 type echoHandler struct {
 	opts       *websocket.AcceptOptions
 	legacyOpts *legacy.AcceptOptions // nil: hixie-76 is refused
@@ -93,6 +100,7 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.stats.open.Add(1)
 	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
 	h.log.Info("echo connection", "remote", r.RemoteAddr, "proto", r.Proto)
+	debug := h.log.Enabled(r.Context(), slog.LevelDebug) // spares building a log record per connection when it would be dropped
 	if wc, ok := c.(*websocket.Conn); ok && h.engine != nil && r.ProtoMajor == 1 {
 		// The handler returns; the slot is freed when the connection ends.
 		// (An HTTP/2 stream ends with its handler, which keeps serving it.)
@@ -123,7 +131,9 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.stats.messages.Add(1)
 		h.stats.bytes.Add(uint64(n))
 	})
-	h.log.Debug("echo connection ended", "remote", r.RemoteAddr, "proto", r.Proto, "err", err)
+	if debug {
+		h.log.Debug("echo connection ended", "remote", r.RemoteAddr, "proto", r.Proto, "err", err)
+	}
 }
 
 // echo sends every message of c back to it until reading fails, and returns
@@ -142,23 +152,44 @@ func echo(ctx context.Context, c messageConn, done func(n int64)) error {
 	}
 }
 
-// echoMessage sends the message r reads back to c with type typ, streamed
-// through a borrowed buffer, and returns its size.
+// echoMessage sends the message r reads back to c with type typ, and
+// returns its size: whole with one Write when it fits in a borrowed buffer,
+// streamed through that buffer otherwise.
 func echoMessage(ctx context.Context, c messageConn, typ websocket.MessageType, r io.Reader) (int64, error) {
+	bp := echoBuffers.Get().(*[]byte)
+	defer echoBuffers.Put(bp)
+	buf := *bp
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err == io.EOF {
+			return int64(n), c.Write(ctx, typ, buf[:n])
+		}
+		if err != nil {
+			return 0, dropMessage(c, err)
+		}
+	}
 	w, err := c.Writer(ctx, typ)
 	if err != nil {
 		return 0, err
 	}
-	buf := copyBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(w, r, *buf)
-	copyBuffers.Put(buf)
-	if err != nil {
-		// The connection has failed (bad UTF-8, too big...): the message
-		// in progress cannot be finished, so drop the connection.
-		c.CloseNow()
-		return n, err
+	if _, err := w.Write(buf); err != nil {
+		return 0, dropMessage(c, err)
 	}
-	return n, w.Close()
+	rest, err := io.CopyBuffer(w, r, buf)
+	if err != nil {
+		return 0, dropMessage(c, err)
+	}
+	return int64(n) + rest, w.Close()
+}
+
+// dropMessage ends a connection whose message could not be echoed: the
+// connection has failed (bad UTF-8, too big...), and a message in progress
+// cannot be finished.
+func dropMessage(c messageConn, err error) error {
+	c.CloseNow()
+	return err
 }
 
 // accept answers the handshake of /echo: hixie-76 when it is asked for and

@@ -3,6 +3,7 @@ package wsconn
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,15 +12,26 @@ import (
 // the past. It keeps watching the last context it was given between
 // operations, so that a connection used again and again with one context
 // (an http.Request's, say) registers with that context once, not once per
-// message.
+// message; an operation with that context again costs a comparison and an
+// atomic load, and one with a context that cannot end costs the same.
+//
+// Watch is called by one goroutine at a time (the holder of the semaphore
+// the watch belongs to); Release and the watched context's end may come
+// from any goroutine.
 type CtxWatch struct {
 	// SetDeadline sets the read or write deadline of the connection.
 	SetDeadline func(time.Time) error
 
-	mu    sync.Mutex
-	ctx   context.Context // the watched context; nil if none
-	stop  func() bool     // unregisters the watch of ctx
-	fired bool            // ctx ended and the deadline was pushed into the past
+	// last is the context of the last Watch, touched only by Watch: when
+	// the next one brings it again, nothing needs to change.
+	last context.Context
+	// fired is set when the watched context ended and the deadline was
+	// pushed into the past; cleared when the watch changes.
+	fired atomic.Bool
+
+	mu   sync.Mutex
+	ctx  context.Context // the watched context; nil if none
+	stop func() bool     // unregisters the watch of ctx
 }
 
 // Past is a deadline that has already passed: setting it makes a blocked
@@ -28,17 +40,18 @@ var Past = time.Unix(1, 0)
 
 // Watch makes ctx the watched context for the operation about to start. It
 // returns ctx's error if ctx was seen to end already. A context that cannot
-// end needs no watching and costs nothing.
+// end needs no watching.
 func (w *CtxWatch) Watch(ctx context.Context) error {
-	done := ctx.Done()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.ctx == ctx && done != nil {
-		if w.fired {
+	if ctx == w.last {
+		if w.fired.Load() {
 			return ctx.Err()
 		}
 		return nil
 	}
+	w.last = ctx
+	done := ctx.Done()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.releaseLocked(true)
 	if done == nil {
 		return nil
@@ -53,7 +66,7 @@ func (w *CtxWatch) fire(ctx context.Context) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ctx == ctx {
-		w.fired = true
+		w.fired.Store(true)
 		w.SetDeadline(Past)
 	}
 }
@@ -73,8 +86,9 @@ func (w *CtxWatch) releaseLocked(clear bool) {
 		return
 	}
 	w.stop()
-	if w.fired && clear {
+	if w.fired.Load() && clear {
 		w.SetDeadline(time.Time{})
 	}
-	w.ctx, w.stop, w.fired = nil, nil, false
+	w.ctx, w.stop = nil, nil
+	w.fired.Store(false)
 }
