@@ -220,7 +220,8 @@ func (c *Conn) setClosing(reason error, sendClose, linger bool) (mustSend bool) 
 }
 
 // ioError turns an error from the network into the one a caller sees; it
-// may be called under readLock, msgLock or frameLock, not under mu. The connection is
+// may be called under readLock, msgLock or frameLock, not under mu, and
+// ends the connection at once (CloseNow), sending nothing. The connection is
 // unusable after a failed read or write, so it is closed; the caller gets
 // the context's error when ctx ended the operation, else the reason the
 // connection closed (a *CloseError with StatusAbnormalClosure when the

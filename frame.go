@@ -84,39 +84,68 @@ type byteReader interface {
 	Discard(n int) (int, error)
 }
 
-// readFrameHeader reads and decodes one frame header. It checks what holds for
+// readFrameHeader reads and decodes one frame header with parseFrameHeader.
+func readFrameHeader(r byteReader) (frameHeader, error) {
+	p, err := r.Peek(2)
+	if err != nil {
+		return frameHeader{}, err
+	}
+	if n := frameHeaderSize(p); n > 2 {
+		if p, err = r.Peek(n); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return frameHeader{}, err
+		}
+	}
+	h, n, err := parseFrameHeader(p)
+	if err != nil {
+		return h, err
+	}
+	if _, err := r.Discard(n); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// frameHeaderSize returns the length of the header that starts with p, or 0
+// when p holds less than its first two bytes.
+func frameHeaderSize(p []byte) int {
+	if len(p) < 2 {
+		return 0
+	}
+	n := 2
+	switch p[1] & 0x7F {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if p[1]&bitMask != 0 {
+		n += 4
+	}
+	return n
+}
+
+// parseFrameHeader decodes the frame header at the start of p and returns
+// it with its length in bytes. When p holds only part of the header it
+// returns n == 0 and no error, and nothing is lost: the caller parses again
+// from the same start once more bytes have come, so a reader driven by
+// readiness events can stop at "no more bytes now". It checks what holds for
 // every frame: a 64-bit length has its top bit clear (§5.2), the shortest
 // length encoding is not required, and control frames are final and at most
 // 125 bytes (§5.5). Rules that depend on the connection's state are left to
 // the caller.
-func readFrameHeader(r byteReader) (frameHeader, error) {
-	var h frameHeader
-	p, err := r.Peek(2)
-	if err != nil {
-		return h, err
+func parseFrameHeader(p []byte) (h frameHeader, n int, err error) {
+	n = frameHeaderSize(p)
+	if n == 0 || len(p) < n {
+		return h, 0, nil
 	}
 	b0, b1 := p[0], p[1]
 	h.fin = b0&bitFIN != 0
 	h.rsv = b0 & (bitRSV1 | bitRSV2 | bitRSV3)
 	h.op = opcode(b0 & 0x0F)
 	h.masked = b1&bitMask != 0
-	n := 2
-	switch b1 & 0x7F {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if h.masked {
-		n += 4
-	}
-	p, err = r.Peek(n)
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return h, err
-	}
 	i := 2
 	switch l := b1 & 0x7F; l {
 	case 126:
@@ -125,7 +154,7 @@ func readFrameHeader(r byteReader) (frameHeader, error) {
 	case 127:
 		u := binary.BigEndian.Uint64(p[2:])
 		if u>>63 != 0 {
-			return h, fmt.Errorf("%w: 64-bit payload length has its most significant bit set", errFrameHeader)
+			return h, n, fmt.Errorf("%w: 64-bit payload length has its most significant bit set", errFrameHeader)
 		}
 		h.length = int64(u)
 		i = 10
@@ -135,23 +164,20 @@ func readFrameHeader(r byteReader) (frameHeader, error) {
 	if h.masked {
 		h.key = binary.LittleEndian.Uint32(p[i:])
 	}
-	if _, err := r.Discard(n); err != nil {
-		return h, err
-	}
 	if h.op.isControl() {
 		if !h.fin {
-			return h, fmt.Errorf("%w: fragmented control frame", errFrameHeader) // §5.5
+			return h, n, fmt.Errorf("%w: fragmented control frame", errFrameHeader) // §5.5
 		}
 		if h.length > maxControlPayload {
-			return h, fmt.Errorf("%w: control frame payload of %d bytes exceeds 125", errFrameHeader, h.length) // §5.5
+			return h, n, fmt.Errorf("%w: control frame payload of %d bytes exceeds 125", errFrameHeader, h.length) // §5.5
 		}
 	}
 	switch h.op {
 	case opContinuation, opText, opBinary, opClose, opPing, opPong:
 	default:
-		return h, fmt.Errorf("%w: reserved opcode %#x", errFrameHeader, byte(h.op)) // §5.2
+		return h, n, fmt.Errorf("%w: reserved opcode %#x", errFrameHeader, byte(h.op)) // §5.2
 	}
-	return h, nil
+	return h, n, nil
 }
 
 // parseClosePayload decodes the payload of a received close frame (RFC 6455

@@ -204,6 +204,8 @@ func (c *Conn) checkFrameSize(h frameHeader) error {
 	return nil
 }
 
+// tooBig fails the connection over a message beyond limit; the caller
+// holds readLock.
 func (c *Conn) tooBig(limit int64) error {
 	err := c.fail(StatusMessageTooBig, fmt.Sprintf("message exceeds the read limit of %d bytes", limit))
 	return fmt.Errorf("%w (raise it with SetReadLimit): %w", ErrMessageTooBig, err)
@@ -430,7 +432,9 @@ func (c *Conn) handleControl(h frameHeader) error {
 // readFailed records a failed read from the network, which closes the
 // connection, and returns the error for the read that failed: the
 // context's when it ended the read. Later reads report why the connection
-// closed.
+// closed. The caller holds readLock; the connection ends at once
+// (ioError), with no close frame: the transport is gone, or a context
+// ended in the middle of a frame.
 func (c *Conn) readFailed(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF

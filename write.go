@@ -71,44 +71,59 @@ func dataOpcode(typ MessageType) (opcode, error) {
 	return 0, fmt.Errorf("websocket: cannot write a message of type %v", typ)
 }
 
-// writeFrame sends one data frame, after any control frame in flight.
+// The write helpers, from the message down to the wire:
+//
+//	writeFrame, writeEncoded   a data frame; the caller holds msgLock; they take frameLock; ctx bounds the wait and the write
+//	writeControl               a ping or pong; takes frameLock; the close timeout bounds it; nothing after a close frame
+//	writeControlFrame          any control frame, the close frame too; takes frameLock; deadline bounds it
+//	writeFrameLocked           encodes and writes; the caller holds frameLock and has set the deadline
+//
+// Every one turns a failed write into the connection's end with ioError.
+
+// writeFrame sends one data frame, after any control frame in flight. The
+// caller holds msgLock.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p []byte) error {
-	if err := c.frameLock.Lock(ctx); err != nil {
-		return c.lockErr(err)
+	if err := c.lockDataFrame(ctx); err != nil {
+		return err
 	}
 	defer c.frameLock.Unlock()
-	if err := c.writable(); err != nil {
-		return err
-	}
-	if err := c.writeWatch.Watch(ctx); err != nil {
-		return err
-	}
 	if err := c.writeFrameLocked(fin, op, rsv, p); err != nil {
 		return c.ioError(ctx, err)
 	}
 	return nil
 }
 
-// writeEncoded sends a frame encoded in advance.
+// writeEncoded sends a data frame encoded in advance. The caller holds msgLock.
 func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
-	if err := c.frameLock.Lock(ctx); err != nil {
-		return c.lockErr(err)
+	if err := c.lockDataFrame(ctx); err != nil {
+		return err
 	}
 	defer c.frameLock.Unlock()
-	if err := c.writable(); err != nil {
-		return err
-	}
-	if err := c.writeWatch.Watch(ctx); err != nil {
-		return err
-	}
 	if _, err := c.nc.Write(frame); err != nil {
 		return c.ioError(ctx, err)
 	}
 	return nil
 }
 
-// writable reports ErrClosed once a close frame has gone out: RFC 6455 §5.5.1
-// allows no data frame after it.
+// lockDataFrame takes frameLock for a data frame whose write ctx bounds.
+// It fails, holding nothing, when a close frame has gone out (RFC 6455
+// §5.5.1 allows no data frame after it) or ctx has ended.
+func (c *Conn) lockDataFrame(ctx context.Context) error {
+	if err := c.frameLock.Lock(ctx); err != nil {
+		return c.lockErr(err)
+	}
+	err := c.writable()
+	if err == nil {
+		err = c.writeWatch.Watch(ctx)
+	}
+	if err != nil {
+		c.frameLock.Unlock()
+	}
+	return err
+}
+
+// writable reports why nothing more may be sent once a close frame has
+// gone out. It takes no lock.
 func (c *Conn) writable() error {
 	if c.closeSent.Load() {
 		return c.closedErr()
@@ -116,8 +131,8 @@ func (c *Conn) writable() error {
 	return nil
 }
 
-// writeControl sends a control frame with the connection's close timeout as
-// its deadline; after a close frame went out it sends nothing.
+// writeControl sends a ping or a pong with the connection's close timeout
+// as its deadline; after a close frame went out it sends nothing.
 func (c *Conn) writeControl(op opcode, payload []byte) error {
 	if err := c.writable(); err != nil {
 		return err
@@ -125,7 +140,9 @@ func (c *Conn) writeControl(op opcode, payload []byte) error {
 	return c.writeControlFrame(op, payload, time.Now().Add(c.closeTimeout))
 }
 
-// writeControlFrame sends a control frame, waiting at most until deadline.
+// writeControlFrame sends a control frame, waiting at most until deadline
+// for frameLock and for the write. The caller may hold readLock (a reader
+// answering a ping or a close frame) or msgLock.
 func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
@@ -141,8 +158,9 @@ func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) 
 	return nil
 }
 
-// writeFrameLocked encodes and writes one frame; the caller holds frameLock.
-// Client frames are masked in a borrowed buffer, never in the caller's slice.
+// writeFrameLocked encodes and writes one frame; the caller holds frameLock
+// and has set the write deadline (through writeWatch, or its own). Client
+// frames are masked in a borrowed buffer, never in the caller's slice.
 func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 	h := frameHeader{fin: fin, rsv: rsv, op: op, masked: c.client, length: int64(len(p))}
 	if !c.client {
@@ -268,7 +286,7 @@ func (w *messageWriter) writeRaw(p []byte) (int, error) {
 	return written, nil
 }
 
-// flush sends p as the message's next frame.
+// flush sends p as the message's next frame; the writer holds msgLock.
 func (w *messageWriter) flush(fin bool, p []byte) error {
 	if err := w.c.writeFrame(w.ctx, fin, w.op, w.rsv, p); err != nil {
 		w.err = err
