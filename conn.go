@@ -151,9 +151,9 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 	return c
 }
 
-// SetReadLimit sets the largest message, in bytes, that Read and Reader
-// accept (after decompression). A larger message fails the connection with
-// StatusMessageTooBig and the read returns ErrMessageTooBig. Zero restores the
+// SetReadLimit sets the largest message, in bytes, that [Conn.Read] and
+// [Conn.Reader] accept (after decompression). A larger message fails the
+// connection with [StatusMessageTooBig] and the read returns [ErrMessageTooBig]. Zero restores the
 // default of 32 MiB; a negative limit removes it.
 func (c *Conn) SetReadLimit(n int64) {
 	if n == 0 {

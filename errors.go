@@ -8,8 +8,8 @@ import (
 
 // CloseError is the status a connection was closed with: the code and reason of
 // the peer's close frame, or the ones this end failed the connection with.
-// errors.As finds it in the errors returned by Read and Reader after a close,
-// and errors.Is(err, ErrClosed) holds for it.
+// errors.As finds it in the errors returned by [Conn.Read] and [Conn.Reader]
+// after a close, and errors.Is(err, [ErrClosed]) holds for it.
 type CloseError struct {
 	Code   StatusCode
 	Reason string
@@ -24,10 +24,10 @@ func (e *CloseError) Error() string {
 }
 
 // Is reports that a CloseError means the connection is closed: it matches
-// ErrClosed and net.ErrClosed.
+// [ErrClosed] and [net.ErrClosed].
 func (e *CloseError) Is(target error) bool { return target == ErrClosed || target == net.ErrClosed }
 
-// CloseStatus returns the code of the *CloseError in err's chain, or -1 if there is none.
+// CloseStatus returns the code of the *[CloseError] in err's chain, or -1 if there is none.
 func CloseStatus(err error) StatusCode {
 	var ce *CloseError
 	if errors.As(err, &ce) {
@@ -38,16 +38,18 @@ func CloseStatus(err error) StatusCode {
 
 var (
 	// ErrClosed is reported by every operation on a connection that has been
-	// closed, by either end. Errors carrying a *CloseError match it too, and
-	// it matches net.ErrClosed, so code written for net.Conn recognises a
+	// closed, by either end. Errors carrying a *[CloseError] match it too, and
+	// it matches [net.ErrClosed], so code written for net.Conn recognises a
 	// closed WebSocket.
 	ErrClosed error = closedError{}
 
 	// ErrMessageTooBig is reported when a received message exceeds the read
-	// limit; the connection is then closed with StatusMessageTooBig.
+	// limit ([Conn.SetReadLimit]); the connection is then closed with
+	// [StatusMessageTooBig].
 	ErrMessageTooBig = errors.New("websocket: message exceeds the read limit")
 
-	// ErrBadHandshake is wrapped by every error that reports a failed opening handshake.
+	// ErrBadHandshake is wrapped by every error that reports a failed opening
+	// handshake, [HandshakeError] among them.
 	ErrBadHandshake = errors.New("websocket: bad handshake")
 )
 
@@ -59,7 +61,7 @@ func (closedError) Unwrap() error { return net.ErrClosed }
 
 // HandshakeError describes a refused opening handshake: the HTTP status the
 // server answered (or the client received) and what was wrong. It wraps
-// ErrBadHandshake.
+// [ErrBadHandshake]. [Accept] and [Dial] return it.
 type HandshakeError struct {
 	Status int
 	Reason string
@@ -70,5 +72,5 @@ func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("websocket: bad handshake: %s (HTTP %d)", e.Reason, e.Status)
 }
 
-// Unwrap lets errors.Is match ErrBadHandshake.
+// Unwrap lets errors.Is match [ErrBadHandshake].
 func (e *HandshakeError) Unwrap() error { return ErrBadHandshake }

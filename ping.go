@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Ping sends a ping and waits for its pong. The pong is seen by a Read in
-// progress, so another goroutine must be reading. ctx bounds the wait.
+// Ping sends a ping and waits for its pong. The pong is seen by a [Conn.Read]
+// or [Conn.Reader] in progress, so another goroutine must be reading. ctx bounds the wait.
 func (c *Conn) Ping(ctx context.Context) error {
 	c.mu.Lock()
 	if c.ended.Ended() {

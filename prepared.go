@@ -48,7 +48,7 @@ func (pm *PreparedMessage) frame(v pmdeflate.Variant, build func() ([]byte, erro
 }
 
 // WritePrepared sends a prepared message. On a server connection the frame
-// built for the first connection is reused as is; see PreparedMessage.
+// built for the first connection is reused as is; see [PreparedMessage].
 func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	op, err := dataOpcode(pm.typ)
 	if err != nil {

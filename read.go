@@ -45,8 +45,8 @@ type readState struct {
 // connection is closed, since the rest of the message would be lost.
 //
 // Text is checked for valid UTF-8 as it arrives; invalid text fails the
-// connection with StatusInvalidFramePayloadData. A message longer than the
-// read limit fails it with StatusMessageTooBig.
+// connection with [StatusInvalidFramePayloadData]. A message longer than the
+// read limit fails it with [StatusMessageTooBig].
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if c.readClosed.Load() {
 		return 0, nil, errReadClosed
@@ -62,11 +62,11 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	return c.rd.typ, &c.rd.reader, nil
 }
 
-// Read waits for the next message and returns it whole. See Reader for the
-// checks applied and for what an ending ctx does: while Read waits for the
-// message to begin it leaves the connection usable, once the message has
-// begun it closes it. The read limit (SetReadLimit) bounds the memory it
-// takes.
+// Read waits for the next message and returns it whole. See [Conn.Reader]
+// for the checks applied and for what an ending ctx does: while Read waits
+// for the message to begin it leaves the connection usable, once the message
+// has begun it closes it. The read limit ([Conn.SetReadLimit]) bounds the
+// memory it takes.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	if c.readClosed.Load() {
 		return 0, nil, errReadClosed

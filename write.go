@@ -39,7 +39,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 }
 
 // Writer returns a writer for one message of type typ, sent as it is written
-// in frames of the write buffer's size; Close sends the last frame. Other
+// in frames of the write buffer's size; its Close sends the last frame. Other
 // messages wait until the writer is closed, so it must be closed. ctx bounds
 // the wait for the writer and every write to it.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
