@@ -42,7 +42,7 @@ type AcceptOptions struct {
 
 	// ReadLimit is the largest message accepted, in bytes after
 	// decompression: 32 MiB when zero, no limit when negative. It can be
-	// changed later with Conn.SetReadLimit.
+	// changed later with [Conn.SetReadLimit].
 	ReadLimit int64
 
 	// ReadBufferSize is the size of the connection's read buffer: 4096 when zero.

@@ -56,7 +56,7 @@ type CompressionOptions struct {
 
 	// Threshold is the size in bytes below which a message is sent
 	// uncompressed: 128 when zero; -1 compresses every message. A message
-	// streamed through Conn.Writer is held back until it reaches Threshold
+	// streamed through [Conn.Writer] is held back until it reaches Threshold
 	// bytes (or fills the write buffer) and goes out uncompressed if it
 	// ends before.
 	Threshold int
