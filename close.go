@@ -73,15 +73,8 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 // it by itself whenever no Read holds readLock, or once the connection has
 // ended or ctx has.
 func (c *Conn) awaitPeerClose(ctx context.Context) {
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() {
-		select {
-		case <-c.peerClose:
-			stop()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, cancel := wsconn.WithStop(ctx, c.peerClose)
+	defer cancel()
 	if c.readLock.Lock(ctx) == nil {
 		c.readUntilClose()
 		c.readLock.Unlock()

@@ -89,13 +89,8 @@ func (c *Conn) writeClosingFrame(deadline time.Time) error {
 func (c *Conn) awaitPeerClosing(deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	go func() {
-		select {
-		case <-c.peerClosed:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, stop := wsconn.WithStop(ctx, c.peerClosed)
+	defer stop()
 	if c.readSem.Lock(ctx) == nil {
 		_ = c.readWatch.Watch(context.Background()) // the deadline below is Close's alone
 		_ = c.nc.SetReadDeadline(deadline)

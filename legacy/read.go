@@ -103,15 +103,20 @@ func (r *messageReader) Read(p []byte) (int, error) {
 // acquireRead takes the read side for one call, waiting for Close if it is
 // reading on its own to find the peer's closing frame.
 func (c *Conn) acquireRead(ctx context.Context) error {
+	return c.acquire(ctx, &c.readSem, "read")
+}
+
+// acquire takes s, the read or the write side, for op. A context that has
+// ended already leaves the connection as it is, since nothing was done yet.
+func (c *Conn) acquire(ctx context.Context, s *wsconn.Sem, op string) error {
 	if err := ctx.Err(); err != nil {
-		// Nothing was read yet: the connection stays as it is.
-		return fmt.Errorf("legacy: read: %w", err)
+		return fmt.Errorf("legacy: %s: %w", op, err)
 	}
-	switch err := c.readSem.Lock(ctx); {
+	switch err := s.Lock(ctx); {
 	case err == wsconn.ErrEnded:
 		return c.closedErr()
 	case err != nil:
-		return fmt.Errorf("legacy: read: %w", err)
+		return fmt.Errorf("legacy: %s: %w", op, err)
 	}
 	return nil
 }

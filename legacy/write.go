@@ -196,17 +196,7 @@ func (w *messageWriter) abandon(err error) error {
 
 // acquireWrite takes the write side for one message.
 func (c *Conn) acquireWrite(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		// Nothing was written yet: the connection stays as it is.
-		return fmt.Errorf("legacy: write: %w", err)
-	}
-	switch err := c.writeSem.Lock(ctx); {
-	case err == wsconn.ErrEnded:
-		return c.closedErr()
-	case err != nil:
-		return fmt.Errorf("legacy: write: %w", err)
-	}
-	return nil
+	return c.acquire(ctx, &c.writeSem, "write")
 }
 
 func (c *Conn) releaseWrite() { c.writeSem.Unlock() }

@@ -81,3 +81,18 @@ func (s *Sem) Unlock() {
 		}
 	}
 }
+
+// WithStop returns a copy of ctx that also ends when stop is closed: a wait
+// for a [Sem] that must give up when, say, the peer's close frame arrives.
+// The returned cancel must be called.
+func WithStop(ctx context.Context, stop <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
