@@ -14,21 +14,19 @@ var ErrEnded = errors.New("connection ended")
 // message being written. Unlike sync.Mutex, a wait for it gives up when a
 // context ends or the connection ends. Taking it when it is free is one
 // atomic compare-and-swap, and so is giving it back when nobody waits; a
-// channel is used only to wake a waiter.
+// channel is used only to wake a waiter, and made only when one first
+// waits, so that an idle connection's semaphores hold nothing.
 //
 // Init must be called before use. The zero value is not ready.
 type Sem struct {
 	held    atomic.Bool
 	waiters atomic.Int32
-	wake    chan struct{} // one token: "the slot may be free, look again"
+	wake    atomic.Pointer[chan struct{}] // one token: "the slot may be free, look again"; made by the first waiter
 	end     *End
 }
 
 // Init readies s for the connection whose end is end.
-func (s *Sem) Init(end *End) {
-	s.wake = make(chan struct{}, 1)
-	s.end = end
-}
+func (s *Sem) Init(end *End) { s.end = end }
 
 // Lock takes the slot, waiting while another holder has it. It returns
 // ctx's error when ctx ends first, and ErrEnded when the connection has
@@ -51,6 +49,7 @@ func (s *Sem) Lock(ctx context.Context) error {
 // again, so an Unlock either sees it (and leaves a token) or happens before
 // its look (which then finds the slot free).
 func (s *Sem) lockSlow(ctx context.Context) error {
+	wake := s.wakeChan()
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
 	for {
@@ -58,13 +57,27 @@ func (s *Sem) lockSlow(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-s.wake:
+		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.end.Done():
 			return ErrEnded
 		}
 	}
+}
+
+// wakeChan returns the channel waiters sleep on, making it the first time.
+// A waiter calls it before it counts itself in waiters, so Unlock finds the
+// channel whenever it sees a waiter.
+func (s *Sem) wakeChan() chan struct{} {
+	if p := s.wake.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{}, 1)
+	if s.wake.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *s.wake.Load()
 }
 
 // TryLock takes the slot if it is free, without waiting, whether or not the
@@ -76,7 +89,7 @@ func (s *Sem) Unlock() {
 	s.held.Store(false)
 	if s.waiters.Load() > 0 {
 		select {
-		case s.wake <- struct{}{}:
+		case *s.wake.Load() <- struct{}{}:
 		default: // a token is there already: a waiter will look again
 		}
 	}

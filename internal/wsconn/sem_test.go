@@ -99,6 +99,9 @@ func TestSemUncontendedAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Fatalf("%v allocations per Lock and Unlock", n)
 	}
+	if s.wake.Load() != nil {
+		t.Fatal("a semaphore nobody waited for made its wake channel")
+	}
 }
 
 func BenchmarkSemUncontended(b *testing.B) {
