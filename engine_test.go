@@ -574,3 +574,38 @@ func TestEngineManyConnsClient(t *testing.T) {
 	}
 	e.Close()
 }
+
+// TestEngineTLS checks that a connection whose TLS Go terminates, which has
+// no descriptor the poller can read, is served through the same API by a
+// goroutine of its own.
+func TestEngineTLS(t *testing.T) {
+	t.Parallel()
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		b, _ := io.ReadAll(r)
+		c.Write(context.Background(), typ, b)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := Accept(w, r, nil); err == nil {
+			e.Serve(c)
+		}
+	}))
+	defer srv.Close()
+	tlsConf := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	c := dialT(t, "wss"+strings.TrimPrefix(srv.URL, "https"), &DialOptions{TLSConfig: tlsConf})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, msg := range []string{"over", "tls"} {
+		if err := c.Write(ctx, MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, b, err := c.Read(ctx); err != nil || string(b) != msg {
+			t.Fatalf("echo: %q, %v", b, err)
+		}
+	}
+	c.Close(StatusNormalClosure, "")
+	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
+}
