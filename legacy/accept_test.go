@@ -126,7 +126,11 @@ func TestAcceptKeyBytesInALaterPacket(t *testing.T) {
 	req := draftRequest(ex.key1, ex.key2, "")
 	req = strings.Replace(req, "Sec-WebSocket-Protocol: sample\r\n", "", 1)
 	nc, br := rawHandshake(t, srv, req)
-	<-entered
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not run for the request without its key bytes")
+	}
 	if _, err := io.WriteString(nc, ex.key3); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -627,13 +628,17 @@ func TestHandlersInOrder(t *testing.T) {
 	}
 	var running atomic.Int32
 	handled := 0
-	// full waits until the queue holds all the messages it may.
+	// full waits until the queue holds all the messages it may, or the end
+	// of the connection (then the count below tells what was missed).
 	full := func() {
 		ws.mu.Lock()
+		defer ws.mu.Unlock()
 		for ws.loop.messages < maxQueuedMessages {
+			if slices.ContainsFunc(ws.loop.queue, func(t task) bool { return t.kind == taskClosed }) {
+				return
+			}
 			ws.loop.cond.Wait()
 		}
-		ws.mu.Unlock()
 	}
 	enter := func() {
 		if running.Add(1) != 1 {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTailWriterHoldsBackLastFour(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(4))
 	for range 500 {
 		data := make([]byte, rng.Intn(40))
@@ -30,6 +31,7 @@ func TestTailWriterHoldsBackLastFour(t *testing.T) {
 
 // RFC 7692 §7.2.3.6: the empty message compresses to the single byte 0x00.
 func TestCompressEmptyMessage(t *testing.T) {
+	t.Parallel()
 	st := NewState(Params{}, true, 1)
 	if got := st.AppendCompressed(nil, nil); !bytes.Equal(got, []byte{0x00}) {
 		t.Fatalf("empty message = % x, want 00", got)
@@ -43,6 +45,7 @@ func TestCompressEmptyMessage(t *testing.T) {
 // RFC 7692 §7.2.3.2: with context takeover a repeated message is sent as a
 // reference to the previous one; without, it is compressed alone each time.
 func TestCompressContextTakeover(t *testing.T) {
+	t.Parallel()
 	msg := []byte("Hello, this message repeats itself from one frame to the next. ")
 	for _, takeover := range []bool{true, false} {
 		st := NewState(Params{ServerNoContextTakeover: !takeover}, true, 1)
@@ -71,6 +74,7 @@ func TestCompressContextTakeover(t *testing.T) {
 // A message compressed once for many connections (Compress) and recorded
 // with Sent keeps each connection's window in step with its peer.
 func TestCompressSharedThenSent(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(5))
 	for _, bits := range []int{9, 15} {
 		p := Params{ServerMaxWindowBits: bits}
@@ -103,6 +107,7 @@ type errWriter struct{ err error }
 func (e errWriter) Write([]byte) (int, error) { return 0, e.err }
 
 func TestWriterDestinationError(t *testing.T) {
+	t.Parallel()
 	st := NewState(Params{}, true, 1)
 	w := st.Writer(errWriter{io.ErrClosedPipe})
 	msg := make([]byte, 200000)

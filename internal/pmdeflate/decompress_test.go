@@ -91,6 +91,7 @@ func TestDecompressBombStopsAtLimit(t *testing.T) {
 }
 
 func TestDecompressUnitOfBomb(t *testing.T) {
+	t.Parallel()
 	src := bomb()
 	size := len(src.unit)
 	src.n = 1
@@ -107,6 +108,7 @@ func TestDecompressUnitOfBomb(t *testing.T) {
 }
 
 func TestDecompressLimitExact(t *testing.T) {
+	t.Parallel()
 	msg := corpusMessage(rand.New(rand.NewSource(2)), 5000)
 	tests := []struct {
 		limit int64
@@ -132,6 +134,7 @@ func TestDecompressLimitExact(t *testing.T) {
 }
 
 func TestDecompressCorrupt(t *testing.T) {
+	t.Parallel()
 	for _, payload := range [][]byte{
 		{0x07},                         // final block of the reserved type 3
 		{0x06},                         // block of type 3
@@ -151,6 +154,7 @@ func TestDecompressCorrupt(t *testing.T) {
 
 // A back-reference beyond the history the peer may use is corrupt data.
 func TestDecompressDistanceBeyondHistory(t *testing.T) {
+	t.Parallel()
 	// Fixed-Huffman block: literal 'a', then length 3 at distance 2 (only one
 	// byte of history exists), then end of block.
 	payload := []byte{0x4a, 0x04, 0x42, 0x00, 0x00}
@@ -168,6 +172,7 @@ type failingReader struct{ err error }
 func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 func TestDecompressSourceError(t *testing.T) {
+	t.Parallel()
 	errNet := errors.New("connection reset")
 	st := NewState(Params{}, true, 1)
 	r := st.Reader(io.MultiReader(bytes.NewReader([]byte{0x4a}), failingReader{errNet}), -1)
@@ -183,6 +188,7 @@ func TestDecompressSourceError(t *testing.T) {
 // Closing a half-read message under context takeover still takes its bytes
 // into the window, so the next message, which refers back to it, inflates.
 func TestDecompressCloseDrainsUnderTakeover(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(3))
 	first := corpusMessage(rng, 20000)
 	second := first[10000:14000]
@@ -213,6 +219,7 @@ func TestDecompressCloseDrainsUnderTakeover(t *testing.T) {
 // The empty message inflates from an empty payload and from the single 0x00
 // byte of RFC 7692 §7.2.3.6.
 func TestDecompressEmpty(t *testing.T) {
+	t.Parallel()
 	for _, payload := range [][]byte{nil, {0x00}, {0x02, 0x00}} {
 		st := NewState(Params{}, false, 1)
 		r := st.Reader(bytes.NewReader(payload), 0)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseExtensions(t *testing.T) {
+	t.Parallel()
 	pmd := func(ps ...Param) Extension { return Extension{Name: "permessage-deflate", Params: ps} }
 	flag := func(n string) Param { return Param{Name: n} }
 	val := func(n, v string) Param { return Param{Name: n, Value: v, HasValue: true} }
@@ -44,6 +45,7 @@ func TestParseExtensions(t *testing.T) {
 }
 
 func TestParseExtensionsErrors(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{
 		";",
 		"a;",

@@ -5,6 +5,7 @@ import (
 )
 
 func TestNegotiate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		offer  []string

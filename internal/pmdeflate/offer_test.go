@@ -6,6 +6,7 @@ import (
 )
 
 func TestOffer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		cfg  Params
 		want string
@@ -36,6 +37,7 @@ func TestOffer(t *testing.T) {
 }
 
 func TestParseAnswer(t *testing.T) {
+	t.Parallel()
 	full := Params{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}
 	tests := []struct {
 		name   string
@@ -92,6 +94,7 @@ func TestParseAnswer(t *testing.T) {
 // Every response our server gives is one our client accepts, with the same
 // parameters on both ends.
 func TestNegotiateThenParseAnswer(t *testing.T) {
+	t.Parallel()
 	bitsChoices := []int{0, 8, 10, 15}
 	for _, c := range []Params{{}, {ServerNoContextTakeover: true}, {ClientNoContextTakeover: true}} {
 		for _, sb := range bitsChoices {

@@ -44,6 +44,7 @@ func pair(p Params, level int) (server, client *State) {
 }
 
 func TestRoundTripAllParams(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(1))
 	sizes := []int{0, 1, 3, 4, 5, 100, 255, 256, 257, 1000, 4096, 40000, 70000}
 	for _, bits := range []int{8, 9, 10, 11, 12, 13, 14, 15} {

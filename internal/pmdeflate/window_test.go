@@ -10,6 +10,7 @@ import (
 // any sequence of writes it holds the last size bytes written, its tail of
 // any length is the end of that data, and its buffer never exceeds size.
 func TestWindow(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(1))
 	for _, size := range []int{256, 1024, 32 << 10} {
 		w := window{size: size}
@@ -43,6 +44,7 @@ func TestWindow(t *testing.T) {
 // TestWindowGrowsWithData checks that a window holds no more than the data
 // it was given while that is less than its size.
 func TestWindowGrowsWithData(t *testing.T) {
+	t.Parallel()
 	w := window{size: 32 << 10}
 	w.write(make([]byte, 1000))
 	if cap(w.buf) > 2000 {
@@ -57,6 +59,7 @@ func TestWindowGrowsWithData(t *testing.T) {
 }
 
 func TestPrimeSize(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ n, window, want int }{
 		{0, 32 << 10, 3 << 10},
 		{100, 32 << 10, 3 << 10},

@@ -14,6 +14,7 @@ var utf8Samples = []string{
 // TestValidatorAgreesWithValid splits every sample at every pair of points:
 // the stream must judge the whole as utf8.Valid does, however it is cut.
 func TestValidatorAgreesWithValid(t *testing.T) {
+	t.Parallel()
 	for _, s := range utf8Samples {
 		want := utf8.ValidString(s)
 		for i := 0; i <= len(s); i++ {
@@ -29,6 +30,7 @@ func TestValidatorAgreesWithValid(t *testing.T) {
 }
 
 func TestValidatorFailsFast(t *testing.T) {
+	t.Parallel()
 	// A prefix that can never become valid is refused before the rune ends.
 	for _, prefix := range []string{"\xed\xa0", "\xf4\x90", "\xe0\x80", "\xff"} {
 		var st Validator

@@ -6,6 +6,7 @@ import (
 )
 
 func TestHasToken(t *testing.T) {
+	t.Parallel()
 	h := http.Header{}
 	h.Add("Connection", "keep-alive, Upgrade")
 	h.Add("Connection", "close")
@@ -23,6 +24,7 @@ func TestHasToken(t *testing.T) {
 }
 
 func TestIsToken(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"chat", "v2.chat", "a!#$%&'*+-.^_`|~z", "X"} {
 		if !IsToken(s) {
 			t.Errorf("IsToken(%q) = false, want true", s)
@@ -36,6 +38,7 @@ func TestIsToken(t *testing.T) {
 }
 
 func TestCheckOrigin(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		origin, host string
 		patterns     []string
