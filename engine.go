@@ -142,6 +142,10 @@ func (e *Engine) Serve(c *Conn) error {
 	sh.mu.Lock()
 	sh.conns[ec.id] = ec
 	sh.mu.Unlock()
+	if e.closing.Load() {
+		// Close began after the check above and may not have seen c.
+		go c.Close(StatusGoingAway, "server shutting down")
+	}
 	if ec.p == nil {
 		go ec.runBlocking()
 		return nil
