@@ -42,38 +42,20 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 	var resp *http.Response
 	var s *streamConn
 	var err error
-	for {
-		// Ask the pool first, with a connection that cannot be used: the
-		// pool keeps to its own when it has one with a free stream.
-		probe := &unusableConn{}
-		resp, s, err = connectStream(ctx, next(authority, wrapForNextProto(probe, h2)), req, opts)
-		if err == nil || !noPooledConn(probe, err) {
-			break
-		}
-		// None: open one, or wait for the Dial already opening one and
-		// ask again, so that Dials at once share a connection too.
-		done, first := h2Dials.start(t, authority)
-		if !first {
-			select {
-			case <-done:
-				continue
-			case <-ctx.Done():
-				return nil, nil, fmt.Errorf("websocket: dial %s: %w", authority, ctx.Err())
-			}
-		}
-		nc, derr := dialConn(ctx, req, opts, "h2", "http/1.1")
+	for attempt := 1; ; attempt++ {
+		rt, nc, derr := pooledOrNew(ctx, t, next, authority, req, opts, h2)
 		if derr != nil {
-			h2Dials.finish(t, authority)
 			return nil, nil, derr
 		}
-		if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol != "h2" {
+		if nc != nil {
 			// The server speaks HTTP/1.1 only: carry on on this connection.
-			h2Dials.finish(t, authority)
 			return handshakeOn(ctx, nc, req, key, opts)
 		}
-		rt := next(authority, wrapForNextProto(nc, h2)) // pools nc
-		h2Dials.finish(t, authority)
 		resp, s, err = connectStream(ctx, rt, req, opts)
+		if err != nil && attempt < 3 && noPooledConn(err) {
+			// The pooled connection filled up or went away meanwhile.
+			continue
+		}
 		break
 	}
 	if err != nil {
@@ -103,6 +85,34 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 	resp.Body = http.NoBody
 	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
 	return c, resp, nil
+}
+
+// pooledOrNew returns the round tripper of t's pooled HTTP/2 connection
+// to authority with a free stream, opening and pooling one when there is
+// none; or, when the server answers TLS with HTTP/1.1 only, that connection.
+// The pool is asked, and a connection opened, by one Dial at a time for a
+// transport and server, so that Dials at once share one connection.
+func pooledOrNew(ctx context.Context, t *http.Transport, next func(string, *tls.Conn) http.RoundTripper, authority string, req *http.Request, opts *DialOptions, h2 bool) (http.RoundTripper, net.Conn, error) {
+	if err := h2Dials.acquire(ctx, t, authority); err != nil {
+		return nil, nil, fmt.Errorf("websocket: dial %s: %w", authority, err)
+	}
+	defer h2Dials.release(t, authority)
+	// Ask with a connection that cannot be used: the pool keeps to its
+	// own when it has one with a free stream, and tries (and fails) to
+	// use this one otherwise.
+	probe := &unusableConn{}
+	rt := next(authority, wrapForNextProto(probe, h2))
+	if !probe.used.Load() {
+		return rt, nil, nil
+	}
+	nc, err := dialConn(ctx, req, opts, "h2", "http/1.1")
+	if err != nil {
+		return nil, nil, err
+	}
+	if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol != "h2" {
+		return nil, nc, nil
+	}
+	return next(authority, wrapForNextProto(nc, h2)), nil, nil // pools nc
 }
 
 // connectStream sends the extended CONNECT through rt and returns the
@@ -185,9 +195,10 @@ func connectStream(ctx context.Context, rt http.RoundTripper, h1 *http.Request, 
 	return resp, s, nil
 }
 
-// h2Dials records the HTTP/2 connections being opened, per transport and
-// server, for Dials that find none to wait for the one being opened rather
-// than open one each. An entry lives only while its connection is dialled.
+// h2Dials serializes, per transport and server, the look into the pool
+// and the opening of a connection, so that Dials at once find the
+// connection one of them opened rather than open one each. An entry lives
+// only while a Dial holds it.
 var h2Dials = dialsInFlight{m: map[dialKey]chan struct{}{}}
 
 type dialKey struct {
@@ -197,25 +208,31 @@ type dialKey struct {
 
 type dialsInFlight struct {
 	mu sync.Mutex
-	m  map[dialKey]chan struct{}
+	m  map[dialKey]chan struct{} // closed on release
 }
 
-// start returns a channel closed when the dial to authority through t
-// finishes, and whether the caller is the one to dial.
-func (d *dialsInFlight) start(t *http.Transport, authority string) (<-chan struct{}, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// acquire waits until no other Dial holds t and authority, then holds them.
+func (d *dialsInFlight) acquire(ctx context.Context, t *http.Transport, authority string) error {
 	k := dialKey{t, authority}
-	if ch, ok := d.m[k]; ok {
-		return ch, false
+	for {
+		d.mu.Lock()
+		held, ok := d.m[k]
+		if !ok {
+			d.m[k] = make(chan struct{})
+			d.mu.Unlock()
+			return nil
+		}
+		d.mu.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	ch := make(chan struct{})
-	d.m[k] = ch
-	return ch, true
 }
 
-// finish ends the dial started by start.
-func (d *dialsInFlight) finish(t *http.Transport, authority string) {
+// release lets the next Dial waiting for t and authority go.
+func (d *dialsInFlight) release(t *http.Transport, authority string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	k := dialKey{t, authority}
@@ -223,12 +240,11 @@ func (d *dialsInFlight) finish(t *http.Transport, authority string) {
 	delete(d.m, k)
 }
 
-// noPooledConn reports whether connectStream failed for want of a pooled
-// connection: the probe was written to, or the pool said it had none.
-// (A probe that waited for another Dial's probe fails with that one's
-// error, which net/http may have turned into text.)
-func noPooledConn(probe *unusableConn, err error) bool {
-	return probe.used.Load() || strings.Contains(err.Error(), errNoPooledConn.Error()) || err.Error() == "http2: no cached connection was available"
+// noPooledConn reports whether a round trip failed for want of a pooled
+// connection with a free stream: the pool said it had none, or handed on the
+// failure of a probe.
+func noPooledConn(err error) bool {
+	return strings.Contains(err.Error(), errNoPooledConn.Error()) || err.Error() == "http2: no cached connection was available"
 }
 
 // errNoPooledConn is what the probe connection fails with: the transport
