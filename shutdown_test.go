@@ -3,6 +3,7 @@ package websocket
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -175,5 +176,65 @@ func TestAcceptRefusesDuringShutdown(t *testing.T) {
 	var he *HandshakeError
 	if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable || rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("Accept during shutdown: %v, answered %d; want 503", err, rec.Code)
+	}
+}
+
+// TestServerShutdownEngineConns checks connections handed to an Engine,
+// whose handlers return at once: Shutdown closes them with 1001 and waits
+// for them to end.
+func TestServerShutdownEngineConns(t *testing.T) {
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		p, _ := io.ReadAll(r)
+		c.Write(context.Background(), typ, p)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var mu sync.Mutex
+	var serverConns []*Conn
+	_, ws, url := shutdownServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		serverConns = append(serverConns, c)
+		mu.Unlock()
+		if err := e.Serve(c); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const n = 20
+	codes := make(chan StatusCode, n)
+	for range n {
+		c := dialT(t, url, nil)
+		c.Write(ctx, MessageText, []byte("hi"))
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			_, _, err := c.Read(ctx)
+			codes <- CloseStatus(err)
+		}()
+	}
+	if err := ws.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, c := range serverConns {
+		select {
+		case <-c.ended.Done():
+		default:
+			t.Fatal("Shutdown returned with an engine connection still open")
+		}
+	}
+	for range n {
+		if code := <-codes; code != StatusGoingAway {
+			t.Fatalf("a client read close status %v, want %v", code, StatusGoingAway)
+		}
 	}
 }
