@@ -530,3 +530,56 @@ func TestHTTP2ChildServer(t *testing.T) {
 	fmt.Printf("addr=%s\n", srv.Listener.Addr())
 	io.Copy(io.Discard, os.Stdin)
 }
+
+// TestHTTP2KeepAliveAndShutdown checks that keep-alive pings flow on a
+// stream and that Server.Shutdown closes HTTP/2 WebSockets with 1001.
+func TestHTTP2KeepAliveAndShutdown(t *testing.T) {
+	t.Parallel()
+	accepted := make(chan *Conn, 1)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, &AcceptOptions{PingInterval: 20 * time.Millisecond})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		accepted <- c
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}))
+	ws := NewServer(srv.Config)
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	s := &h2Server{Server: srv}
+	tr := s.h2Transport()
+	defer tr.CloseIdleConnections()
+	c, resp := dialH2(t, "wss"+strings.TrimPrefix(srv.URL, "https"), s.dialOptions(tr))
+	if resp.Proto != "HTTP/2.0" {
+		t.Fatalf("dialled over %s", resp.Proto)
+	}
+	<-accepted
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.Read(context.Background())
+		readErr <- err
+	}()
+	// Several keep-alive rounds: a missed pong would close the connection.
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-readErr:
+		t.Fatalf("the connection ended during keep-alive: %v", err)
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ws.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	var ce *CloseError
+	if err := <-readErr; !errors.As(err, &ce) || ce.Code != StatusGoingAway {
+		t.Fatalf("client read after Shutdown: %v; want 1001", err)
+	}
+}
