@@ -52,34 +52,23 @@ func newStreamConn(s *streamConn) *streamConn {
 var errStreamClosed = fmt.Errorf("HTTP/2 stream: %w", net.ErrClosed)
 
 func (s *streamConn) Read(p []byte) (int, error) {
-	if s.isClosed() {
-		return 0, errStreamClosed
-	}
 	if err := s.rd.begin(); err != nil {
 		return 0, err
 	}
 	n, err := s.r.Read(p)
-	return n, s.rd.end(err, s.isClosed())
+	return n, s.rd.end(err)
 }
 
 func (s *streamConn) Write(p []byte) (int, error) {
-	if s.isClosed() {
-		return 0, errStreamClosed
-	}
 	if err := s.wd.begin(); err != nil {
 		return 0, err
 	}
 	n, err := s.w.Write(p)
-	return n, s.wd.end(err, s.isClosed())
+	return n, s.wd.end(err)
 }
 
-func (s *streamConn) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
-// Close ends the stream. Blocked reads and writes return.
+// Close ends the stream. Blocked reads and writes return: a write waiting
+// for flow control resets the stream, since nothing else ends the wait.
 func (s *streamConn) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -88,8 +77,9 @@ func (s *streamConn) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	s.rd.stop()
-	s.wd.stop()
+	abortRead, abortWrite := s.rd.stop(), s.wd.stop()
+	abortRead()
+	abortWrite()
 	return s.closeFn()
 }
 
@@ -115,6 +105,7 @@ type streamDeadline struct {
 	expired bool   // the deadline has passed
 	busy    bool   // a read or write is in progress
 	broken  bool   // abort was called: the direction is unusable
+	closed  bool   // the stream was closed
 }
 
 // errDeadline is returned once the deadline has passed; it matches
@@ -173,7 +164,10 @@ func (d *streamDeadline) expireLocked() func() {
 func (d *streamDeadline) begin() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.expired || d.broken {
+	switch {
+	case d.closed:
+		return errStreamClosed
+	case d.expired || d.broken:
 		return errDeadline
 	}
 	d.busy = true
@@ -182,14 +176,14 @@ func (d *streamDeadline) begin() error {
 
 // end finishes a read or write and returns its error, or the deadline's
 // when the deadline interrupted it.
-func (d *streamDeadline) end(err error, closed bool) error {
+func (d *streamDeadline) end(err error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.busy = false
 	switch {
 	case err == nil || err == io.EOF:
 		return err
-	case closed:
+	case d.closed:
 		return errStreamClosed
 	case d.broken:
 		return errDeadline
@@ -197,15 +191,22 @@ func (d *streamDeadline) end(err error, closed bool) error {
 	return err
 }
 
-// stop releases the timer when the stream closes.
-func (d *streamDeadline) stop() {
+// stop marks the stream closed and releases the timer. It returns what
+// to call, out of the lock, to interrupt an operation still blocked.
+func (d *streamDeadline) stop() func() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.gen++
+	d.closed = true
 	if d.timer != nil {
 		d.timer.Stop()
 		d.timer = nil
 	}
+	if d.busy && !d.broken {
+		d.broken = true
+		return d.abort
+	}
+	return func() {}
 }
 
 // streamAddr is the address of an HTTP/2 connection's end as net/http

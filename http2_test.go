@@ -583,3 +583,35 @@ func TestHTTP2KeepAliveAndShutdown(t *testing.T) {
 		t.Fatalf("client read after Shutdown: %v; want 1001", err)
 	}
 }
+
+// TestHTTP2CloseNowEndsBlockedWrite checks that CloseNow ends a server's
+// write that waits for flow control on a client that does not read.
+func TestHTTP2CloseNowEndsBlockedWrite(t *testing.T) {
+	t.Parallel()
+	writeErr := make(chan error, 1)
+	s := startH2(t, true, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		time.AfterFunc(500*time.Millisecond, func() { c.CloseNow() })
+		msg := make([]byte, 64<<10)
+		for {
+			if err := c.Write(context.Background(), MessageBinary, msg); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+	}))
+	tr := s.h2Transport()
+	defer tr.CloseIdleConnections()
+	dialH2(t, "wss"+strings.TrimPrefix(s.URL, "https"), s.dialOptions(tr))
+	select {
+	case err := <-writeErr:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("write after CloseNow: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write blocked on flow control outlived CloseNow")
+	}
+}
