@@ -229,16 +229,7 @@ func (b *connReader) frameBuffered() bool {
 		return false
 	}
 	p := (*b.buf)[b.r:b.w]
-	hdr := 2
-	switch p[1] & 0x7F {
-	case 126:
-		hdr += 2
-	case 127:
-		hdr += 8
-	}
-	if p[1]&bitMask != 0 {
-		hdr += 4
-	}
+	hdr := frameHeaderSize(p)
 	if n < hdr {
 		return false
 	}
