@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,16 +45,28 @@ func acceptStream(w http.ResponseWriter, r *http.Request, answer func(offer stri
 
 // stream is the server's end of an HTTP/2 stream as the net.Conn a session
 // needs: reads from the request body, flushed writes to the response.
-// Closing it stops the reads; the stream ends as the handler returns.
+// Closing it stops the reads and refuses later writes; the stream ends as
+// the handler returns. The session closes it before play returns, and
+// net/http forbids using the ResponseWriter once the handler has returned,
+// so Close waits for a write in progress and a late one (a close frame
+// sent from another goroutine) fails instead of racing the handler's end.
 type stream struct {
 	r  io.ReadCloser
 	w  http.ResponseWriter
 	rc *http.ResponseController
+
+	mu     sync.Mutex // held by a write, and by Close
+	closed bool
 }
 
 func (s *stream) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 func (s *stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, net.ErrClosed
+	}
 	n, err := s.w.Write(p)
 	if err == nil {
 		err = s.rc.Flush()
@@ -61,7 +74,14 @@ func (s *stream) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *stream) Close() error                     { return s.r.Close() }
+func (s *stream) Close() error {
+	err := s.r.Close()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return err
+}
+
 func (s *stream) LocalAddr() net.Addr              { return streamAddr{} }
 func (s *stream) RemoteAddr() net.Addr             { return streamAddr{} }
 func (s *stream) SetDeadline(time.Time) error      { return nil }
