@@ -93,9 +93,10 @@ func checkAutobahn(t *testing.T, results []autobahn.Result, cases []autobahn.Cas
 // autobahnDeflateOptions runs sections 12 and 13 on fewer messages per
 // case than Autobahn's 1000, which would put about 20 GB through deflate
 // both ways: 100 messages (every size of every case still runs), and 5
-// under -short and the race detector, whose deflate runs about fifty times
-// slower (20 took five minutes a suite, with five suites in the package). DUPLEX_AUTOBAHN_FULL=1 in the
-// environment runs Autobahn's 1000 (about 20 minutes a role).
+// under -short and the race detector, whose deflate is many times slower
+// (20 took five minutes a suite, and the package runs five such suites).
+// DUPLEX_AUTOBAHN_FULL=1 in the environment runs Autobahn's 1000 (about 20
+// minutes a role).
 func autobahnDeflateOptions() *autobahn.Options {
 	o := *autobahnOptions
 	switch {
@@ -272,18 +273,7 @@ func TestAutobahnServerHTTP2(t *testing.T) {
 }
 
 func TestAutobahnServerHTTP2Deflate(t *testing.T) {
-	testAutobahnServerHTTP2(t, autobahnCompression, autobahnHTTP2DeflateOptions(), 12, 13)
-}
-
-// autobahnHTTP2DeflateOptions are autobahnDeflateOptions with 5 messages a
-// case under -short and the race detector, where the HTTP/1.1 runs already
-// put compression through its paces: every case still runs over HTTP/2.
-func autobahnHTTP2DeflateOptions() *autobahn.Options {
-	o := autobahnDeflateOptions()
-	if !autobahnFull() && (testing.Short() || autobahnRace()) {
-		o.Messages = 5
-	}
-	return o
+	testAutobahnServerHTTP2(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
 }
 
 func testAutobahnServerHTTP2(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
@@ -306,7 +296,7 @@ func TestAutobahnClientHTTP2(t *testing.T) {
 }
 
 func TestAutobahnClientHTTP2Deflate(t *testing.T) {
-	testAutobahnClientHTTP2(t, autobahnCompression, autobahnHTTP2DeflateOptions(), 12, 13)
+	testAutobahnClientHTTP2(t, autobahnCompression, autobahnDeflateOptions(), 12, 13)
 }
 
 func testAutobahnClientHTTP2(t *testing.T, comp *websocket.CompressionOptions, opts *autobahn.Options, sections ...int) {
