@@ -33,9 +33,12 @@ type connReader struct {
 
 	// Event mode (engine.go): nonblock makes the frame parser stop, with
 	// errWouldBlock, at a frame boundary where the next frame has not fully
-	// arrived; drained says the last read emptied the socket.
+	// arrived; drained says the last read emptied the socket. hangup says
+	// the peer closed or reset its end: the socket is then read until it
+	// returns its end or error, since no event will come for them again.
 	nonblock bool
 	drained  bool
+	hangup   bool
 	nowFn    func(fd uintptr) bool // readNow, bound once in event mode
 }
 

@@ -86,7 +86,10 @@ func (b *connReader) readNow() error {
 	b.w += b.rawN
 	// A TCP read returns all the socket holds up to the space given; a
 	// short read emptied it, and what arrives later brings a new event.
-	b.drained = b.rawN < space
+	// The peer's end (FIN or reset) may have come with the data the read
+	// returned, in the same event: once the poller saw it, read on until
+	// the socket returns it.
+	b.drained = b.rawN < space && !b.hangup
 	return nil
 }
 

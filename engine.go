@@ -222,13 +222,17 @@ func (e *Engine) Close() error {
 
 func (e *Engine) shard(id uint64) *engineShard { return &e.shards[id%uint64(len(e.shards))] }
 
-// ready is called by a poller when connection id may have bytes to read.
-func (e *Engine) ready(id uint64) {
+// ready is called by a poller when connection id may have bytes to read;
+// hangup says the peer closed or reset its end.
+func (e *Engine) ready(id uint64, hangup bool) {
 	sh := e.shard(id)
 	sh.mu.Lock()
 	ec := sh.conns[id]
 	sh.mu.Unlock()
 	if ec != nil {
+		if hangup {
+			ec.hangup.Store(true)
+		}
 		ec.ready()
 	}
 }
@@ -249,6 +253,7 @@ type engineConn struct {
 	state  atomic.Int32
 	closed atomic.Bool // CloseNow ran
 	ended  atomic.Bool // removed from the engine, OnClose called
+	hangup atomic.Bool // the poller saw the peer close or reset its end
 	idle   *time.Timer
 }
 
@@ -278,7 +283,7 @@ func (ec *engineConn) run() {
 	c := ec.c
 	fresh := true
 	for {
-		typ, err := c.nextEventMessage(fresh)
+		typ, err := c.nextEventMessage(fresh, ec.hangup.Load())
 		fresh = false
 		if err == errWouldBlock {
 			if ec.state.CompareAndSwap(stateRunning, stateIdle) {
@@ -358,8 +363,8 @@ func (ec *engineConn) end() {
 // nextEventMessage starts the next message of an event-mode connection if
 // its first frame has arrived, answering the control frames before it; it
 // returns errWouldBlock when no frame is complete. fresh says the poller saw
-// bytes arrive since the last read.
-func (c *Conn) nextEventMessage(fresh bool) (MessageType, error) {
+// bytes arrive since the last read, hangup that it saw the peer's end.
+func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
 	if err := c.readLock.Lock(context.Background()); err != nil {
 		return 0, c.lockErr(err)
 	}
@@ -367,6 +372,7 @@ func (c *Conn) nextEventMessage(fresh bool) (MessageType, error) {
 	if fresh {
 		c.br.drained = false
 	}
+	c.br.hangup = hangup
 	c.br.nonblock = true
 	err := c.nextMessage(context.Background())
 	c.br.nonblock = false

@@ -110,7 +110,10 @@ func (p *epoller) wait() {
 			if id == wakeID {
 				return
 			}
-			p.e.ready(id)
+			// A peer that closed or reset its end is read until the
+			// socket says so: a short read may leave its end unseen, and
+			// no event will come again.
+			p.e.ready(id, events[i].Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 		}
 	}
 }
