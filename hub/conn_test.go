@@ -19,7 +19,15 @@ import (
 // WebSocket to T and publishes to T every message the client sends.
 func serveHub(t testing.TB, h *hub.Hub, opts *websocket.AcceptOptions) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(hubHandler(h, opts))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// hubHandler is serveHub's handler. It returns only when the WebSocket ends,
+// which an HTTP/2 WebSocket needs: its stream closes when the handler returns.
+func hubHandler(h *hub.Hub, opts *websocket.AcceptOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, opts)
 		if err != nil {
 			return
@@ -39,9 +47,7 @@ func serveHub(t testing.TB, h *hub.Hub, opts *websocket.AcceptOptions) string {
 			}
 			h.Publish(r.Context(), topic, hub.Message{Type: typ, Data: data})
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+	})
 }
 
 // dialN opens n clients on url and waits until the hub counts them.
