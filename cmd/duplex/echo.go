@@ -84,7 +84,7 @@ func (h *echoHandler) newEchoEngine() error {
 }
 
 func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.conns.enter()
+	id, ok := h.conns.enter(r)
 	if !ok {
 		h.stats.refused.Add(1)
 		tooBusy(w, h.log, r, "too many connections")

@@ -26,6 +26,11 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, typ, name, strconv.FormatFloat(v, 'f', -1, 64))
 	}
 	metric("duplex_connections_open", "gauge", "WebSocket connections open on all endpoints.", float64(h.conns.count()))
+	fmt.Fprintf(bw, "# HELP duplex_connections_total WebSocket connections taken in on all endpoints (handshakes that failed included), by the HTTP version they came over.\n# TYPE duplex_connections_total counter\n")
+	taken := h.conns.taken()
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} { // always both, zero or not
+		fmt.Fprintf(bw, "duplex_connections_total{protocol=%q} %d\n", proto, taken[proto])
+	}
 	metric("duplex_echo_connections_open", "gauge", "Connections open on /echo.", float64(h.echo.open.Load()))
 	metric("duplex_echo_connections_total", "counter", "Connections accepted on /echo.", float64(h.echo.accepted.Load()))
 	metric("duplex_echo_refused_total", "counter", "Handshakes on /echo answered 503 (over --max-conns or shutting down).", float64(h.echo.refused.Load()))

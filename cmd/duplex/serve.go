@@ -140,7 +140,7 @@ type chatHandler struct {
 }
 
 func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.conns.enter()
+	id, ok := h.conns.enter(r)
 	if !ok {
 		tooBusy(w, h.log, r, "too many connections")
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -270,6 +271,7 @@ func TestServeMetrics(t *testing.T) {
 		}
 	}
 	expectMetrics(t, s.url+"/metrics",
+		"\nduplex_connections_total{protocol=\"HTTP/1.1\"} 1\n", "\nduplex_connections_total{protocol=\"HTTP/2.0\"} 0\n",
 		"\nduplex_echo_messages_total 3\n", "\nduplex_echo_bytes_total 12\n",
 		"\nduplex_echo_connections_open 1\n", "# TYPE process_cpu_seconds_total counter\n")
 }
@@ -280,8 +282,11 @@ func expectMetrics(t *testing.T, url string, wants ...string) {
 	t.Helper()
 	var body []byte
 	var missing []string
+	// The servers with TLS have a self-signed certificate.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer client.CloseIdleConnections()
 	if !eventually(func() bool {
-		resp, err := http.Get(url)
+		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,6 +321,12 @@ func TestServeHTTP2(t *testing.T) {
 	}) {
 		t.Errorf("the log does not say which protocol each connection came over: %q", s.logs())
 	}
+	r = runDuplex(t, "again over h2\n", "connect", "--insecure", "--http2", s.ws("/echo"))
+	if r.code != 0 || !strings.Contains(r.stderr, "over HTTP/2.0") {
+		t.Fatalf("connect --http2: exit %d, stderr %q", r.code, r.stderr)
+	}
+	expectMetrics(t, s.url+"/metrics",
+		"\nduplex_connections_total{protocol=\"HTTP/1.1\"} 1\n", "\nduplex_connections_total{protocol=\"HTTP/2.0\"} 2\n")
 	s.stop(t, syscall.SIGTERM, 10*time.Second)
 
 	// Without TLS there is no HTTP/2 to use: connect --http2 falls back.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -184,21 +185,24 @@ type connSet struct {
 	next     uint64
 	closers  map[uint64]func() // nil value: slot taken, handshake not done yet
 	closing  bool
-	finished chan struct{} // closed when closing and the last connection leaves
+	finished chan struct{}     // closed when closing and the last connection leaves
+	byProto  map[string]uint64 // connections taken in, by HTTP version (r.Proto)
 }
 
 func newConnSet(limit int) *connSet {
-	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{})}
+	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{}), byProto: map[string]uint64{}}
 }
 
-// enter takes a slot for a new connection. ok is false when the set is full
-// or shutting down; the caller then answers 503.
-func (s *connSet) enter() (id uint64, ok bool) {
+// enter takes a slot for the connection that r asks for, counting it under
+// r's HTTP version. ok is false when the set is full or shutting down; the
+// caller then answers 503.
+func (s *connSet) enter(r *http.Request) (id uint64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing || (s.limit > 0 && len(s.closers) >= s.limit) {
 		return 0, false
 	}
+	s.byProto[r.Proto]++
 	s.next++
 	s.closers[s.next] = nil
 	return s.next, true
@@ -224,6 +228,13 @@ func (s *connSet) leave(id uint64) {
 	if s.closing && len(s.closers) == 0 {
 		close(s.finished)
 	}
+}
+
+// taken returns how many connections came over each HTTP version.
+func (s *connSet) taken() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.byProto)
 }
 
 func (s *connSet) count() int {
