@@ -20,7 +20,9 @@ func TestAutobahnSuite(t *testing.T) {
 	fuzz := autobahn.NewServer(cases, &autobahn.Options{Wait: 250 * time.Millisecond, Messages: 5})
 	srv := httptest.NewServer(fuzz)
 	defer srv.Close()
-	r := runDuplex(t, "", "autobahn", "ws"+strings.TrimPrefix(srv.URL, "http"), "--agent", "duplex-cli")
+	// The suite takes about a minute under the race detector on an idle
+	// machine; a loaded two-core one takes several times that.
+	r := runDuplexWithin(t, 2*time.Minute*raceSlowdown, "", "autobahn", "ws"+strings.TrimPrefix(srv.URL, "http"), "--agent", "duplex-cli")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q, stdout %q", r.code, r.stderr, r.stdout)
 	}
@@ -48,7 +50,9 @@ func TestAutobahnSuite(t *testing.T) {
 func TestAutobahnClientFailsWithoutServer(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
-	r := runDuplex(t, "", "autobahn", "ws"+strings.TrimPrefix(srv.URL, "http"))
+	// The suite takes about a minute under the race detector on an idle
+	// machine; a loaded two-core one takes several times that.
+	r := runDuplexWithin(t, 2*time.Minute*raceSlowdown, "", "autobahn", "ws"+strings.TrimPrefix(srv.URL, "http"))
 	if r.code != 1 || !strings.Contains(r.stderr, "getCaseCount") {
 		t.Fatalf("exit %d, stderr %q; want 1 naming getCaseCount", r.code, r.stderr)
 	}

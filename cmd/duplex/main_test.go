@@ -58,11 +58,18 @@ type result struct {
 	code           int
 }
 
-// runDuplex runs duplex with args and stdin to the end, at most 30 seconds.
+// runDuplex runs duplex with args and stdin to the end, at most 2 minutes:
+// a bound for a hung command, generous for the race detector on a busy
+// machine.
 func runDuplex(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	// A bound for a hung command, generous for the race detector on a busy machine.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return runDuplexWithin(t, 2*time.Minute, stdin, args...)
+}
+
+// runDuplexWithin is runDuplex bounded by limit.
+func runDuplexWithin(t *testing.T, limit time.Duration, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, duplexBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
