@@ -207,6 +207,63 @@ func TestFailFastUTF8AcrossFrames(t *testing.T) {
 	}
 }
 
+// TestReaderAfterFailureInsideMessage fails a message halfway with frames of
+// it still arriving: the message's reader then reports the failure again
+// and reads nothing more, for the connection's bytes now belong to the
+// goroutine that drains the peer until it closes.
+func TestReaderAfterFailureInsideMessage(t *testing.T) {
+	t.Parallel()
+	type result struct {
+		first, second error
+		n             int
+	}
+	results := make(chan result, 1)
+	srv := plainTCP.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.CloseNow()
+		_, mr, err := c.Reader(context.Background())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var res result
+		_, res.first = io.Copy(io.Discard, mr)
+		res.n, res.second = mr.Read(make([]byte, 64))
+		results <- res
+	}))
+	p := dialRaw(t, srv, "")
+	var b bytes.Buffer
+	p.nc = writerConn{p.nc, &b}
+	p.frame(byte(opText), []byte("valid so far"))
+	p.frame(byte(opContinuation), []byte("\xff"))
+	p.frame(byte(opContinuation), []byte("more of the message"))
+	p.frame(bitFIN|byte(opContinuation), []byte("and its end"))
+	p.nc = p.nc.(writerConn).Conn
+	if _, err := p.nc.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	res := <-results
+	if CloseStatus(res.first) != StatusInvalidFramePayloadData {
+		t.Fatalf("reading the message: %v, want a CloseError with 1007", res.first)
+	}
+	if res.n != 0 || CloseStatus(res.second) != StatusInvalidFramePayloadData {
+		t.Errorf("reading again: %d bytes, %v; want none and the same CloseError", res.n, res.second)
+	}
+}
+
+// writerConn is a net.Conn whose writes go to w, so that a test can send
+// several frames in one write.
+type writerConn struct {
+	net.Conn
+	w io.Writer
+}
+
+func (c writerConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
 func TestValidCloseCodesEchoed(t *testing.T) {
 	t.Parallel()
 	for _, code := range []StatusCode{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {

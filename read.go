@@ -134,10 +134,13 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	defer c.readLock.Unlock()
+	if c.rd.err != nil {
+		// The reading side is finished, inside the message or after it:
+		// a failure hands the connection's bytes to linger, and nothing
+		// more of this message may be read.
+		return 0, c.rd.err
+	}
 	if !c.rd.inMessage {
-		if c.rd.err != nil {
-			return 0, c.rd.err
-		}
 		return 0, io.EOF
 	}
 	if err := c.readWatch.Watch(c.rd.ctx); err != nil {
