@@ -112,29 +112,7 @@ func TestEngineEcho(t *testing.T) {
 			c := dialT(t, ee.url, &DialOptions{Compression: mode.comp})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			for _, tc := range []struct {
-				typ  MessageType
-				data string
-			}{
-				{MessageText, ""},
-				{MessageText, "hello"},
-				{MessageText, "héllo wörld — 你好 🎉"},
-				{MessageBinary, "\x00\x01\x02\xff"},
-				{MessageBinary, strings.Repeat("y", 126)},
-				{MessageText, strings.Repeat("w", 65536)},
-				{MessageBinary, strings.Repeat("v", 1<<20+3)},
-			} {
-				if err := c.Write(ctx, tc.typ, []byte(tc.data)); err != nil {
-					t.Fatalf("Write: %v", err)
-				}
-				typ, got, err := c.Read(ctx)
-				if err != nil {
-					t.Fatalf("Read: %v", err)
-				}
-				if typ != tc.typ || string(got) != tc.data {
-					t.Fatalf("echo of %v message of %d bytes: got %v of %d bytes", tc.typ, len(tc.data), typ, len(got))
-				}
-			}
+			checkEchoes(t, ctx, c)
 			// Many messages in flight at once arrive in order.
 			const n = 200
 			go func() {
