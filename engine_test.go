@@ -449,20 +449,7 @@ func TestEngineManyConns(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var wg sync.WaitGroup
-	var failed atomicCounter
-	sem := make(chan struct{}, 64)
-	for _, c := range conns {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := c.Ping(ctx); err != nil {
-				failed.add()
-			}
-		})
-	}
-	wg.Wait()
-	if f := failed.load(); f > 0 {
+	if f := pingAll(ctx, conns); f > 0 {
 		t.Fatalf("%d of %d server pings got no pong", f, n)
 	}
 	io.WriteString(stdin, "ping\n")
@@ -538,19 +525,7 @@ func TestEngineManyConnsClient(t *testing.T) {
 	if !in.Scan() || in.Text() != "ping" {
 		return
 	}
-	var failed atomicCounter
-	sem := make(chan struct{}, 64)
-	for _, c := range conns {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := c.Ping(ctx); err != nil {
-				failed.add()
-			}
-		})
-	}
-	wg.Wait()
-	if f := failed.load(); f > 0 {
+	if f := pingAll(ctx, conns); f > 0 {
 		t.Fatalf("%d of %d client pings got no pong", f, n)
 	}
 	fmt.Println("pinged")
@@ -594,4 +569,23 @@ func TestEngineTLS(t *testing.T) {
 	}
 	c.Close(StatusNormalClosure, "")
 	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
+}
+
+// pingAll pings every connection, 64 at a time, and returns how many got
+// no pong.
+func pingAll(ctx context.Context, conns []*Conn) int {
+	var wg sync.WaitGroup
+	var failed atomicCounter
+	sem := make(chan struct{}, 64)
+	for _, c := range conns {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.Ping(ctx); err != nil {
+				failed.add()
+			}
+		})
+	}
+	wg.Wait()
+	return int(failed.load())
 }
