@@ -44,13 +44,11 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	c.awaitPeerClose(ctx)
 	// What happened wins over the timeout when both are there.
 	select {
-	case <-c.peerClose:
+	case <-c.peerCloseDone():
 	case <-c.ended.Done():
 	case <-ctx.Done():
 	}
-	select {
-	case <-c.peerClose:
-	default:
+	if !c.peerCloseSeen() {
 		if c.ended.Ended() {
 			return fmt.Errorf("websocket: connection closed before the peer answered the close frame: %w", c.closedErr())
 		}
@@ -73,9 +71,9 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 // it by itself whenever no Read holds readLock, or once the connection has
 // ended or ctx has.
 func (c *Conn) awaitPeerClose(ctx context.Context) {
-	ctx, cancel := wsconn.WithStop(ctx, c.peerClose)
+	ctx, cancel := wsconn.WithStop(ctx, c.peerCloseDone())
 	defer cancel()
-	if c.readLock.Lock(ctx) == nil {
+	if c.readLock.Lock(ctx, &c.ended) == nil {
 		c.readUntilClose()
 		c.readLock.Unlock()
 	}
@@ -184,11 +182,34 @@ func (c *Conn) peerClosed(payload []byte) error {
 func (c *Conn) markPeerClose() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.peerClose:
-	default:
-		close(c.peerClose)
+	if !c.peerSeen {
+		c.peerSeen = true
+		if c.peerClose != nil {
+			close(c.peerClose)
+		}
 	}
+}
+
+// peerCloseDone returns a channel closed when the peer's close frame has
+// arrived. The channel is made by the first caller, a Close waiting for the
+// frame, so that a connection nobody closes holds none.
+func (c *Conn) peerCloseDone() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peerClose == nil {
+		c.peerClose = make(chan struct{})
+		if c.peerSeen {
+			close(c.peerClose)
+		}
+	}
+	return c.peerClose
+}
+
+// peerCloseSeen reports whether the peer's close frame has arrived.
+func (c *Conn) peerCloseSeen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peerSeen
 }
 
 // fail fails the connection (RFC 6455 §7.1.7): it sends a close frame with

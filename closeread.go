@@ -30,7 +30,7 @@ func (c *Conn) CloseRead(ctx context.Context) context.Context {
 	c.mu.Unlock()
 	go func() {
 		defer cancel()
-		if err := c.readLock.Lock(ctx); err != nil {
+		if err := c.readLock.Lock(ctx, &c.ended); err != nil {
 			c.CloseNow()
 			return
 		}

@@ -42,10 +42,18 @@ const (
 // *[CloseError] with the peer's code and reason. After a close every method
 // returns an error matching [ErrClosed].
 type Conn struct {
-	// Lock order: readLock, then msgLock, then frameLock, then mu. A
-	// goroutine holding one may take those after it, never those before;
-	// mu is never held across a blocking call. readLock and msgLock are
-	// independent (a reader answering a ping takes frameLock alone).
+	// Lock order: readLock, then msgLock, then frameLock, then mu, then
+	// the leaf locks inside ended and the two watches (each guards only
+	// its own state). A goroutine holding one may take those after it,
+	// never those before; mu is never held across a blocking call.
+	// readLock and msgLock are independent (a reader answering a ping
+	// takes frameLock alone).
+	//
+	// Made lazily, so that an idle connection holds none of them: the
+	// channel of ended (by its first Done), peerClose (by peerCloseDone,
+	// under mu), the state of a watch (by the first Watch of a context
+	// that can end) and the wake channel of a semaphore (by its first
+	// waiter).
 	//
 	// readLock is held by the goroutine reading frames from br, msgLock for
 	// the whole of a data message being written, frameLock for one frame.
@@ -82,7 +90,8 @@ type Conn struct {
 	closeSent atomic.Bool   // a close frame went out; no data may follow (written under mu, read freely)
 	lingering bool          // a failed connection drains the peer until it closes, before closing TCP
 	closeErr  error         // why the connection closed, once it has: the first reason recorded
-	peerClose chan struct{} // closed when the peer's close frame arrives
+	peerClose chan struct{} // closed when the peer's close frame arrives, made by peerCloseDone; see peerClosed
+	peerSeen  bool          // the peer's close frame arrived
 	ended     wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
 	pings     map[uint64]chan struct{}
 	pingSeq   uint64
@@ -127,14 +136,7 @@ func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
 		closeTimeout:    cfg.closeTimeout,
 		onPing:          cfg.onPing,
 		onPong:          cfg.onPong,
-		peerClose:       make(chan struct{}),
 	}
-	c.ended.Init()
-	c.readLock.Init(&c.ended)
-	c.msgLock.Init(&c.ended)
-	c.frameLock.Init(&c.ended)
-	c.readWatch.SetDeadline = nc.SetReadDeadline
-	c.writeWatch.SetDeadline = nc.SetWriteDeadline
 	if c.writeBufferSize <= 0 {
 		c.writeBufferSize = defaultBufferSize
 	}

@@ -365,7 +365,7 @@ func (ec *engineConn) end() {
 // returns errWouldBlock when no frame is complete. fresh says the poller saw
 // bytes arrive since the last read, hangup that it saw the peer's end.
 func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
-	if err := c.readLock.Lock(context.Background()); err != nil {
+	if err := c.readLock.Lock(context.Background(), &c.ended); err != nil {
 		return 0, c.lockErr(err)
 	}
 	defer c.readLock.Unlock()

@@ -74,7 +74,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if err != nil {
 		return err
 	}
-	if err := c.msgLock.Lock(ctx); err != nil {
+	if err := c.msgLock.Lock(ctx, &c.ended); err != nil {
 		return c.lockErr(err)
 	}
 	defer c.msgLock.Unlock()

@@ -109,7 +109,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // reports how reading ended (the peer's close frame, say) when it can see
 // it, else why the connection closed.
 func (c *Conn) lockRead(ctx context.Context) error {
-	err := c.readLock.Lock(ctx)
+	err := c.readLock.Lock(ctx, &c.ended)
 	if err != wsconn.ErrEnded {
 		return err
 	}
@@ -143,7 +143,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if !c.rd.inMessage {
 		return 0, io.EOF
 	}
-	if err := c.readWatch.Watch(c.rd.ctx); err != nil {
+	if err := c.readWatch.Watch(c.rd.ctx, c.nc, false); err != nil {
 		return 0, err
 	}
 	return c.readMessage(p)
@@ -155,7 +155,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	if c.rd.err != nil {
 		return c.rd.err
 	}
-	if err := c.readWatch.Watch(ctx); err != nil {
+	if err := c.readWatch.Watch(ctx, c.nc, false); err != nil {
 		return err
 	}
 	c.rd.ctx = ctx

@@ -25,7 +25,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := c.msgLock.Lock(ctx); err != nil {
+	if err := c.msgLock.Lock(ctx, &c.ended); err != nil {
 		return c.lockErr(err)
 	}
 	defer c.msgLock.Unlock()
@@ -47,7 +47,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err != nil {
 		return nil, err
 	}
-	if err := c.msgLock.Lock(ctx); err != nil {
+	if err := c.msgLock.Lock(ctx, &c.ended); err != nil {
 		return nil, c.lockErr(err)
 	}
 	w := &messageWriter{c: c, ctx: ctx, op: op, buf: wsconn.GetBuffer(c.writeBufferSize)}
@@ -109,12 +109,12 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 // It fails, holding nothing, when a close frame has gone out (RFC 6455
 // §5.5.1 allows no data frame after it) or ctx has ended.
 func (c *Conn) lockDataFrame(ctx context.Context) error {
-	if err := c.frameLock.Lock(ctx); err != nil {
+	if err := c.frameLock.Lock(ctx, &c.ended); err != nil {
 		return c.lockErr(err)
 	}
 	err := c.writable()
 	if err == nil {
-		err = c.writeWatch.Watch(ctx)
+		err = c.writeWatch.Watch(ctx, c.nc, true)
 	}
 	if err != nil {
 		c.frameLock.Unlock()
@@ -146,7 +146,7 @@ func (c *Conn) writeControl(op opcode, payload []byte) error {
 func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if err := c.frameLock.Lock(ctx); err != nil {
+	if err := c.frameLock.Lock(ctx, &c.ended); err != nil {
 		return c.lockErr(err)
 	}
 	defer c.frameLock.Unlock()

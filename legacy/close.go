@@ -67,7 +67,7 @@ func (c *Conn) CloseNow() error {
 func (c *Conn) writeClosingFrame(deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	switch err := c.writeSem.Lock(ctx); {
+	switch err := c.writeSem.Lock(ctx, &c.tcpClosed); {
 	case err == wsconn.ErrEnded:
 		return c.closedErr()
 	case err != nil:
@@ -78,7 +78,7 @@ func (c *Conn) writeClosingFrame(deadline time.Time) error {
 		return nil
 	}
 	c.closeSent = true
-	_ = c.writeWatch.Watch(context.Background()) // the deadline below is the closing frame's alone
+	_ = c.writeWatch.Watch(context.Background(), c.nc, true) // the deadline below is the closing frame's alone
 	_ = c.nc.SetWriteDeadline(deadline)
 	_, err := c.nc.Write(closingFrame)
 	return err
@@ -91,8 +91,8 @@ func (c *Conn) awaitPeerClosing(deadline time.Time) error {
 	defer cancel()
 	ctx, stop := wsconn.WithStop(ctx, c.peerClosed)
 	defer stop()
-	if c.readSem.Lock(ctx) == nil {
-		_ = c.readWatch.Watch(context.Background()) // the deadline below is Close's alone
+	if c.readSem.Lock(ctx, &c.tcpClosed) == nil {
+		_ = c.readWatch.Watch(context.Background(), c.nc, false) // the deadline below is Close's alone
 		_ = c.nc.SetReadDeadline(deadline)
 		_ = c.nextMessage(context.Background())
 		c.releaseRead()

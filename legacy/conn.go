@@ -102,11 +102,6 @@ func newConn(nc net.Conn, br *bufio.Reader, subprotocol string, readLimit int64,
 		closeTimeout: closeTimeout,
 		peerClosed:   make(chan struct{}),
 	}
-	c.tcpClosed.Init()
-	c.readSem.Init(&c.tcpClosed)
-	c.writeSem.Init(&c.tcpClosed)
-	c.readWatch.SetDeadline = nc.SetReadDeadline
-	c.writeWatch.SetDeadline = nc.SetWriteDeadline
 	c.readLimit.Store(readLimit)
 	return c
 }

@@ -112,7 +112,7 @@ func (c *Conn) acquire(ctx context.Context, s *wsconn.Sem, op string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("legacy: %s: %w", op, err)
 	}
-	switch err := s.Lock(ctx); {
+	switch err := s.Lock(ctx, &c.tcpClosed); {
 	case err == wsconn.ErrEnded:
 		return c.closedErr()
 	case err != nil:
@@ -126,7 +126,7 @@ func (c *Conn) releaseRead() { c.readSem.Unlock() }
 // watchRead makes the end of ctx interrupt the reads that follow. The
 // caller holds readSem.
 func (c *Conn) watchRead(ctx context.Context) error {
-	if err := c.readWatch.Watch(ctx); err != nil {
+	if err := c.readWatch.Watch(ctx, c.nc, false); err != nil {
 		return fmt.Errorf("legacy: read: %w", err)
 	}
 	return nil

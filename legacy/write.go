@@ -62,7 +62,7 @@ func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) e
 	if c.closeSent || c.isTCPClosed() {
 		return c.closedErr()
 	}
-	if err := c.writeWatch.Watch(ctx); err != nil {
+	if err := c.writeWatch.Watch(ctx, c.nc, true); err != nil {
 		return fmt.Errorf("legacy: write: %w", err)
 	}
 	var err error
@@ -99,7 +99,7 @@ func (c *Conn) Writer(ctx context.Context, typ websocket.MessageType) (io.WriteC
 		c.releaseWrite()
 		return nil, c.closedErr()
 	}
-	if err := c.writeWatch.Watch(ctx); err != nil {
+	if err := c.writeWatch.Watch(ctx, c.nc, true); err != nil {
 		c.releaseWrite()
 		return nil, fmt.Errorf("legacy: write: %w", err)
 	}

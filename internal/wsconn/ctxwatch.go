@@ -15,16 +15,26 @@ import (
 // message; an operation with that context again costs a comparison and an
 // atomic load, and one with a context that cannot end costs the same.
 //
+// A watch that has only seen contexts that cannot end holds nothing but
+// the last of them: the state of a real watch is made by the first Watch
+// of a context that can end.
+//
 // Watch is called by one goroutine at a time (the holder of the semaphore
 // the watch belongs to); Release and the watched context's end may come
 // from any goroutine.
 type CtxWatch struct {
-	// SetDeadline sets the read or write deadline of the connection.
-	SetDeadline func(time.Time) error
-
 	// last is the context of the last Watch, touched only by Watch: when
 	// the next one brings it again, nothing needs to change.
 	last context.Context
+	// state is made by the first Watch of a context that can end, and
+	// never changes after.
+	state atomic.Pointer[watchState]
+}
+
+// watchState is a watch of contexts that can end.
+type watchState struct {
+	conn  Deadliner
+	write bool // the watch sets conn's write deadline, not its read deadline
 	// fired is set when the watched context ended and the deadline was
 	// pushed into the past; cleared when the watch changes.
 	fired atomic.Bool
@@ -34,61 +44,93 @@ type CtxWatch struct {
 	stop func() bool     // unregisters the watch of ctx
 }
 
+// Deadliner is the part of a net.Conn that a watch sets.
+type Deadliner interface {
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+}
+
 // Past is a deadline that has already passed: setting it makes a blocked
 // read or write return at once.
 var Past = time.Unix(1, 0)
 
-// Watch makes ctx the watched context for the operation about to start. It
-// returns ctx's error if ctx was seen to end already. A context that cannot
-// end needs no watching.
-func (w *CtxWatch) Watch(ctx context.Context) error {
+// Watch makes ctx the watched context for the operation about to start,
+// which reads from conn, or writes to it when write is set; a watch is
+// given the same conn and write every time. It returns ctx's error if ctx
+// was seen to end already. A context that cannot end needs no watching.
+func (w *CtxWatch) Watch(ctx context.Context, conn Deadliner, write bool) error {
 	if ctx == w.last {
-		if w.fired.Load() {
+		if st := w.state.Load(); st != nil && st.fired.Load() {
 			return ctx.Err()
 		}
 		return nil
 	}
+	return w.watchNew(ctx, conn, write)
+}
+
+// watchNew is Watch with a context other than the last one.
+func (w *CtxWatch) watchNew(ctx context.Context, conn Deadliner, write bool) error {
 	w.last = ctx
 	done := ctx.Done()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.releaseLocked(true)
+	st := w.state.Load()
+	if st == nil {
+		if done == nil {
+			return nil
+		}
+		st = &watchState{conn: conn, write: write}
+		w.state.Store(st)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.releaseLocked(true)
 	if done == nil {
 		return nil
 	}
-	w.ctx = ctx
-	w.stop = context.AfterFunc(ctx, func() { w.fire(ctx) })
+	st.ctx = ctx
+	st.stop = context.AfterFunc(ctx, func() { st.fire(ctx) })
 	return nil
 }
 
 // fire pushes the deadline into the past when ctx is still the watched one.
-func (w *CtxWatch) fire(ctx context.Context) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.ctx == ctx {
-		w.fired.Store(true)
-		w.SetDeadline(Past)
+func (st *watchState) fire(ctx context.Context) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ctx == ctx {
+		st.fired.Store(true)
+		st.setDeadline(Past)
+	}
+}
+
+func (st *watchState) setDeadline(t time.Time) {
+	if st.write {
+		st.conn.SetWriteDeadline(t)
+	} else {
+		st.conn.SetReadDeadline(t)
 	}
 }
 
 // Release stops watching when the connection closes, so that the context
 // no longer refers to the connection. It leaves the deadline as it is.
 func (w *CtxWatch) Release() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.releaseLocked(false)
+	st := w.state.Load()
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.releaseLocked(false)
 }
 
 // releaseLocked stops watching; clear also clears a deadline the watched
 // context pushed into the past, for the next operation.
-func (w *CtxWatch) releaseLocked(clear bool) {
-	if w.ctx == nil {
+func (st *watchState) releaseLocked(clear bool) {
+	if st.ctx == nil {
 		return
 	}
-	w.stop()
-	if w.fired.Load() && clear {
-		w.SetDeadline(time.Time{})
+	st.stop()
+	if st.fired.Load() && clear {
+		st.setDeadline(time.Time{})
 	}
-	w.ctx, w.stop = nil, nil
-	w.fired.Store(false)
+	st.ctx, st.stop = nil, nil
+	st.fired.Store(false)
 }

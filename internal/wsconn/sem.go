@@ -17,28 +17,25 @@ var ErrEnded = errors.New("connection ended")
 // channel is used only to wake a waiter, and made only when one first
 // waits, so that an idle connection's semaphores hold nothing.
 //
-// Init must be called before use. The zero value is not ready.
+// The zero value is a free slot. The connection's [End] is given to every
+// Lock rather than kept, which spares each semaphore a pointer.
 type Sem struct {
 	held    atomic.Bool
 	waiters atomic.Int32
 	wake    atomic.Pointer[chan struct{}] // one token: "the slot may be free, look again"; made by the first waiter
-	end     *End
 }
 
-// Init readies s for the connection whose end is end.
-func (s *Sem) Init(end *End) { s.end = end }
-
 // Lock takes the slot, waiting while another holder has it. It returns
-// ctx's error when ctx ends first, and ErrEnded when the connection has
-// ended: also when the slot was free, so that a caller never starts work on
-// an ended connection.
-func (s *Sem) Lock(ctx context.Context) error {
+// ctx's error when ctx ends first, and ErrEnded when end, the end of the
+// connection the slot belongs to, has come: also when the slot was free, so
+// that a caller never starts work on an ended connection.
+func (s *Sem) Lock(ctx context.Context, end *End) error {
 	if !s.held.CompareAndSwap(false, true) {
-		if err := s.lockSlow(ctx); err != nil {
+		if err := s.lockSlow(ctx, end); err != nil {
 			return err
 		}
 	}
-	if s.end.Ended() {
+	if end.Ended() {
 		s.Unlock()
 		return ErrEnded
 	}
@@ -48,7 +45,7 @@ func (s *Sem) Lock(ctx context.Context) error {
 // lockSlow waits for the slot. A waiter announces itself before it looks
 // again, so an Unlock either sees it (and leaves a token) or happens before
 // its look (which then finds the slot free).
-func (s *Sem) lockSlow(ctx context.Context) error {
+func (s *Sem) lockSlow(ctx context.Context, end *End) error {
 	wake := s.wakeChan()
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
@@ -60,7 +57,7 @@ func (s *Sem) lockSlow(ctx context.Context) error {
 		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-s.end.Done():
+		case <-end.Done():
 			return ErrEnded
 		}
 	}

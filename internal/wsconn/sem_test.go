@@ -8,19 +8,13 @@ import (
 	"time"
 )
 
-func newSem() (*Sem, *End) {
-	end := new(End)
-	end.Init()
-	s := new(Sem)
-	s.Init(end)
-	return s, end
-}
+func newSem() (*Sem, *End) { return new(Sem), new(End) }
 
 // TestSemExclusive has many goroutines take the slot at once: never two
 // holders, and every waiter gets it in the end.
 func TestSemExclusive(t *testing.T) {
 	t.Parallel()
-	s, _ := newSem()
+	s, end := newSem()
 	var holders, total int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -29,7 +23,7 @@ func TestSemExclusive(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 2000 {
-				if err := s.Lock(context.Background()); err != nil {
+				if err := s.Lock(context.Background(), end); err != nil {
 					t.Error(err)
 					return
 				}
@@ -53,17 +47,17 @@ func TestSemExclusive(t *testing.T) {
 
 func TestSemContextEnds(t *testing.T) {
 	t.Parallel()
-	s, _ := newSem()
-	if err := s.Lock(context.Background()); err != nil {
+	s, end := newSem()
+	if err := s.Lock(context.Background(), end); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	if err := s.Lock(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.Lock(ctx, end); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock on a held slot: %v, want the context's error", err)
 	}
 	s.Unlock()
-	if err := s.Lock(context.Background()); err != nil {
+	if err := s.Lock(context.Background(), end); err != nil {
 		t.Fatalf("Lock after the waiter gave up: %v", err)
 	}
 }
@@ -71,18 +65,18 @@ func TestSemContextEnds(t *testing.T) {
 func TestSemEnd(t *testing.T) {
 	t.Parallel()
 	s, end := newSem()
-	if err := s.Lock(context.Background()); err != nil {
+	if err := s.Lock(context.Background(), end); err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.Lock(context.Background()) }()
+	go func() { errc <- s.Lock(context.Background(), end) }()
 	end.Close()
 	if err := <-errc; !errors.Is(err, ErrEnded) {
 		t.Fatalf("waiter after the end: %v, want ErrEnded", err)
 	}
 	s.Unlock()
 	// A free slot on an ended connection is not taken either.
-	if err := s.Lock(context.Background()); !errors.Is(err, ErrEnded) {
+	if err := s.Lock(context.Background(), end); !errors.Is(err, ErrEnded) {
 		t.Fatalf("Lock of a free slot after the end: %v, want ErrEnded", err)
 	}
 	if !s.TryLock() {
@@ -91,10 +85,10 @@ func TestSemEnd(t *testing.T) {
 }
 
 func TestSemUncontendedAllocs(t *testing.T) {
-	s, _ := newSem()
+	s, end := newSem()
 	ctx := context.Background()
 	if n := testing.AllocsPerRun(100, func() {
-		s.Lock(ctx)
+		s.Lock(ctx, end)
 		s.Unlock()
 	}); n != 0 {
 		t.Fatalf("%v allocations per Lock and Unlock", n)
@@ -105,10 +99,10 @@ func TestSemUncontendedAllocs(t *testing.T) {
 }
 
 func BenchmarkSemUncontended(b *testing.B) {
-	s, _ := newSem()
+	s, end := newSem()
 	ctx := context.Background()
 	for b.Loop() {
-		s.Lock(ctx)
+		s.Lock(ctx, end)
 		s.Unlock()
 	}
 }
