@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -58,10 +57,9 @@ type EngineOptions struct {
 // per connection. Large deployments terminate TLS at a proxy in front.
 type Engine struct {
 	opts    EngineOptions
-	pollers []eventPoller // empty where there is no event mode
-	nextID  atomic.Uint64
+	pollers []*epoller // empty where there is no event mode
 	closing atomic.Bool
-	shards  [64]engineShard
+	conns   connTable
 	// work hands a connection with bytes to read to an idle worker; a
 	// worker that has waited workerIdle for one exits.
 	work chan *engineConn
@@ -72,20 +70,6 @@ type Engine struct {
 // new goroutine whose stack grows again to what writing a message takes.
 const workerIdle = 2 * time.Second
 
-// engineShard holds some of an engine's connections, by id.
-type engineShard struct {
-	mu    sync.Mutex
-	conns map[uint64]*engineConn
-}
-
-// eventPoller waits for connections to become readable and tells its
-// engine by id (engine_linux.go).
-type eventPoller interface {
-	add(id uint64, raw syscall.RawConn) error
-	remove(id uint64, raw syscall.RawConn)
-	close() error
-}
-
 // NewEngine starts an engine's poller goroutines.
 func NewEngine(opts *EngineOptions) (*Engine, error) {
 	if opts == nil || opts.OnMessage == nil {
@@ -94,9 +78,6 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	e := &Engine{opts: *opts, work: make(chan *engineConn)}
 	if e.opts.Pollers <= 0 {
 		e.opts.Pollers = runtime.GOMAXPROCS(0)
-	}
-	for i := range e.shards {
-		e.shards[i].conns = make(map[uint64]*engineConn)
 	}
 	pollers, err := newPollers(e, e.opts.Pollers)
 	if err != nil {
@@ -116,14 +97,7 @@ func (e *Engine) Serve(c *Conn) error {
 	if e.closing.Load() {
 		return fmt.Errorf("websocket: Engine.Serve on a closed engine: %w", ErrClosed)
 	}
-	ec := &engineConn{e: e, c: c, id: e.nextID.Add(1)}
-	raw := c.br.raw
-	if raw != nil && len(e.pollers) > 0 {
-		ec.p = e.pollers[ec.id%uint64(len(e.pollers))]
-		// The first run reads what the handshake left buffered, and what
-		// arrived before the poller watched the descriptor.
-		ec.state.Store(stateRunning)
-	}
+	ec := &engineConn{e: e, c: c}
 	c.mu.Lock()
 	if c.ended.Ended() {
 		c.mu.Unlock()
@@ -135,28 +109,21 @@ func (e *Engine) Serve(c *Conn) error {
 	}
 	c.served = ec
 	c.mu.Unlock()
+	e.conns.add(ec)
 	if e.opts.IdleTimeout > 0 {
 		ec.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
 	}
-	sh := e.shard(ec.id)
-	sh.mu.Lock()
-	sh.conns[ec.id] = ec
-	sh.mu.Unlock()
 	if e.closing.Load() {
 		// Close began after the check above and may not have seen c.
 		go c.Close(StatusGoingAway, "server shutting down")
 	}
-	if ec.p == nil {
+	// The first run reads what the handshake left buffered, and what
+	// arrived before the poller watched the descriptor.
+	if e.takeOver(ec) {
+		e.dispatch(ec)
+	} else {
 		go ec.runBlocking()
-		return nil
 	}
-	if err := ec.p.add(ec.id, raw); err != nil {
-		c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "engine: " + err.Error()}, false, false)
-		c.CloseNow()
-		ec.end()
-		return err
-	}
-	e.dispatch(ec)
 	return nil
 }
 
@@ -192,15 +159,7 @@ func (e *Engine) Close() error {
 	if !e.closing.CompareAndSwap(false, true) {
 		return nil
 	}
-	var all []*engineConn
-	for i := range e.shards {
-		sh := &e.shards[i]
-		sh.mu.Lock()
-		for _, ec := range sh.conns {
-			all = append(all, ec)
-		}
-		sh.mu.Unlock()
-	}
+	all := e.conns.all()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 256)
 	for _, ec := range all {
@@ -220,55 +179,60 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
-func (e *Engine) shard(id uint64) *engineShard { return &e.shards[id%uint64(len(e.shards))] }
-
-// ready is called by a poller when connection id may have bytes to read;
-// hangup says the peer closed or reset its end.
-func (e *Engine) ready(id uint64, hangup bool) {
-	sh := e.shard(id)
-	sh.mu.Lock()
-	ec := sh.conns[id]
-	sh.mu.Unlock()
-	if ec != nil {
-		if hangup {
-			ec.hangup.Store(true)
-		}
-		ec.ready()
-	}
-}
-
-// States of an event-mode connection.
+// Flags of an engine connection, in one word: the state of its reading,
+// and what happened to it.
 const (
-	stateIdle    int32 = iota // waiting in the poller, no goroutine
-	stateRunning              // a goroutine reads and delivers messages
-	statePending              // running, and the poller saw more bytes arrive
+	stateIdle    uint32 = iota // waiting in the poller, no goroutine
+	stateRunning               // a goroutine reads and delivers messages
+	statePending               // running, and the poller saw more bytes arrive
+	stateMask    uint32 = 3
+
+	flagEvents uint32 = 1 << 2 // the engine's epoll watches the connection's descriptor
+	flagClosed uint32 = 1 << 3 // CloseNow ran
+	flagEnded  uint32 = 1 << 4 // OnClose was called
+	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
 )
 
 // engineConn is a connection an engine serves.
 type engineConn struct {
-	e      *Engine
-	c      *Conn
-	id     uint64
-	p      eventPoller // nil when a goroutine serves the connection
-	state  atomic.Int32
-	closed atomic.Bool // CloseNow ran
-	ended  atomic.Bool // removed from the engine, OnClose called
-	hangup atomic.Bool // the poller saw the peer close or reset its end
-	idle   *time.Timer
+	e     *Engine
+	c     *Conn
+	id    uint64 // in e.conns, until the connection ends and its descriptor is closed
+	flags atomic.Uint32
+	idle  *time.Timer
+	fd    fdConn // the connection's transport in event mode
+}
+
+// setState moves the connection's state from one to another, keeping its
+// other flags; it fails when the state is not from.
+func (ec *engineConn) setState(from, to uint32) bool {
+	for {
+		f := ec.flags.Load()
+		if f&stateMask != from {
+			return false
+		}
+		if ec.flags.CompareAndSwap(f, f&^stateMask|to) {
+			return true
+		}
+	}
 }
 
 // ready starts a goroutine for the connection, or tells the running one
 // to read again before it parks.
 func (ec *engineConn) ready() {
 	for {
-		switch ec.state.Load() {
+		f := ec.flags.Load()
+		if f&flagEnded != 0 {
+			return
+		}
+		switch f & stateMask {
 		case stateIdle:
-			if ec.state.CompareAndSwap(stateIdle, stateRunning) {
+			if ec.setState(stateIdle, stateRunning) {
 				ec.e.dispatch(ec)
 				return
 			}
 		case stateRunning:
-			if ec.state.CompareAndSwap(stateRunning, statePending) {
+			if ec.setState(stateRunning, statePending) {
 				return
 			}
 		default:
@@ -283,18 +247,18 @@ func (ec *engineConn) run() {
 	c := ec.c
 	fresh := true
 	for {
-		typ, err := c.nextEventMessage(fresh, ec.hangup.Load())
+		typ, err := c.nextEventMessage(fresh, ec.flags.Load()&flagHangup != 0)
 		fresh = false
 		if err == errWouldBlock {
-			if ec.state.CompareAndSwap(stateRunning, stateIdle) {
+			if ec.setState(stateRunning, stateIdle) {
 				// A CloseNow that saw this goroutine running left the end
 				// to it.
-				if ec.closed.Load() {
+				if ec.flags.Load()&flagClosed != 0 {
 					ec.end()
 				}
 				return
 			}
-			ec.state.Store(stateRunning) // the poller saw more arrive
+			ec.setState(statePending, stateRunning) // the poller saw more arrive
 			fresh = true
 			continue
 		}
@@ -328,32 +292,34 @@ func (ec *engineConn) deliver(typ MessageType) {
 	ec.e.opts.OnMessage(ec.c, typ, &ec.c.rd.reader)
 }
 
+// fdClosed is called when the connection's descriptor has been closed: its
+// id may go to another connection.
+func (ec *engineConn) fdClosed() { ec.e.conns.remove(ec.id) }
+
 // connClosed is called by CloseNow, with c.mu held. A parked connection is
 // ended here; a running one, or one served by a goroutine of its own, by
 // that goroutine, whose read fails now.
 func (ec *engineConn) connClosed() {
-	ec.closed.Store(true)
-	if ec.p != nil && ec.state.Load() == stateIdle {
+	f := ec.flags.Or(flagClosed)
+	if f&flagEvents != 0 && f&stateMask == stateIdle {
 		go ec.end()
 	}
 }
 
-// end removes the connection from its engine and poller and tells OnClose,
-// once.
+// end tells OnClose, once, and removes a connection served by a goroutine
+// from its engine; one in event mode leaves when its descriptor is closed
+// (fdClosed), since until then a lingering close may still wait for its
+// events.
 func (ec *engineConn) end() {
-	if !ec.ended.CompareAndSwap(false, true) {
+	f := ec.flags.Or(flagEnded)
+	if f&flagEnded != 0 {
 		return
 	}
 	if ec.idle != nil {
 		ec.idle.Stop()
 	}
-	sh := ec.e.shard(ec.id)
-	sh.mu.Lock()
-	delete(sh.conns, ec.id)
-	sh.mu.Unlock()
-	if ec.p != nil {
-		// A closed descriptor has left epoll already; Control fails then.
-		ec.p.remove(ec.id, ec.c.br.raw)
+	if f&flagEvents == 0 {
+		ec.e.conns.remove(ec.id)
 	}
 	if ec.e.opts.OnClose != nil {
 		ec.e.opts.OnClose(ec.c, ec.c.closedErr())

@@ -1,18 +1,19 @@
 package websocket
 
 import (
+	"context"
 	"errors"
+	"net"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // epoller is one epoll instance and the goroutine that waits on it.
-// Connections are registered edge-triggered with their engine id as the
-// event's data, never their descriptor: an event that comes after a
-// connection ended, its descriptor closed and its number reused, names an
-// id the engine no longer knows and is dropped.
+// Connections are registered edge-triggered, for reading and writing at
+// once, with their engine id as the event's data, never their descriptor:
+// an event that comes after a connection ended, its descriptor closed and
+// its number reused, names an id the engine no longer knows and is dropped.
 type epoller struct {
 	e    *Engine
 	fd   int
@@ -22,8 +23,8 @@ type epoller struct {
 // wakeID is the event data of an epoller's eventfd; connection ids start at 1.
 const wakeID = 0
 
-func newPollers(e *Engine, n int) ([]eventPoller, error) {
-	ps := make([]eventPoller, 0, n)
+func newPollers(e *Engine, n int) ([]*epoller, error) {
+	ps := make([]*epoller, 0, n)
 	for range n {
 		p, err := newEpoller(e)
 		if err != nil {
@@ -67,29 +68,13 @@ func eventID(ev *unix.EpollEvent) uint64 {
 	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 }
 
-// add watches a connection's descriptor. Control holds the descriptor open
-// for the call, so it cannot be another connection's by then.
-func (p *epoller) add(id uint64, raw syscall.RawConn) error {
-	var cerr error
-	err := raw.Control(func(fd uintptr) {
-		ev := epollEvent(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLET, id)
-		cerr = unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, int(fd), &ev)
-	})
-	if err != nil {
-		return err
-	}
-	if cerr != nil {
-		return os.NewSyscallError("epoll_ctl", cerr)
+// add watches a connection's descriptor, which the engine owns.
+func (p *epoller) add(id uint64, fd int) error {
+	ev := epollEvent(unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET, id)
+	if err := unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
-}
-
-// remove stops watching a connection's descriptor; closing the descriptor
-// does it too, so a descriptor already closed needs nothing.
-func (p *epoller) remove(_ uint64, raw syscall.RawConn) {
-	raw.Control(func(fd uintptr) {
-		unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, int(fd), nil)
-	})
 }
 
 // wait hands every readiness event to the engine until close.
@@ -110,12 +95,29 @@ func (p *epoller) wait() {
 			if id == wakeID {
 				return
 			}
-			// A peer that closed or reset its end is read until the
-			// socket says so: a short read may leave its end unseen, and
-			// no event will come again.
-			p.e.ready(id, events[i].Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
+			p.e.event(id, events[i].Events)
 		}
 	}
+}
+
+// event hands what epoll reported for connection id to it, if it is still
+// there: a waiting read or write is woken, and bytes to read start a run.
+func (e *Engine) event(id uint64, ev uint32) {
+	ec := e.conns.get(id)
+	if ec == nil {
+		return // the connection has gone; its slot may be another's
+	}
+	ec.fd.notify(ev)
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+		return // writable only
+	}
+	// A peer that closed or reset its end is read until the socket says
+	// so: a short read may leave its end unseen, and no event will come
+	// again.
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		ec.flags.Or(flagHangup)
+	}
+	ec.ready()
 }
 
 // close stops the wait; the descriptors are closed when it returns.
@@ -123,4 +125,74 @@ func (p *epoller) close() error {
 	var one = [8]byte{1}
 	_, err := unix.Write(p.wake, one[:])
 	return err
+}
+
+// takeOver moves a connection on a *net.TCPConn to a descriptor of the
+// engine's own, watched by one of its pollers, and reports whether it did:
+// the socket is duplicated, the duplicate becomes the Conn's transport (an
+// fdConn) and the net.TCPConn is closed, which takes the socket out of the
+// runtime's poller. Every other connection, and one whose takeover fails,
+// is left to a goroutine of its own.
+func (e *Engine) takeOver(ec *engineConn) bool {
+	tcp, ok := ec.c.nc.(*net.TCPConn)
+	if !ok || len(e.pollers) == 0 {
+		return false
+	}
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	raw.Control(func(s uintptr) {
+		// The duplicate shares the socket's O_NONBLOCK.
+		fd, _ = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if fd < 0 {
+		return false
+	}
+	ec.fd.init(ec, fd, tcp.RemoteAddr())
+	// Running from the start: what the handshake left buffered is read by
+	// the first run, and events before it only mark it pending.
+	ec.flags.Or(flagEvents | stateRunning)
+	if err := e.pollers[uint32(ec.id)%uint32(len(e.pollers))].add(ec.id, fd); err != nil {
+		ec.flags.And(^(flagEvents | stateMask))
+		unix.Close(fd)
+		return false
+	}
+	if !ec.c.useTransport(&ec.fd) {
+		// The connection ended, or is failing and draining the peer,
+		// meanwhile: it keeps its net.TCPConn, and the run that follows
+		// sees its end.
+		ec.fd.Close()
+		return true
+	}
+	tcp.Close()
+	return true
+}
+
+// useTransport makes f the connection's transport in place of the one it
+// was made with, under every lock that guards it, so that a read, a write
+// or a deadline never sees half of each; the bytes the reader buffered stay.
+// It reports false, changing nothing, when the connection has ended or is
+// failing (a lingering close reads the old transport with no lock held).
+func (c *Conn) useTransport(f *fdConn) bool {
+	if c.readLock.Lock(context.Background(), &c.ended) != nil {
+		return false
+	}
+	defer c.readLock.Unlock()
+	if c.frameLock.Lock(context.Background(), &c.ended) != nil {
+		return false
+	}
+	defer c.frameLock.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended.Ended() || c.lingering {
+		return false
+	}
+	c.nc = f
+	c.br.nc = f
+	c.br.raw = (*fdRaw)(f)
+	c.readWatch.Replace(f)
+	c.writeWatch.Replace(f)
+	return true
 }

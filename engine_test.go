@@ -77,16 +77,7 @@ func startEngineEcho(t testing.TB, aopts *AcceptOptions, eopts *EngineOptions) *
 }
 
 // served counts the connections the engine still holds.
-func (e *Engine) served() int {
-	n := 0
-	for i := range e.shards {
-		sh := &e.shards[i]
-		sh.mu.Lock()
-		n += len(sh.conns)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (e *Engine) served() int { return e.conns.len() }
 
 // waitFor polls cond until it holds or d passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {

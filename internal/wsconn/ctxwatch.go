@@ -109,6 +109,23 @@ func (st *watchState) setDeadline(t time.Time) {
 	}
 }
 
+// Replace makes conn the connection the watch sets from now on, for a
+// connection whose transport changed; a deadline the watched context
+// pushed into the past is pushed again on conn. The caller holds what
+// serialises Watch, and passes conn to Watch from now on.
+func (w *CtxWatch) Replace(conn Deadliner) {
+	st := w.state.Load()
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.conn = conn
+	if st.fired.Load() {
+		st.setDeadline(Past)
+	}
+}
+
 // Release stops watching when the connection closes, so that the context
 // no longer refers to the connection. It leaves the deadline as it is.
 func (w *CtxWatch) Release() {

@@ -1,0 +1,118 @@
+package websocket
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// connTable holds an engine's connections by id, for a few bytes each: an
+// id is a slot's index in its low 32 bits and the slot's generation in its
+// high 32 bits. A slot's generation grows each time the slot is freed, so an
+// id outlives its connection harmlessly: an epoll event read just before a
+// connection ended names an id that get no longer finds, even once another
+// connection has taken the slot. Generations start at 1, so no id is 0.
+//
+// get takes no lock: the poller goroutines look every event up. add and
+// remove, once per connection, take mu.
+type connTable struct {
+	mu     sync.Mutex
+	chunks atomic.Pointer[[]*connChunk] // grows under mu; a chunk never moves
+	free   []uint32                     // slots to reuse, under mu
+	n      uint32                       // slots handed out so far, under mu
+}
+
+// connChunkSize is the number of slots a chunk holds (16 bytes each).
+const connChunkSize = 1024
+
+// connChunk is a run of slots.
+type connChunk [connChunkSize]connSlot
+
+// connSlot holds one connection, or none.
+type connSlot struct {
+	ec  atomic.Pointer[engineConn]
+	gen uint32 // the generation of the slot's next or current id, under mu
+}
+
+// add gives ec a slot, and its id.
+func (t *connTable) add(ec *engineConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var i uint32
+	if n := len(t.free); n > 0 {
+		i = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		i = t.n
+		t.n++
+		var chunks []*connChunk
+		if p := t.chunks.Load(); p != nil {
+			chunks = *p
+		}
+		if int(i/connChunkSize) == len(chunks) {
+			grown := append(chunks[:len(chunks):len(chunks)], new(connChunk))
+			t.chunks.Store(&grown)
+		}
+	}
+	s := t.slot(i)
+	if s.gen == 0 {
+		s.gen = 1
+	}
+	ec.id = uint64(s.gen)<<32 | uint64(i)
+	s.ec.Store(ec)
+}
+
+// slot returns slot i, which exists.
+func (t *connTable) slot(i uint32) *connSlot {
+	return &(*t.chunks.Load())[i/connChunkSize][i%connChunkSize]
+}
+
+// get returns the connection whose id is id, or nil if it has left.
+func (t *connTable) get(id uint64) *engineConn {
+	p := t.chunks.Load()
+	i := uint32(id)
+	if p == nil || int(i/connChunkSize) >= len(*p) {
+		return nil
+	}
+	ec := (*p)[i/connChunkSize][i%connChunkSize].ec.Load()
+	if ec == nil || ec.id != id {
+		return nil
+	}
+	return ec
+}
+
+// remove frees the slot of id, for a new generation.
+func (t *connTable) remove(id uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := uint32(id)
+	s := t.slot(i)
+	if s.ec.Load() == nil || s.gen != uint32(id>>32) {
+		return
+	}
+	s.ec.Store(nil)
+	s.gen++
+	if s.gen == 0 {
+		s.gen = 1
+	}
+	t.free = append(t.free, i)
+}
+
+// all returns every connection in the table.
+func (t *connTable) all() []*engineConn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var all []*engineConn
+	for i := range t.n {
+		if ec := t.slot(i).ec.Load(); ec != nil {
+			all = append(all, ec)
+		}
+	}
+	return all
+}
+
+// len returns the number of connections in the table.
+func (t *connTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return int(t.n) - len(t.free)
+}

@@ -1,0 +1,393 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fdConn is the transport of a connection an engine serves on Linux: the
+// connection's socket, taken over from its *net.TCPConn, with no runtime
+// poller, no net.TCPConn and no addresses behind it. A read or write that
+// would block waits for the engine's epoll to report the socket readable or
+// writable (the socket is registered once, edge-triggered, for both), so
+// an idle connection costs the runtime nothing. While no call waits, it
+// holds no timer, channel or buffer: a waiting call makes its channel, and
+// a timer only when a deadline is set.
+//
+// It is a net.Conn whose deadlines behave as net.TCPConn's (a call past its
+// deadline fails with os.ErrDeadlineExceeded, and moving the deadline
+// wakes a waiting call to look again), and a syscall.Conn whose RawConn
+// waits the same way. One read and one write may wait at a time, as the
+// Conn's read and frame locks ensure. Close may come from any goroutine at
+// any time: a reference count keeps the descriptor open until the last call
+// using it has returned, so its number is never used once it may belong to
+// another file.
+type fdConn struct {
+	owner *engineConn
+	fd    int32
+	// ready has fdReadable or fdWritable set when epoll reported the
+	// socket so since a waiting call last looked.
+	ready atomic.Uint32
+	// refs counts the calls using fd, two for each; bit 0 is set once
+	// Close ran. The descriptor is closed when both say so.
+	refs     atomic.Uint64
+	rdl, wdl atomic.Int64 // read and write deadlines, Unix nanoseconds; 0 for none
+	// rwait and wwait are the read and the write waiting for an event.
+	rwait, wwait atomic.Pointer[fdWaiter]
+	// raddr is the peer's IPv4 address and port, 1<<48 | ip<<16 | port; 0
+	// for a peer that must be asked for its address (IPv6).
+	raddr uint64
+}
+
+// fdWaiter is a call waiting for an event or a change of deadline.
+type fdWaiter struct{ wake chan struct{} }
+
+// Readiness that fdConn.ready records.
+const (
+	fdReadable uint32 = 1 << iota
+	fdWritable
+)
+
+// fdRaw is an fdConn seen as a syscall.RawConn.
+type fdRaw fdConn
+
+// fdClosedErr is what a call on a closed fdConn returns, as net.TCPConn's
+// calls do.
+var fdClosedErr = &net.OpError{Op: "use", Net: "tcp", Err: net.ErrClosed}
+
+// init makes f the transport of the socket whose descriptor is fd, already
+// non-blocking; remote is the peer's address.
+func (f *fdConn) init(owner *engineConn, fd int, remote net.Addr) {
+	f.owner = owner
+	f.fd = int32(fd)
+	if ta, ok := remote.(*net.TCPAddr); ok && ta.Zone == "" {
+		if ip4 := ta.IP.To4(); ip4 != nil {
+			f.raddr = 1<<48 | uint64(binary.BigEndian.Uint32(ip4))<<16 | uint64(uint16(ta.Port))
+		}
+	}
+}
+
+// incref counts a call that uses the descriptor; it fails once Close ran.
+func (f *fdConn) incref() error {
+	for {
+		s := f.refs.Load()
+		if s&1 != 0 {
+			return fdClosedErr
+		}
+		if f.refs.CompareAndSwap(s, s+2) {
+			return nil
+		}
+	}
+}
+
+// decref ends a call; the last one after Close closes the descriptor.
+func (f *fdConn) decref() {
+	if f.refs.Add(^uint64(1)) == 1 {
+		f.destroy()
+	}
+}
+
+// destroy closes the descriptor, which takes it out of the engine's epoll,
+// and frees its id.
+func (f *fdConn) destroy() {
+	unix.Close(int(f.fd))
+	f.owner.fdClosed()
+}
+
+// Close closes the connection. Calls waiting for an event return
+// net.ErrClosed; the descriptor is closed when the last call in progress
+// returns.
+func (f *fdConn) Close() error {
+	for {
+		s := f.refs.Load()
+		if s&1 != 0 {
+			return fdClosedErr
+		}
+		if f.refs.CompareAndSwap(s, s|1) {
+			wake(&f.rwait)
+			wake(&f.wwait)
+			if s == 0 {
+				f.destroy()
+			}
+			return nil
+		}
+	}
+}
+
+// CloseWrite shuts down the sending side of the socket.
+func (f *fdConn) CloseWrite() error {
+	if err := f.incref(); err != nil {
+		return err
+	}
+	defer f.decref()
+	if err := unix.Shutdown(int(f.fd), unix.SHUT_WR); err != nil {
+		return &net.OpError{Op: "close", Net: "tcp", Err: os.NewSyscallError("shutdown", err)}
+	}
+	return nil
+}
+
+// notify records what epoll reported and wakes the calls waiting for it.
+func (f *fdConn) notify(events uint32) {
+	var bits uint32
+	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		bits |= fdReadable
+	}
+	if events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		bits |= fdWritable
+	}
+	f.ready.Or(bits)
+	if bits&fdReadable != 0 {
+		wake(&f.rwait)
+	}
+	if bits&fdWritable != 0 {
+		wake(&f.wwait)
+	}
+}
+
+// wake wakes the call waiting in w, if any.
+func wake(w *atomic.Pointer[fdWaiter]) {
+	if w := w.Load(); w != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default: // woken already
+		}
+	}
+}
+
+// expired returns os.ErrDeadlineExceeded when the deadline dl has passed.
+func expired(dl *atomic.Int64) error {
+	if d := dl.Load(); d != 0 && d <= time.Now().UnixNano() {
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// await waits until epoll reports what bit says, the deadline passes or
+// Close runs. The caller cleared bit before it last found the socket not
+// ready, so an event since then returns at once.
+func (f *fdConn) await(bit uint32) error {
+	wp, dl := &f.rwait, &f.rdl
+	if bit == fdWritable {
+		wp, dl = &f.wwait, &f.wdl
+	}
+	w := &fdWaiter{wake: make(chan struct{}, 1)}
+	wp.Store(w)
+	defer wp.Store(nil)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		// Each of these is stored before its waker loads wp, and loaded
+		// after wp was stored: either the waker sees w or the load sees
+		// the change.
+		if f.ready.Load()&bit != 0 {
+			return nil
+		}
+		if f.refs.Load()&1 != 0 {
+			return fdClosedErr
+		}
+		var timeout <-chan time.Time
+		if d := dl.Load(); d != 0 {
+			left := time.Duration(d - time.Now().UnixNano())
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			if timer == nil {
+				timer = time.NewTimer(left)
+			} else {
+				timer.Reset(left)
+			}
+			timeout = timer.C
+		}
+		select {
+		case <-w.wake:
+		case <-timeout:
+		}
+	}
+}
+
+// Read reads what the socket holds, waiting for the engine's epoll when it
+// holds nothing.
+func (f *fdConn) Read(p []byte) (int, error) {
+	if err := f.incref(); err != nil {
+		return 0, err
+	}
+	defer f.decref()
+	for {
+		if err := expired(&f.rdl); err != nil {
+			return 0, err
+		}
+		f.ready.And(^fdReadable)
+		n, err := unix.Read(int(f.fd), p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if err := f.await(fdReadable); err != nil {
+				return 0, err
+			}
+			continue
+		case err != nil:
+			return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// Write writes all of p, waiting for the engine's epoll whenever the
+// socket's send buffer is full.
+func (f *fdConn) Write(p []byte) (int, error) {
+	if err := f.incref(); err != nil {
+		return 0, err
+	}
+	defer f.decref()
+	done := 0
+	for {
+		if err := expired(&f.wdl); err != nil {
+			return done, err
+		}
+		f.ready.And(^fdWritable)
+		n, err := unix.Write(int(f.fd), p[done:])
+		if n > 0 {
+			done += n
+		}
+		switch {
+		case done == len(p):
+			return done, nil
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			if err := f.await(fdWritable); err != nil {
+				return done, err
+			}
+		case err != nil:
+			return done, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+		case n == 0:
+			return done, io.ErrUnexpectedEOF
+		}
+	}
+}
+
+// SetDeadline sets both deadlines.
+func (f *fdConn) SetDeadline(t time.Time) error {
+	f.SetReadDeadline(t)
+	return f.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline and wakes a waiting read to look
+// at it.
+func (f *fdConn) SetReadDeadline(t time.Time) error {
+	f.rdl.Store(deadlineNanos(t))
+	wake(&f.rwait)
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline and wakes a waiting write to
+// look at it.
+func (f *fdConn) SetWriteDeadline(t time.Time) error {
+	f.wdl.Store(deadlineNanos(t))
+	wake(&f.wwait)
+	return nil
+}
+
+// deadlineNanos is t in Unix nanoseconds, 0 for no deadline.
+func deadlineNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(t.UnixNano(), 1)
+}
+
+// LocalAddr returns the socket's address, asked of the kernel; an empty
+// address once the connection is closed.
+func (f *fdConn) LocalAddr() net.Addr {
+	return f.sockAddr(unix.Getsockname)
+}
+
+// RemoteAddr returns the peer's address.
+func (f *fdConn) RemoteAddr() net.Addr {
+	if f.raddr != 0 {
+		ip := make(net.IP, 4)
+		binary.BigEndian.PutUint32(ip, uint32(f.raddr>>16))
+		return &net.TCPAddr{IP: ip, Port: int(uint16(f.raddr))}
+	}
+	return f.sockAddr(unix.Getpeername)
+}
+
+// sockAddr returns what get says of the socket as a *net.TCPAddr.
+func (f *fdConn) sockAddr(get func(int) (unix.Sockaddr, error)) net.Addr {
+	a := &net.TCPAddr{}
+	if f.incref() != nil {
+		return a
+	}
+	defer f.decref()
+	switch sa, _ := get(int(f.fd)); sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		a.IP, a.Port = append(net.IP(nil), sa.Addr[:]...), sa.Port
+	case *unix.SockaddrInet6:
+		a.IP, a.Port = append(net.IP(nil), sa.Addr[:]...), sa.Port
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			}
+		}
+	}
+	return a
+}
+
+// SyscallConn returns the connection as a syscall.RawConn, whose Read and
+// Write wait for the engine's epoll.
+func (f *fdConn) SyscallConn() (syscall.RawConn, error) { return (*fdRaw)(f), nil }
+
+// Control calls fn with the descriptor, kept open for the call.
+func (r *fdRaw) Control(fn func(fd uintptr)) error {
+	f := (*fdConn)(r)
+	if err := f.incref(); err != nil {
+		return err
+	}
+	defer f.decref()
+	fn(uintptr(f.fd))
+	return nil
+}
+
+// Read calls fn until it returns true, waiting for the socket to become
+// readable each time it returns false.
+func (r *fdRaw) Read(fn func(fd uintptr) bool) error {
+	return (*fdConn)(r).rawWait(fdReadable, &r.rdl, fn)
+}
+
+// Write calls fn until it returns true, waiting for the socket to become
+// writable each time it returns false.
+func (r *fdRaw) Write(fn func(fd uintptr) bool) error {
+	return (*fdConn)(r).rawWait(fdWritable, &r.wdl, fn)
+}
+
+func (f *fdConn) rawWait(bit uint32, dl *atomic.Int64, fn func(fd uintptr) bool) error {
+	if err := f.incref(); err != nil {
+		return err
+	}
+	defer f.decref()
+	for {
+		if err := expired(dl); err != nil {
+			return err
+		}
+		f.ready.And(^bit)
+		if fn(uintptr(f.fd)) {
+			return nil
+		}
+		if err := f.await(bit); err != nil {
+			return err
+		}
+	}
+}

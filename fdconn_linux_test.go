@@ -1,0 +1,283 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// startEngineConns serves every connection through an engine that ignores
+// messages, and hands the tests each server-side Conn.
+func startEngineConns(t *testing.T) (e *Engine, url string, conns <-chan *Conn) {
+	t.Helper()
+	e, err := NewEngine(&EngineOptions{OnMessage: func(*Conn, MessageType, io.Reader) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan *Conn, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, &AcceptOptions{CloseTimeout: 500 * time.Millisecond})
+		if err != nil {
+			return
+		}
+		if err := e.Serve(c); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		ch <- c
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		e.Close()
+	})
+	return e, "ws" + strings.TrimPrefix(srv.URL, "http"), ch
+}
+
+// takenOver waits for the next server-side Conn and checks that the engine
+// moved it to a descriptor of its own.
+func takenOver(t *testing.T, conns <-chan *Conn) *Conn {
+	t.Helper()
+	select {
+	case c := <-conns:
+		waitFor(t, 5*time.Second, "the engine to take the descriptor over", func() bool {
+			if !c.readLock.TryLock() {
+				return false
+			}
+			defer c.readLock.Unlock()
+			_, ok := c.nc.(*fdConn)
+			return ok
+		})
+		return c
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection reached the handler")
+		return nil
+	}
+}
+
+// bigMessage is larger than loopback's socket buffers on both ends, so that
+// writing it blocks until the peer reads.
+const bigMessage = 64 << 20
+
+// blockedWrite starts a write of a message the peer does not read, waits
+// until it is blocked, and returns its result to come.
+func blockedWrite(t *testing.T, ctx context.Context, c *Conn) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- c.Write(ctx, MessageBinary, make([]byte, bigMessage)) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the write of %d bytes to a peer that does not read returned: %v", bigMessage, err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	return done
+}
+
+func TestFDConnAddresses(t *testing.T) {
+	t.Parallel()
+	_, url, conns := startEngineConns(t)
+	nc := rawUpgrade(t, url)
+	sc := takenOver(t, conns)
+	if got, want := sc.RemoteAddr().String(), nc.LocalAddr().String(); got != want {
+		t.Errorf("RemoteAddr = %s, want %s", got, want)
+	}
+	if got, want := sc.LocalAddr().String(), nc.RemoteAddr().String(); got != want {
+		t.Errorf("LocalAddr = %s, want %s", got, want)
+	}
+}
+
+// TestFDConnBlockedWriteResumes checks that a write blocked on a full
+// socket resumes when the engine's epoll reports the socket writable.
+func TestFDConnBlockedWriteResumes(t *testing.T) {
+	t.Parallel()
+	_, url, conns := startEngineConns(t)
+	nc := rawUpgrade(t, url)
+	sc := takenOver(t, conns)
+	done := blockedWrite(t, context.Background(), sc)
+	nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, err := io.CopyN(io.Discard, nc, 10+bigMessage) // header and payload
+	if err != nil {
+		t.Fatalf("read %d bytes: %v", n, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write did not resume once the peer read")
+	}
+	// The connection is still usable both ways.
+	if err := sc.Write(context.Background(), MessageText, []byte("after")); err != nil {
+		t.Fatalf("Write after: %v", err)
+	}
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(nc, buf); err != nil || string(buf[2:]) != "after" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+}
+
+// TestFDConnBlockedWriteContext checks that a write blocked on a full
+// socket returns when its context ends, and that the deadline its context
+// set does not outlive it for the next write's context.
+func TestFDConnBlockedWriteContext(t *testing.T) {
+	t.Parallel()
+	e, url, conns := startEngineConns(t)
+	rawUpgrade(t, url)
+	sc := takenOver(t, conns)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := blockedWrite(t, ctx, sc)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Write = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write did not return when its context ended")
+	}
+	// An abandoned write leaves a partial frame: the connection is closed.
+	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
+}
+
+// TestFDConnDeadlines checks the deadlines of the transport on its own: a
+// read past its deadline fails with os.ErrDeadlineExceeded, and moving the
+// deadline into the past wakes a waiting read.
+func TestFDConnDeadlines(t *testing.T) {
+	t.Parallel()
+	_, url, conns := startEngineConns(t)
+	rawUpgrade(t, url)
+	sc := takenOver(t, conns)
+	f := sc.nc.(*fdConn)
+	var b [1]byte
+	f.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	start := time.Now()
+	// Reading beside the engine is fine here: the peer sends nothing.
+	if _, err := f.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if d := time.Since(start); d < 40*time.Millisecond {
+		t.Fatalf("Read returned after %v, before its deadline", d)
+	}
+	f.SetReadDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.Read(b[:])
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	f.SetReadDeadline(time.Unix(1, 0))
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Read = %v, want os.ErrDeadlineExceeded", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a deadline in the past did not wake the read")
+	}
+}
+
+// TestFDConnCloseDuringWrite checks that closing a connection whose write
+// is blocked ends the write, and the connection, at once.
+func TestFDConnCloseDuringWrite(t *testing.T) {
+	t.Parallel()
+	e, url, conns := startEngineConns(t)
+	rawUpgrade(t, url)
+	sc := takenOver(t, conns)
+	done := blockedWrite(t, context.Background(), sc)
+	sc.CloseNow()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("Write = %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write did not return when the connection closed")
+	}
+	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
+	if err := sc.nc.Close(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a second Close = %v, want net.ErrClosed", err)
+	}
+}
+
+// TestConnTableStaleID checks that an id outlives its connection
+// harmlessly: once the slot is reused, the old id finds nothing.
+func TestConnTableStaleID(t *testing.T) {
+	var tab connTable
+	a, b := &engineConn{}, &engineConn{}
+	tab.add(a)
+	old := a.id
+	if tab.get(old) != a {
+		t.Fatal("get does not find the connection just added")
+	}
+	tab.remove(old)
+	if tab.get(old) != nil {
+		t.Fatal("get finds a removed connection")
+	}
+	tab.add(b)
+	if uint32(b.id) != uint32(old) || b.id == old {
+		t.Fatalf("ids %#x then %#x: want the same slot, another generation", old, b.id)
+	}
+	if tab.get(old) != nil {
+		t.Fatal("the stale id finds the slot's new connection")
+	}
+	if tab.get(b.id) != b {
+		t.Fatal("get does not find the slot's new connection")
+	}
+	tab.remove(old) // a stale remove leaves the new connection alone
+	if tab.get(b.id) != b || tab.len() != 1 {
+		t.Fatal("a stale remove freed the slot's new connection")
+	}
+	for range 3 * connChunkSize {
+		tab.add(&engineConn{})
+	}
+	if tab.len() != 1+3*connChunkSize {
+		t.Fatalf("len = %d", tab.len())
+	}
+}
+
+// TestEngineStaleEvent checks that an epoll event for an id whose slot was
+// reused reaches nobody: the poller drops it, and the slot's connection is
+// not woken.
+func TestEngineStaleEvent(t *testing.T) {
+	t.Parallel()
+	e, url, conns := startEngineConns(t)
+	rawUpgrade(t, url)
+	first := takenOver(t, conns)
+	id := first.served.id
+	first.CloseNow()
+	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
+	nc := rawUpgrade(t, url)
+	second := takenOver(t, conns)
+	if uint32(second.served.id) != uint32(id) {
+		t.Skipf("the new connection took slot %d, not %d", uint32(second.served.id), uint32(id))
+	}
+	if e.conns.get(id) != nil {
+		t.Fatal("the stale id finds the slot's new connection")
+	}
+	waitFor(t, 5*time.Second, "the new connection to go idle", func() bool {
+		return second.served.flags.Load()&stateMask == stateIdle
+	})
+	second.served.fd.ready.Store(0)
+	e.event(id, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP)
+	if f := second.served.flags.Load(); f&stateMask != stateIdle || f&flagHangup != 0 {
+		t.Fatalf("a stale event changed the slot's new connection: flags %#x", f)
+	}
+	if r := second.served.fd.ready.Load(); r != 0 {
+		t.Fatalf("a stale event marked the slot's new connection ready: %#x", r)
+	}
+	// The new connection still works.
+	nc.Write(maskedFrame(opPing, true, "hi"))
+	buf := make([]byte, 4)
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(nc, buf); err != nil || string(buf[2:]) != "hi" {
+		t.Fatalf("pong %q, %v", buf, err)
+	}
+}
