@@ -39,7 +39,6 @@ type connReader struct {
 	nonblock bool
 	drained  bool
 	hangup   bool
-	nowFn    func(fd uintptr) bool // readNow, bound once in event mode
 }
 
 func newConnReader(nc net.Conn, size int) *connReader {

@@ -50,16 +50,21 @@ func (b *connReader) rawRead(fd uintptr) bool {
 	}
 }
 
+// nowReader is a transport that reads what its socket holds without ever
+// waiting: the engine's (fdConn). It returns syscall.EAGAIN when the socket
+// is empty, and closes nothing another goroutine may be using.
+type nowReader interface {
+	readNow(p []byte) (int, error)
+}
+
 // readNow reads what the socket holds into the buffer without waiting for
 // more: it returns errWouldBlock when the socket is empty, and sets drained
-// when the read emptied it. Going through RawConn keeps it safe against the
-// descriptor being closed, and its number reused, by another goroutine.
+// when the read emptied it. A transport that cannot read without waiting
+// is read as fill reads it.
 func (b *connReader) readNow() error {
-	if b.raw == nil {
+	nr, ok := b.raw.(nowReader)
+	if !ok {
 		return b.fill()
-	}
-	if b.nowFn == nil {
-		b.nowFn = b.readNowFD
 	}
 	b.makeRoom()
 	if b.buf == nil {
@@ -67,41 +72,25 @@ func (b *connReader) readNow() error {
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 	}
 	space := len(*b.buf) - b.w
-	if err := b.raw.Read(b.nowFn); err != nil {
-		b.release()
-		return err
-	}
+	n, err := nr.readNow((*b.buf)[b.w:])
 	switch {
-	case b.rawErr == syscall.EAGAIN:
+	case err == syscall.EAGAIN:
 		b.drained = true
 		b.release()
 		return errWouldBlock
-	case b.rawErr != nil:
+	case err != nil:
 		b.release()
-		return os.NewSyscallError("read", b.rawErr)
-	case b.rawN == 0:
+		return err
+	case n == 0:
 		b.release()
 		return io.EOF
 	}
-	b.w += b.rawN
+	b.w += n
 	// A TCP read returns all the socket holds up to the space given; a
 	// short read emptied it, and what arrives later brings a new event.
 	// The peer's end (FIN or reset) may have come with the data the read
 	// returned, in the same event: once the poller saw it, read on until
 	// the socket returns it.
-	b.drained = b.rawN < space && !b.hangup
+	b.drained = n < space && !b.hangup
 	return nil
-}
-
-// readNowFD is readNow's one read on the descriptor; it never asks the
-// runtime to wait.
-func (b *connReader) readNowFD(fd uintptr) bool {
-	for {
-		n, err := syscall.Read(int(fd), (*b.buf)[b.w:])
-		if err == syscall.EINTR {
-			continue
-		}
-		b.rawN, b.rawErr = max(n, 0), err
-		return true
-	}
 }

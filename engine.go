@@ -195,12 +195,12 @@ const (
 
 // engineConn is a connection an engine serves.
 type engineConn struct {
+	fd    fdConn // the connection's transport in event mode; the first field (fdConn.conn)
 	e     *Engine
 	c     *Conn
 	id    uint64 // in e.conns, until the connection ends and its descriptor is closed
 	flags atomic.Uint32
 	idle  *time.Timer
-	fd    fdConn // the connection's transport in event mode
 }
 
 // setState moves the connection's state from one to another, keeping its

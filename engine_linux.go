@@ -150,7 +150,7 @@ func (e *Engine) takeOver(ec *engineConn) bool {
 	if fd < 0 {
 		return false
 	}
-	ec.fd.init(ec, fd, tcp.RemoteAddr())
+	ec.fd.init(fd, tcp.RemoteAddr())
 	// Running from the start: what the handshake left buffered is read by
 	// the first run, and events before it only mark it pending.
 	ec.flags.Or(flagEvents | stateRunning)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,8 +31,7 @@ import (
 // using it has returned, so its number is never used once it may belong to
 // another file.
 type fdConn struct {
-	owner *engineConn
-	fd    int32
+	fd int32
 	// ready has fdReadable or fdWritable set when epoll reported the
 	// socket so since a waiting call last looked.
 	ready atomic.Uint32
@@ -64,8 +64,7 @@ var fdClosedErr = &net.OpError{Op: "use", Net: "tcp", Err: net.ErrClosed}
 
 // init makes f the transport of the socket whose descriptor is fd, already
 // non-blocking; remote is the peer's address.
-func (f *fdConn) init(owner *engineConn, fd int, remote net.Addr) {
-	f.owner = owner
+func (f *fdConn) init(fd int, remote net.Addr) {
 	f.fd = int32(fd)
 	if ta, ok := remote.(*net.TCPAddr); ok && ta.Zone == "" {
 		if ip4 := ta.IP.To4(); ip4 != nil {
@@ -95,10 +94,17 @@ func (f *fdConn) decref() {
 }
 
 // destroy closes the descriptor, which takes it out of the engine's epoll,
-// and frees its id.
+// and frees its connection's id.
 func (f *fdConn) destroy() {
 	unix.Close(int(f.fd))
-	f.owner.fdClosed()
+	f.conn().fdClosed()
+}
+
+// conn returns the engine connection f is the transport of. f is the first
+// field of its engineConn, which is found without a pointer of 8 bytes per
+// connection (the difference between two size classes).
+func (f *fdConn) conn() *engineConn {
+	return (*engineConn)(unsafe.Pointer(f))
 }
 
 // Close closes the connection. Calls waiting for an event return
@@ -371,6 +377,28 @@ func (r *fdRaw) Read(fn func(fd uintptr) bool) error {
 // writable each time it returns false.
 func (r *fdRaw) Write(fn func(fd uintptr) bool) error {
 	return (*fdConn)(r).rawWait(fdWritable, &r.wdl, fn)
+}
+
+// readNow reads once what the socket holds, without waiting: it returns
+// syscall.EAGAIN when the socket is empty.
+func (r *fdRaw) readNow(p []byte) (int, error) {
+	f := (*fdConn)(r)
+	if err := f.incref(); err != nil {
+		return 0, err
+	}
+	defer f.decref()
+	for {
+		n, err := unix.Read(int(f.fd), p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, syscall.EAGAIN
+		case err != nil:
+			return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+		}
+		return n, nil
+	}
 }
 
 func (f *fdConn) rawWait(bit uint32, dl *atomic.Int64, fn func(fd uintptr) bool) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -279,5 +280,16 @@ func TestEngineStaleEvent(t *testing.T) {
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.ReadFull(nc, buf); err != nil || string(buf[2:]) != "hi" {
 		t.Fatalf("pong %q, %v", buf, err)
+	}
+}
+
+// TestFDConnFirstField checks what fdConn.conn relies on.
+func TestFDConnFirstField(t *testing.T) {
+	var ec engineConn
+	if ec.fd.conn() != &ec {
+		t.Fatal("fdConn is not the first field of engineConn")
+	}
+	if size := unsafe.Sizeof(ec); size > 96 {
+		t.Errorf("engineConn is %d bytes, more than the 96-byte size class", size)
 	}
 }
