@@ -29,7 +29,7 @@ type connReader struct {
 	// Result of the last raw read, set by rawRead and readNow.
 	rawN   int
 	rawErr error
-	rawFn  func(fd uintptr) bool // rawRead, bound once
+	rawFn  func(fd uintptr) bool // rawRead, bound by the first blocking read (an engine connection may never make one)
 
 	// Event mode (engine.go): nonblock makes the frame parser stop, with
 	// errWouldBlock, at a frame boundary where the next frame has not fully
@@ -124,6 +124,9 @@ func (b *connReader) fill() error {
 	b.drained = false // a blocking read: what the socket holds next is unknown
 	b.makeRoom()
 	if b.raw != nil && b.buf == nil {
+		if b.rawFn == nil {
+			b.rawFn = b.rawRead
+		}
 		if err := b.raw.Read(b.rawFn); err != nil {
 			return err
 		}

@@ -16,7 +16,6 @@ func (b *connReader) attachPoller() {
 	if sc, ok := b.nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			b.raw = raw
-			b.rawFn = b.rawRead
 		}
 	}
 }

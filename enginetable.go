@@ -17,32 +17,27 @@ import (
 type connTable struct {
 	mu     sync.Mutex
 	chunks atomic.Pointer[[]*connChunk] // grows under mu; a chunk never moves
-	free   []uint32                     // slots to reuse, under mu
+	free   []uint64                     // the next ids of free slots, under mu
 	n      uint32                       // slots handed out so far, under mu
 }
 
-// connChunkSize is the number of slots a chunk holds (16 bytes each).
+// connChunkSize is the number of slots a chunk holds (8 bytes each).
 const connChunkSize = 1024
 
-// connChunk is a run of slots.
-type connChunk [connChunkSize]connSlot
-
-// connSlot holds one connection, or none.
-type connSlot struct {
-	ec  atomic.Pointer[engineConn]
-	gen uint32 // the generation of the slot's next or current id, under mu
-}
+// connChunk is a run of slots, each holding one connection or none. A
+// slot's generation is its connection's id's while it holds one, and its
+// entry's in the free list while it does not.
+type connChunk [connChunkSize]atomic.Pointer[engineConn]
 
 // add gives ec a slot, and its id.
 func (t *connTable) add(ec *engineConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var i uint32
 	if n := len(t.free); n > 0 {
-		i = t.free[n-1]
+		ec.id = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		i = t.n
+		i := t.n
 		t.n++
 		var chunks []*connChunk
 		if p := t.chunks.Load(); p != nil {
@@ -52,17 +47,13 @@ func (t *connTable) add(ec *engineConn) {
 			grown := append(chunks[:len(chunks):len(chunks)], new(connChunk))
 			t.chunks.Store(&grown)
 		}
+		ec.id = 1<<32 | uint64(i)
 	}
-	s := t.slot(i)
-	if s.gen == 0 {
-		s.gen = 1
-	}
-	ec.id = uint64(s.gen)<<32 | uint64(i)
-	s.ec.Store(ec)
+	t.slot(uint32(ec.id)).Store(ec)
 }
 
 // slot returns slot i, which exists.
-func (t *connTable) slot(i uint32) *connSlot {
+func (t *connTable) slot(i uint32) *atomic.Pointer[engineConn] {
 	return &(*t.chunks.Load())[i/connChunkSize][i%connChunkSize]
 }
 
@@ -73,7 +64,7 @@ func (t *connTable) get(id uint64) *engineConn {
 	if p == nil || int(i/connChunkSize) >= len(*p) {
 		return nil
 	}
-	ec := (*p)[i/connChunkSize][i%connChunkSize].ec.Load()
+	ec := (*p)[i/connChunkSize][i%connChunkSize].Load()
 	if ec == nil || ec.id != id {
 		return nil
 	}
@@ -84,17 +75,16 @@ func (t *connTable) get(id uint64) *engineConn {
 func (t *connTable) remove(id uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i := uint32(id)
-	s := t.slot(i)
-	if s.ec.Load() == nil || s.gen != uint32(id>>32) {
+	s := t.slot(uint32(id))
+	if ec := s.Load(); ec == nil || ec.id != id {
 		return
 	}
-	s.ec.Store(nil)
-	s.gen++
-	if s.gen == 0 {
-		s.gen = 1
+	s.Store(nil)
+	gen := uint32(id>>32) + 1
+	if gen == 0 {
+		gen = 1
 	}
-	t.free = append(t.free, i)
+	t.free = append(t.free, uint64(gen)<<32|uint64(uint32(id)))
 }
 
 // all returns every connection in the table.
@@ -103,7 +93,7 @@ func (t *connTable) all() []*engineConn {
 	defer t.mu.Unlock()
 	var all []*engineConn
 	for i := range t.n {
-		if ec := t.slot(i).ec.Load(); ec != nil {
+		if ec := t.slot(i).Load(); ec != nil {
 			all = append(all, ec)
 		}
 	}
