@@ -35,10 +35,34 @@ func pipePair(tb testing.TB) (server, client *Conn) {
 	return server, client
 }
 
+// tcpPair returns a server and a client Conn joined by loopback TCP.
+func tcpPair(tb testing.TB) (server, client *Conn) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	b, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := ln.Accept()
+	if err != nil {
+		b.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close(); b.Close() })
+	server = newConn(a, newConnReader(a, 0), false, connConfig{})
+	client = newConn(b, newConnReader(b, 0), true, connConfig{})
+	return server, client
+}
+
 // BenchmarkWriteRead sends small messages from client to server over a
-// pipe, the steady state of a busy connection; it must not allocate. The
-// "cancellable" rows use a context that can end, as an http.Request's does,
-// which is what handlers usually pass.
+// pipe and over loopback TCP (the "-tcp" rows), the steady state of a busy
+// connection; it must not allocate. The "cancellable" rows use a context
+// that can end, as an http.Request's does, which is what handlers usually
+// pass.
 func BenchmarkWriteRead(b *testing.B) {
 	cancellable, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -48,14 +72,17 @@ func BenchmarkWriteRead(b *testing.B) {
 			ctx  context.Context
 		}{{"background", context.Background()}, {"cancellable", cancellable}} {
 			b.Run(sizeName(size)+"/"+bc.name, func(b *testing.B) {
-				benchWriteRead(b, bc.ctx, size)
+				benchWriteRead(b, pipePair, bc.ctx, size)
+			})
+			b.Run(sizeName(size)+"/"+bc.name+"-tcp", func(b *testing.B) {
+				benchWriteRead(b, tcpPair, bc.ctx, size)
 			})
 		}
 	}
 }
 
-func benchWriteRead(b *testing.B, ctx context.Context, size int) {
-	server, client := pipePair(b)
+func benchWriteRead(b *testing.B, pair func(testing.TB) (server, client *Conn), ctx context.Context, size int) {
+	server, client := pair(b)
 	msg := make([]byte, size)
 	buf := make([]byte, size)
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
@@ -77,11 +78,15 @@ type Conn struct {
 
 	rd readState // guarded by readLock
 
-	// A large frame's header, and its header and payload as one writev;
-	// kept here, under frameLock, so that writing a frame allocates nothing.
+	// The frame being written, under frameLock, kept here so that writing
+	// a frame allocates nothing: a large frame's header, what is left of
+	// the frame's header and payload, and them as net.Buffers for a
+	// writev through net.Conn. wfn is writeFD, bound once; werr its error.
 	whdr  [maxHeaderSize]byte
 	wv    [2][]byte
 	wbufs net.Buffers
+	wfn   func(fd uintptr) bool
+	werr  syscall.Errno
 
 	// The closing state. setClosing is the one place that changes
 	// closeSent, closeErr and lingering, and end the one place that ends the

@@ -28,8 +28,13 @@ type connReader struct {
 
 	// Result of the last raw read, set by rawRead and readNow.
 	rawN   int
-	rawErr error
+	rawErr syscall.Errno
 	rawFn  func(fd uintptr) bool // rawRead, bound by the first blocking read (an engine connection may never make one)
+	// Where rawRead reads when readDirect reads into a caller's slice,
+	// rather than into buf: its dstLen bytes from dst. Kept as a pointer
+	// and a length, not a slice, which keeps the reader in its size class.
+	dst    *byte
+	dstLen int
 
 	// Event mode (engine.go): nonblock makes the frame parser stop, with
 	// errWouldBlock, at a frame boundary where the next frame has not fully
@@ -123,20 +128,10 @@ func (b *connReader) drop() {
 func (b *connReader) fill() error {
 	b.drained = false // a blocking read: what the socket holds next is unknown
 	b.makeRoom()
-	if b.raw != nil && b.buf == nil {
-		if b.rawFn == nil {
-			b.rawFn = b.rawRead
-		}
-		if err := b.raw.Read(b.rawFn); err != nil {
+	if b.buf == nil {
+		if ok, err := b.fillFD(); ok {
 			return err
 		}
-		if b.rawErr != nil {
-			return b.rawErr
-		}
-		if b.rawN == 0 {
-			return io.EOF
-		}
-		return nil
 	}
 	if b.buf == nil {
 		b.buf = wsconn.GetBuffer(b.size)
@@ -194,7 +189,7 @@ func (b *connReader) Read(p []byte) (int, error) {
 	if b.buffered() == 0 {
 		if len(p) >= b.size {
 			b.drained = false
-			return b.nc.Read(p)
+			return b.readDirect(p)
 		}
 		if err := b.fill(); err != nil {
 			return 0, err

@@ -7,6 +7,12 @@ package websocket
 // blocked.
 func (b *connReader) attachPoller() {}
 
+// fillFD reports that there is no descriptor to fill the buffer from.
+func (b *connReader) fillFD() (bool, error) { return false, nil }
+
 // readNow reads as fill does: without descriptors there is no event mode,
 // and the engine serves every connection from a goroutine.
 func (b *connReader) readNow() error { return b.fill() }
+
+// readDirect reads into p straight from the connection.
+func (b *connReader) readDirect(p []byte) (int, error) { return b.nc.Read(p) }

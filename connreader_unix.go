@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"unsafe"
 
 	"github.com/duplexws/websocket/internal/wsconn"
 )
@@ -21,32 +22,82 @@ func (b *connReader) attachPoller() {
 }
 
 // rawRead is called by the poller when the descriptor may be readable. It
-// borrows the buffer for the read and gives it back when nothing came, so
-// the wait that follows holds no buffer.
+// reads into dst when readDirect set it; otherwise it borrows the buffer for
+// the read and gives it back when nothing came, so the wait that follows
+// holds no buffer.
 func (b *connReader) rawRead(fd uintptr) bool {
-	b.buf = wsconn.GetBuffer(b.size)
-	*b.buf = (*b.buf)[:cap(*b.buf)]
+	var p []byte
+	if b.dst != nil {
+		p = unsafe.Slice(b.dst, b.dstLen)
+	} else {
+		b.buf = wsconn.GetBuffer(b.size)
+		*b.buf = (*b.buf)[:cap(*b.buf)]
+		p = *b.buf
+	}
 	for {
-		n, err := syscall.Read(int(fd), *b.buf)
-		switch {
-		case err == syscall.EINTR:
+		n, err := sysRead(fd, p)
+		if err == syscall.EINTR {
 			continue
-		case err == syscall.EAGAIN:
-			wsconn.PutBuffer(b.buf)
-			b.buf = nil
-			return false
-		case err != nil:
-			b.rawN, b.rawErr = 0, os.NewSyscallError("read", err)
-		default:
-			b.rawN, b.rawErr = n, nil
 		}
-		b.r, b.w = 0, max(n, 0)
-		if b.w == 0 {
-			wsconn.PutBuffer(b.buf)
-			b.buf = nil
+		if err == syscall.EAGAIN {
+			if b.dst == nil {
+				wsconn.PutBuffer(b.buf)
+				b.buf = nil
+			}
+			return false
+		}
+		b.rawN, b.rawErr = max(n, 0), err
+		if b.dst == nil {
+			b.r, b.w = 0, b.rawN
+			if b.w == 0 {
+				wsconn.PutBuffer(b.buf)
+				b.buf = nil
+			}
 		}
 		return true
 	}
+}
+
+// fillFD fills the empty buffer from the descriptor, waiting through the
+// poller with no buffer borrowed; it reports false when the connection has
+// no descriptor to read.
+func (b *connReader) fillFD() (bool, error) {
+	if b.raw == nil {
+		return false, nil
+	}
+	_, err := b.readFD(nil)
+	return true, err
+}
+
+// readDirect reads into p, which is not empty, straight from the
+// connection.
+func (b *connReader) readDirect(p []byte) (int, error) {
+	if b.raw == nil {
+		return b.nc.Read(p)
+	}
+	return b.readFD(p)
+}
+
+// readFD reads from the descriptor with rawRead, into p or, when p is nil,
+// into a borrowed buffer.
+func (b *connReader) readFD(p []byte) (int, error) {
+	if b.rawFn == nil {
+		b.rawFn = b.rawRead
+	}
+	if p != nil {
+		b.dst, b.dstLen = &p[0], len(p)
+	}
+	err := b.raw.Read(b.rawFn)
+	b.dst, b.dstLen = nil, 0
+	switch {
+	case err != nil:
+		return 0, err
+	case b.rawErr != 0:
+		return 0, os.NewSyscallError("read", b.rawErr)
+	case b.rawN == 0:
+		return 0, io.EOF
+	}
+	return b.rawN, nil
 }
 
 // nowReader is a transport that reads what its socket holds without ever

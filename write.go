@@ -99,7 +99,7 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 		return err
 	}
 	defer c.frameLock.Unlock()
-	if _, err := c.nc.Write(frame); err != nil {
+	if err := c.writeFull(frame, nil); err != nil {
 		return c.ioError(ctx, err)
 	}
 	return nil
@@ -165,19 +165,13 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 	h := frameHeader{fin: fin, rsv: rsv, op: op, masked: c.client, length: int64(len(p))}
 	if !c.client {
 		if len(p) > smallFrame {
-			// Header and payload go out in one writev where the connection
-			// supports it, without copying the payload.
-			c.wv = [2][]byte{appendFrameHeader(c.whdr[:0], h), p}
-			c.wbufs = c.wv[:]
-			_, err := c.wbufs.WriteTo(c.nc)
-			c.wv = [2][]byte{}
-			return err
+			// Header and payload go out in one writev, without copying
+			// the payload.
+			return c.writeFull(appendFrameHeader(c.whdr[:0], h), p)
 		}
 		buf := wsconn.GetBuffer(maxHeaderSize + len(p))
 		defer wsconn.PutBuffer(buf)
-		b := append(appendFrameHeader(*buf, h), p...)
-		_, err := c.nc.Write(b)
-		return err
+		return c.writeFull(append(appendFrameHeader(*buf, h), p...), nil)
 	}
 	// RFC 6455 §5.3: a fresh, unpredictable key for every frame.
 	h.key = rand.Uint32()
@@ -190,7 +184,7 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 		start := len(b)
 		b = append(b, p[:n]...)
 		key = mask(key, b[start:])
-		if _, err := c.nc.Write(b); err != nil {
+		if err := c.writeFull(b, nil); err != nil {
 			return err
 		}
 		p = p[n:]
@@ -199,6 +193,20 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 		}
 		b = b[:0]
 	}
+}
+
+// writeNet writes hdr and then p, which may be empty, through net.Conn:
+// one writev where the connection supports it. The caller holds frameLock.
+func (c *Conn) writeNet(hdr, p []byte) error {
+	if len(p) == 0 {
+		_, err := c.nc.Write(hdr)
+		return err
+	}
+	c.wv = [2][]byte{hdr, p}
+	c.wbufs = c.wv[:]
+	_, err := c.wbufs.WriteTo(c.nc)
+	c.wv = [2][]byte{}
+	return err
 }
 
 // messageWriter streams one message as frames of the write buffer's size.

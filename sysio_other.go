@@ -1,0 +1,16 @@
+//go:build unix && (!linux || race || 386)
+
+package websocket
+
+import "syscall"
+
+// sysRead reads into p through the syscall package (see sysio_linux.go for
+// Linux's raw calls).
+func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
+	n, err := syscall.Read(int(fd), p)
+	return n, errno(err)
+}
+
+// sysWrite writes what it can of hdr and then p, either of which may be
+// empty but not both.
+func sysWrite(fd uintptr, hdr, p []byte) (int, syscall.Errno) { return writeFile(fd, hdr, p) }
