@@ -107,17 +107,55 @@ func (c *Conn) readUntilClose() {
 	}
 }
 
-// CloseNow closes the TCP connection at once, without a closing handshake.
-// Blocked reads and writes return. It is safe to call at any time; calls
-// after the first do nothing and return nil. On a connection that failed
-// (Read returned an error after sending a close frame of its own), the TCP
-// connection is closed when the peer has closed its side, or at most two
-// seconds later, so that a deferred CloseNow does not turn the close frame
-// into a reset.
+// CloseNow closes the TCP connection without a closing handshake. Blocked
+// reads and writes return. It is safe to call at any time; calls after the
+// first do nothing and return nil. A close frame that is already on its way
+// (the answer to the peer's close frame, which the reading goroutine sends
+// while a writer's Write fails with the close error, or the frame of a
+// [Conn.Close] in progress) is written first: CloseNow waits for it, at
+// most the close timeout, so that a deferred CloseNow does not cut off the
+// closing handshake. Otherwise it closes at once. On a connection that
+// failed (Read returned an error after sending a close frame of its own),
+// the TCP connection is closed when the peer has closed its side, or at
+// most two seconds later, so that a deferred CloseNow does not turn the
+// close frame into a reset.
 //
-// CloseNow is the one place where the connection ends: it takes mu, and
-// may be called under readLock, msgLock or frameLock.
+// CloseNow may be called under readLock or msgLock, not under frameLock
+// (which the close frame it waits for needs); code holding frameLock ends
+// the connection with end.
 func (c *Conn) CloseNow() error {
+	c.awaitCloseWrite()
+	return c.end()
+}
+
+// awaitCloseWrite waits until a close frame claimed with setClosing has been
+// written or abandoned by writeClose, at most until its deadline; it returns
+// at once when none is on its way. The caller must not hold frameLock, nor
+// be the goroutine that claimed the frame and has yet to write it.
+func (c *Conn) awaitCloseWrite() {
+	c.mu.Lock()
+	written, by := c.closeWrite, c.closeBy
+	c.mu.Unlock()
+	if written == nil {
+		return
+	}
+	select {
+	case <-written:
+		return
+	default:
+	}
+	t := time.NewTimer(time.Until(by))
+	defer t.Stop()
+	select {
+	case <-written:
+	case <-t.C:
+	}
+}
+
+// end ends the connection at once: it is the one place where the connection
+// ends (CloseNow is end after the close frame on its way). It takes mu, and
+// may be called under readLock, msgLock or frameLock.
+func (c *Conn) end() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended.Ended() {
@@ -148,11 +186,14 @@ func (c *Conn) CloseNow() error {
 	return c.nc.Close()
 }
 
-// writeClose sends a close frame, bounded by the close timeout. The caller
-// claimed the close frame with setClosing.
+// writeClose sends the close frame, bounded by the close timeout from the
+// moment it was claimed, then tells awaitCloseWrite it is done. The caller
+// claimed the close frame with setClosing (which made closeWrite and set
+// closeBy, neither of which changes again).
 func (c *Conn) writeClose(code StatusCode, reason string) error {
+	defer close(c.closeWrite)
 	var buf [maxControlPayload]byte
-	return c.writeControlFrame(opClose, appendClosePayload(buf[:0], code, reason), time.Now().Add(c.closeTimeout))
+	return c.writeControlFrame(opClose, appendClosePayload(buf[:0], code, reason), c.closeBy)
 }
 
 // peerClosed handles the peer's close frame: it answers with a close frame
@@ -166,8 +207,7 @@ func (c *Conn) peerClosed(payload []byte) error {
 		return c.fail(failCode, err.Error())
 	}
 	if c.setClosing(ce, true, false) {
-		var buf [2]byte
-		c.writeControlFrame(opClose, appendClosePayload(buf[:0], ce.Code, ""), time.Now().Add(c.closeTimeout))
+		c.writeClose(ce.Code, "")
 	}
 	c.rd.err = ce
 	if c.client {
@@ -245,8 +285,10 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 // is done on a client, without losing the close frame to a TCP reset: a
 // server shuts down its sending side at once (RFC 6455 §7.1.1: the server
 // closes first), then both ends discard what the peer still sends until it
-// closes the connection, for a bounded time.
+// closes the connection, for a bounded time. A close frame on its way is
+// written first (see awaitCloseWrite).
 func (c *Conn) linger() {
+	c.awaitCloseWrite()
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.client {
 		cw.CloseWrite()
 	}

@@ -34,9 +34,9 @@ func TestCloseReadAnswersPingsAndClose(t *testing.T) {
 					return
 				case <-tick.C:
 					if err := c.Write(ctx, MessageText, []byte("tick")); err != nil {
-						// The closing handshake has begun; the deferred
-						// CloseNow must wait for it to end, or it could cut
-						// off the answer to the client's close frame.
+						// The closing handshake has begun: CloseRead's
+						// context ends once the client's close frame is
+						// answered.
 						<-ctx.Done()
 						stopped <- ctx.Err()
 						return

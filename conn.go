@@ -91,22 +91,24 @@ type Conn struct {
 	// The closing state. setClosing is the one place that changes
 	// closeSent, closeErr and lingering, and end the one place that ends the
 	// connection; see their comments for the rule each follows.
-	mu        sync.Mutex
-	closeSent atomic.Bool   // a close frame went out; no data may follow (written under mu, read freely)
-	lingering bool          // a failed connection drains the peer until it closes, before closing TCP
-	closeErr  error         // why the connection closed, once it has: the first reason recorded
-	peerClose chan struct{} // closed when the peer's close frame arrives, made by peerCloseDone; see peerClosed
-	peerSeen  bool          // the peer's close frame arrived
-	ended     wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
-	pings     map[uint64]chan struct{}
-	pingSeq   uint64
+	mu         sync.Mutex
+	closeSent  atomic.Bool   // a close frame went out; no data may follow (written under mu, read freely)
+	closeWrite chan struct{} // made when the close frame is claimed, closed once writeClose has written or abandoned it
+	closeBy    time.Time     // the deadline of that write; both set by setClosing
+	lingering  bool          // a failed connection drains the peer until it closes, before closing TCP
+	closeErr   error         // why the connection closed, once it has: the first reason recorded
+	peerClose  chan struct{} // closed when the peer's close frame arrives, made by peerCloseDone; see peerClosed
+	peerSeen   bool          // the peer's close frame arrived
+	ended      wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
+	pings      map[uint64]chan struct{}
+	pingSeq    uint64
 
 	closeReadCtx context.Context // returned by CloseRead, once called
 	readClosed   atomic.Bool     // CloseRead was called: Read and Reader refuse
 
 	keepAlive *time.Timer // pings the peer; nil without keep-alive
-	served    *engineConn // the Engine serving the connection, if any; told by CloseNow
-	server    *Server     // the Server tracking the connection for its shutdown, if any; told by CloseNow
+	served    *engineConn // the Engine serving the connection, if any; told by end
+	server    *Server     // the Server tracking the connection for its shutdown, if any; told by end
 
 	// readWatch and writeWatch end blocked reads and writes when their
 	// context ends; readWatch is used under readLock, writeWatch under frameLock.
@@ -207,18 +209,21 @@ func (c *Conn) closedErr() error {
 // call reports, whichever path (Close, the peer's close frame, a failure,
 // a broken transport) records it first. sendClose claims the sending of the
 // close frame: it reports whether none went out before, in which case the
-// caller must send it (after setClosing returns); either way no data frame
-// may follow. linger marks a connection this end failed, whose TCP
-// connection is closed only once the peer has answered (see [Conn.linger]).
+// caller must send it with writeClose (after setClosing returns), which
+// [Conn.CloseNow] waits for; either way no data frame may follow. linger
+// marks a connection this end failed, whose TCP connection is closed only
+// once the peer has answered (see [Conn.linger]).
 func (c *Conn) setClosing(reason error, sendClose, linger bool) (mustSend bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closeErr == nil {
 		c.closeErr = reason
 	}
-	if sendClose {
-		mustSend = !c.closeSent.Load()
+	if sendClose && !c.closeSent.Load() {
+		mustSend = true
 		c.closeSent.Store(true)
+		c.closeWrite = make(chan struct{})
+		c.closeBy = time.Now().Add(c.closeTimeout)
 	}
 	if linger {
 		c.lingering = true
@@ -228,7 +233,7 @@ func (c *Conn) setClosing(reason error, sendClose, linger bool) (mustSend bool) 
 
 // ioError turns an error from the network into the one a caller sees; it
 // may be called under readLock, msgLock or frameLock, not under mu, and
-// ends the connection at once (CloseNow), sending nothing. The connection is
+// ends the connection at once (end), sending nothing. The connection is
 // unusable after a failed read or write, so it is closed; the caller gets
 // the context's error when ctx ended the operation, else the reason the
 // connection closed (a *CloseError with StatusAbnormalClosure when the
@@ -236,10 +241,10 @@ func (c *Conn) setClosing(reason error, sendClose, linger bool) (mustSend bool) 
 func (c *Conn) ioError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "operation abandoned: " + ctx.Err().Error()}, false, false)
-		c.CloseNow()
+		c.end()
 		return ctx.Err()
 	}
 	c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: err.Error()}, false, false)
-	c.CloseNow()
+	c.end()
 	return c.closedErr()
 }

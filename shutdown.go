@@ -68,7 +68,7 @@ func NewServer(srv *http.Server) *Server {
 // that reaches Accept from then on is refused with 503 Service Unavailable.
 //
 // When ctx ends first, the connections still open are closed at once
-// (CloseNow) and Shutdown returns an error wrapping ctx's; no client is
+// (without waiting for a close frame on its way, as CloseNow would) and Shutdown returns an error wrapping ctx's; no client is
 // left connected, though a handler blocked on something other than its
 // connection may still be running.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -86,7 +86,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		for _, c := range left {
-			c.CloseNow()
+			c.end()
 		}
 		err = fmt.Errorf("websocket: Server.Shutdown: %d connections or their handlers still running: %w", len(left), ctx.Err())
 	}
