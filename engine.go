@@ -42,7 +42,11 @@ type EngineOptions struct {
 // connection handed to Serve holds no goroutine and no read buffer while it
 // waits for its next message: on Linux a few poller goroutines wait on epoll
 // for every connection at once, and a connection gets a goroutine only while
-// it has a message to deliver. A frame that has partly arrived keeps only
+// it has a message to deliver. Serve takes a plain TCP connection's socket
+// over from its net.TCPConn, which it closes: from then on the engine's own
+// epoll, not the runtime's, tells the connection's reads and writes when to
+// go on, so an idle connection costs neither a net.TCPConn nor a runtime
+// poll descriptor. [Conn.LocalAddr] then asks the kernel on each call. A frame that has partly arrived keeps only
 // its own bytes. A message larger than the read buffer is streamed to
 // OnMessage from the connection's goroutine as it arrives.
 //
@@ -89,7 +93,8 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 
 // Serve hands c to the engine and returns at once: from now on the engine
 // reads c and calls OnMessage with its messages. Nothing else may read c
-// (Read, Reader) after. A handler that calls Accept and then Serve can
+// (Read, Reader) after. Serve lets a frame being written to c by another
+// goroutine finish first. A handler that calls Accept and then Serve can
 // return, which lets net/http release the request; over HTTP/2, where the
 // connection is the request's stream and ends with the handler (see
 // Accept), the handler must wait for OnClose instead.
@@ -222,8 +227,8 @@ func (ec *engineConn) setState(from, to uint32) bool {
 func (ec *engineConn) ready() {
 	for {
 		f := ec.flags.Load()
-		if f&flagEnded != 0 {
-			return
+		if f&(flagEvents|flagEnded) != flagEvents {
+			return // a goroutine serves it, or it has ended
 		}
 		switch f & stateMask {
 		case stateIdle:

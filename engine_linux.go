@@ -154,17 +154,21 @@ func (e *Engine) takeOver(ec *engineConn) bool {
 	// Running from the start: what the handshake left buffered is read by
 	// the first run, and events before it only mark it pending.
 	ec.flags.Or(flagEvents | stateRunning)
-	if err := e.pollers[uint32(ec.id)%uint32(len(e.pollers))].add(ec.id, fd); err != nil {
+	p := e.pollers[uint32(ec.id)%uint32(len(e.pollers))]
+	if err := p.add(ec.id, fd); err != nil {
 		ec.flags.And(^(flagEvents | stateMask))
 		unix.Close(fd)
 		return false
 	}
 	if !ec.c.useTransport(&ec.fd) {
-		// The connection ended, or is failing and draining the peer,
-		// meanwhile: it keeps its net.TCPConn, and the run that follows
-		// sees its end.
-		ec.fd.Close()
-		return true
+		// The connection ended, is failing and draining the peer, or its
+		// locks stayed busy: it keeps its net.TCPConn and a goroutine. The
+		// socket's file outlives the duplicate, and so would its place in
+		// epoll: it is taken out first.
+		unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
+		ec.flags.And(^(flagEvents | stateMask))
+		unix.Close(fd)
+		return false
 	}
 	tcp.Close()
 	return true
@@ -173,14 +177,18 @@ func (e *Engine) takeOver(ec *engineConn) bool {
 // useTransport makes f the connection's transport in place of the one it
 // was made with, under every lock that guards it, so that a read, a write
 // or a deadline never sees half of each; the bytes the reader buffered stay.
-// It reports false, changing nothing, when the connection has ended or is
-// failing (a lingering close reads the old transport with no lock held).
+// It waits at most the close timeout for a frame being written. It reports
+// false, changing nothing, when the connection has ended or is failing (a
+// lingering close reads the old transport with no lock held), or when its
+// locks stayed busy.
 func (c *Conn) useTransport(f *fdConn) bool {
-	if c.readLock.Lock(context.Background(), &c.ended) != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+	defer cancel()
+	if c.readLock.Lock(ctx, &c.ended) != nil {
 		return false
 	}
 	defer c.readLock.Unlock()
-	if c.frameLock.Lock(context.Background(), &c.ended) != nil {
+	if c.frameLock.Lock(ctx, &c.ended) != nil {
 		return false
 	}
 	defer c.frameLock.Unlock()

@@ -293,3 +293,36 @@ func TestFDConnFirstField(t *testing.T) {
 		t.Errorf("engineConn is %d bytes, more than the 96-byte size class", size)
 	}
 }
+
+// TestEngineServeBusyWriter checks that a connection whose frame lock stays
+// busy past its close timeout while Serve takes it over keeps its
+// net.TCPConn and is served by a goroutine, and echoes all the same.
+func TestEngineServeBusyWriter(t *testing.T) {
+	t.Parallel()
+	ee := startEngineEcho(t, nil, nil)
+	e := ee.e
+	served := make(chan *Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, &AcceptOptions{CloseTimeout: 100 * time.Millisecond})
+		if err != nil {
+			return
+		}
+		c.frameLock.TryLock() // a frame being written, for longer than the close timeout
+		if err := e.Serve(c); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		c.frameLock.Unlock()
+		served <- c
+	}))
+	defer srv.Close()
+	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	sc := <-served
+	if _, ok := sc.nc.(*net.TCPConn); !ok {
+		t.Fatalf("the transport is a %T, want the *net.TCPConn it kept", sc.nc)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	checkEchoes(t, ctx, c)
+	c.Close(StatusNormalClosure, "")
+	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
+}
