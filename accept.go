@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/base64"
 	"fmt"
+	"log"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
@@ -15,7 +17,10 @@ import (
 )
 
 // AcceptOptions configures Accept. The zero value, like a nil pointer, gives
-// the defaults each field names.
+// the defaults each field names. Any number of Accept calls may share one
+// AcceptOptions; it must not be copied after its first use (it holds the
+// result of checking Compression, made by the first Accept), as an
+// [http.Server] must not.
 type AcceptOptions struct {
 	// Subprotocols lists the subprotocols the server speaks, in order of
 	// preference; the first one the client also offered is chosen. None by default.
@@ -37,7 +42,15 @@ type AcceptOptions struct {
 	ResponseHeader http.Header
 
 	// Compression enables permessage-deflate (RFC 7692) when the client
-	// offers it. Nil, the default, turns compression off.
+	// offers it. Nil, the default, turns compression off. Invalid options
+	// (a window of other than 0 or 8 to 15 bits, a Level outside 0..9, a
+	// Threshold below -1) turn it off too: a server may always decline the
+	// extension, so Accept serves every connection without it (answering
+	// no Sec-WebSocket-Extensions) and reports the problem once, to the
+	// ErrorLog of the request's [http.Server] or, when it has none, to the
+	// log package's standard logger, as net/http reports its own errors.
+	// The first Accept with these options checks Compression; a change made
+	// to it afterwards is not seen.
 	Compression *CompressionOptions
 
 	// ReadLimit is the largest message accepted, in bytes after
@@ -75,6 +88,43 @@ type AcceptOptions struct {
 	// RFC 6455 does and send the origin as Sec-WebSocket-Origin. None by
 	// default. For hixie-76, see package legacy.
 	LegacyVersions []int
+
+	compCheck compressionCheck // Compression as the first Accept checked it
+}
+
+// compressionCheck is the result of checking AcceptOptions.Compression,
+// made once per AcceptOptions by the first Accept.
+type compressionCheck struct {
+	once  sync.Once
+	valid *CompressionOptions // Compression, or nil when it is invalid
+}
+
+// compression returns the compression options Accept negotiates with:
+// o.Compression, or nil when it is invalid. The first call checks them and
+// reports invalid options through r's server's log.
+func (o *AcceptOptions) compression(r *http.Request) *CompressionOptions {
+	o.compCheck.once.Do(func() {
+		if o.Compression == nil {
+			return
+		}
+		if err := o.Compression.validate(); err != nil {
+			logf(r, "websocket: Accept: invalid AcceptOptions.Compression, serving without compression: %v", err)
+			return
+		}
+		o.compCheck.valid = o.Compression
+	})
+	return o.compCheck.valid
+}
+
+// logf reports a problem of a server's set-up as net/http reports its
+// own: to the ErrorLog of r's [http.Server], or to the log package's
+// standard logger when it has none.
+func logf(r *http.Request, format string, args ...any) {
+	if s, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && s.ErrorLog != nil {
+		s.ErrorLog.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
 }
 
 // Accept upgrades an HTTP request to a WebSocket connection (RFC 6455 §4.2).
@@ -127,12 +177,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, herr
 	}
 
-	if herr := opts.check(); herr != nil {
-		http.Error(w, herr.Reason, herr.Status)
-		return nil, herr
-	}
 	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
-	comp, extensions := acceptCompression(r.Header, opts.Compression)
+	compression := opts.compression(r)
+	comp, extensions := acceptCompression(r.Header, compression)
 
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -168,25 +215,16 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	br := newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
 	releaseHijacked(brw)
-	c := newConn(nc, br, false, opts.connConfig(subprotocol, extensions, comp))
+	c := newConn(nc, br, false, opts.connConfig(subprotocol, extensions, comp, compression))
 	if srv != nil {
 		srv.add(c, r)
 	}
 	return c, nil
 }
 
-// check reports options a server cannot run with, as a 500.
-func (o *AcceptOptions) check() *HandshakeError {
-	if o.Compression != nil {
-		if err := o.Compression.validate(); err != nil {
-			return &HandshakeError{Status: http.StatusInternalServerError, Reason: "invalid AcceptOptions.Compression: " + err.Error()}
-		}
-	}
-	return nil
-}
-
-// connConfig is what o and the handshake set for a connection Accept makes.
-func (o *AcceptOptions) connConfig(subprotocol, extensions string, comp *pmdeflate.State) connConfig {
+// connConfig is what o and the handshake set for a connection Accept makes;
+// comp was negotiated from compression.
+func (o *AcceptOptions) connConfig(subprotocol, extensions string, comp *pmdeflate.State, compression *CompressionOptions) connConfig {
 	return connConfig{
 		readLimit:       o.ReadLimit,
 		writeBufferSize: o.WriteBufferSize,
@@ -198,7 +236,7 @@ func (o *AcceptOptions) connConfig(subprotocol, extensions string, comp *pmdefla
 		subprotocol:     subprotocol,
 		extensions:      extensions,
 		comp:            comp,
-		compression:     o.Compression,
+		compression:     compression,
 	}
 }
 

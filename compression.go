@@ -62,8 +62,9 @@ type CompressionOptions struct {
 	Threshold int
 }
 
-// validate reports a field out of range. Accept and Dial call it before
-// anything else reads the options, so nothing after them checks again.
+// validate reports a field out of range. Dial calls it before anything else
+// reads the options, and Accept once per AcceptOptions (see
+// [AcceptOptions.compression]), so nothing after them checks again.
 func (o *CompressionOptions) validate() error {
 	validBits := func(b int) bool { return b == 0 || pmdeflate.MinWindowBits <= b && b <= pmdeflate.MaxWindowBits }
 	switch {

@@ -48,12 +48,9 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 		http.Error(w, herr.Reason, herr.Status)
 		return nil, herr
 	}
-	if herr := opts.check(); herr != nil {
-		http.Error(w, herr.Reason, herr.Status)
-		return nil, herr
-	}
 	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
-	comp, extensions := acceptCompression(r.Header, opts.Compression)
+	compression := opts.compression(r)
+	comp, extensions := acceptCompression(r.Header, compression)
 
 	h := w.Header()
 	for k, vs := range opts.ResponseHeader {
@@ -76,7 +73,7 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 	}
 
 	sc := newServerStream(w, rc, r)
-	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, opts.connConfig(subprotocol, extensions, comp))
+	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, opts.connConfig(subprotocol, extensions, comp, compression))
 	if srv != nil {
 		srv.add(c, r)
 	}

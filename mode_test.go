@@ -57,17 +57,18 @@ func run(t *testing.T, f func(t *testing.T, m mode), modes ...mode) {
 	}
 }
 
-// acceptOptions returns a copy of opts (nil: the defaults) that compresses
-// every message in deflate modes, unless opts sets its own Compression.
+// acceptOptions returns opts (nil: new defaults) set to compress every
+// message in deflate modes, unless opts sets its own Compression. It
+// changes opts, which is the caller's own and not yet used (an
+// AcceptOptions is not copied).
 func (m mode) acceptOptions(opts *AcceptOptions) *AcceptOptions {
-	var o AcceptOptions
-	if opts != nil {
-		o = *opts
+	if opts == nil {
+		opts = &AcceptOptions{}
 	}
-	if m.deflate && o.Compression == nil {
-		o.Compression = &CompressionOptions{Threshold: -1}
+	if m.deflate && opts.Compression == nil {
+		opts.Compression = &CompressionOptions{Threshold: -1}
 	}
-	return &o
+	return opts
 }
 
 // testServer is a server a test started in some mode.

@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/duplexws/websocket"
 )
 
 func TestUsageMistakesExit2WithOneLine(t *testing.T) {
@@ -156,7 +154,8 @@ func TestParseByteSize(t *testing.T) {
 }
 
 func TestForRequestPrefersClientOrder(t *testing.T) {
-	opts := &websocket.AcceptOptions{Subprotocols: []string{"a", "b", "c"}}
+	sf := &serverFlags{subprotocols: listFlag{"a", "b", "c"}}
+	opts := sf.handshakeOptions(nil)
 	tests := []struct {
 		offered string
 		want    []string
@@ -171,12 +170,9 @@ func TestForRequestPrefersClientOrder(t *testing.T) {
 		if tc.offered != "" {
 			r.Header.Set("Sec-WebSocket-Protocol", tc.offered)
 		}
-		if got := forRequest(opts, r).Subprotocols; !reflect.DeepEqual(got, tc.want) {
+		if got := opts.forRequest(r).Subprotocols; !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("offered %q: agreed %q, want %q", tc.offered, got, tc.want)
 		}
-	}
-	if !reflect.DeepEqual(opts.Subprotocols, []string{"a", "b", "c"}) {
-		t.Error("forRequest changed the shared options")
 	}
 }
 

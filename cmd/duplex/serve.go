@@ -56,13 +56,15 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	conns := newConnSet(*maxConns)
-	opts := sf.acceptOptions()
-	eh := &echoHandler{opts: opts, idle: *idle, conns: conns, stats: &echoStats{}, log: log}
+	var adjust func(*websocket.AcceptOptions)
 	if *legacyOn {
-		opts.LegacyVersions = []int{7, 8}
+		adjust = func(o *websocket.AcceptOptions) { o.LegacyVersions = []int{7, 8} }
+	}
+	eh := &echoHandler{opts: sf.handshakeOptions(adjust), idle: *idle, conns: conns, stats: &echoStats{}, log: log}
+	if *legacyOn {
 		eh.legacyOpts = &legacy.AcceptOptions{
-			Subprotocols: opts.Subprotocols, OriginPatterns: opts.OriginPatterns,
-			InsecureSkipOriginCheck: opts.InsecureSkipOriginCheck, ReadLimit: opts.ReadLimit,
+			Subprotocols: sf.subprotocols, OriginPatterns: sf.origins,
+			InsecureSkipOriginCheck: sf.insecureOrigin, ReadLimit: int64(sf.readLimit),
 		}
 	}
 	if *engine {
@@ -71,17 +73,17 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		defer eh.engine.Close()
 	}
-	chatOpts := *opts
-	chatOpts.Subprotocols, chatOpts.LegacyVersions = nil, nil
+	chatOpts := sf.acceptOptions()
+	chatOpts.Subprotocols = nil
 	if chatOpts.ReadLimit == 0 {
 		chatOpts.ReadLimit = chat.DefaultReadLimit
 	}
-	ch := &chatHandler{next: chat.Handler(h, &chatOpts), conns: conns, log: log}
+	ch := &chatHandler{next: chat.Handler(h, chatOpts), conns: conns, log: log}
 	// Closing the hub closes every chat client with 1001; in engine mode
 	// the chat server does, its clients having no goroutine that waits.
 	shutdown := func() { h.Close() }
 	if *engine {
-		es, err := chat.NewEngineServer(h, &chatOpts)
+		es, err := chat.NewEngineServer(h, chatOpts)
 		if err != nil {
 			return err
 		}

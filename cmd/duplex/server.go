@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -275,23 +274,43 @@ func tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what stri
 	http.Error(w, "503 service unavailable: "+what, http.StatusServiceUnavailable)
 }
 
-// forRequest returns opts narrowed to the subprotocol duplex agrees to for r:
-// the first one the client offered that is in opts.Subprotocols (the order of
-// the CLI contract, where the client's preference wins).
-func forRequest(opts *websocket.AcceptOptions, r *http.Request) *websocket.AcceptOptions {
-	if len(opts.Subprotocols) == 0 {
-		return opts
+// handshakeOptions holds the AcceptOptions of a server's handshakes. Accept
+// chooses a subprotocol by the server's order of preference, the CLI
+// contract by the client's: so there is one AcceptOptions for each
+// subprotocol, listing that one alone, and one listing none. All are made
+// at start-up, since an AcceptOptions is not copied once used.
+type handshakeOptions struct {
+	none  *websocket.AcceptOptions
+	bySub map[string]*websocket.AcceptOptions
+}
+
+// handshakeOptions makes the handshake options of the flags; adjust, when
+// not nil, changes each of them as it is made.
+func (f *serverFlags) handshakeOptions(adjust func(*websocket.AcceptOptions)) *handshakeOptions {
+	make1 := func(subprotocols []string) *websocket.AcceptOptions {
+		o := f.acceptOptions()
+		o.Subprotocols = subprotocols
+		if adjust != nil {
+			adjust(o)
+		}
+		return o
 	}
-	o := *opts
-	o.Subprotocols = nil
+	h := &handshakeOptions{none: make1(nil), bySub: map[string]*websocket.AcceptOptions{}}
+	for _, p := range f.subprotocols {
+		h.bySub[p] = make1([]string{p})
+	}
+	return h
+}
+
+// forRequest returns the options for r: those of the first subprotocol the
+// client offered that the server speaks, else those of none.
+func (h *handshakeOptions) forRequest(r *http.Request) *websocket.AcceptOptions {
 	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
 		for _, p := range strings.Split(v, ",") {
-			p = strings.TrimSpace(p)
-			if slices.Contains(opts.Subprotocols, p) {
-				o.Subprotocols = []string{p}
-				return &o
+			if o, ok := h.bySub[strings.TrimSpace(p)]; ok {
+				return o
 			}
 		}
 	}
-	return &o
+	return h.none
 }
