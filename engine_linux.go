@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"context"
-	"errors"
 	"net"
 	"os"
 
@@ -17,7 +16,8 @@ import (
 type epoller struct {
 	e    *Engine
 	fd   int
-	wake int // an eventfd whose event (id 0) stops the wait
+	ep   *os.File // fd, waited for through the runtime's poller
+	wake int      // an eventfd whose event (id 0) stops the wait
 }
 
 // wakeID is the event data of an epoller's eventfd; connection ids start at 1.
@@ -55,7 +55,16 @@ func newEpoller(e *Engine) (*epoller, error) {
 		unix.Close(wake)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	return &epoller{e: e, fd: fd, wake: wake}, nil
+	// The runtime's poller reports the epoll descriptor readable when it
+	// holds events: a poller goroutine waits there, parked like any
+	// goroutine blocked on a socket, not in an epoll_wait of its own that
+	// keeps a thread.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		unix.Close(wake)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	return &epoller{e: e, fd: fd, ep: os.NewFile(uintptr(fd), "epoll"), wake: wake}, nil
 }
 
 // epollEvent makes an event whose data is id.
@@ -77,27 +86,40 @@ func (p *epoller) add(id uint64, fd int) error {
 	return nil
 }
 
-// wait hands every readiness event to the engine until close.
+// wait hands every readiness event to the engine until close. It takes
+// what the engine's epoll holds without waiting, and waits for more through
+// the runtime's poller, which reports the epoll descriptor readable
+// (edge-triggered) when events arrive: the wait is over only once a look
+// found nothing.
 func (p *epoller) wait() {
-	defer unix.Close(p.fd)
+	defer p.ep.Close()
 	defer unix.Close(p.wake)
+	raw, err := p.ep.SyscallConn()
+	if err != nil {
+		return
+	}
 	events := make([]unix.EpollEvent, 256)
-	for {
-		n, err := unix.EpollWait(p.fd, events, -1)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
+	raw.Read(func(fd uintptr) bool {
+		for {
+			n, err := unix.EpollWait(int(fd), events, 0)
+			if err == unix.EINTR {
 				continue
 			}
-			return
-		}
-		for i := range events[:n] {
-			id := eventID(&events[i])
-			if id == wakeID {
-				return
+			if err != nil {
+				return true
 			}
-			p.e.event(id, events[i].Events)
+			if n == 0 {
+				return false
+			}
+			for i := range events[:n] {
+				id := eventID(&events[i])
+				if id == wakeID {
+					return true
+				}
+				p.e.event(id, events[i].Events)
+			}
 		}
-	}
+	})
 }
 
 // event hands what epoll reported for connection id to it, if it is still
