@@ -27,7 +27,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	if err := wsconn.CheckCloseArgs(int(code), reason); err != nil {
 		return fmt.Errorf("websocket: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout())
 	defer cancel()
 	if !c.setClosing(&CloseError{Code: code, Reason: reason}, true, false) {
 		select {
@@ -53,7 +53,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 			return fmt.Errorf("websocket: connection closed before the peer answered the close frame: %w", c.closedErr())
 		}
 		c.CloseNow()
-		return fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded)
+		return fmt.Errorf("websocket: no close frame from the peer within %v: %w", c.closeTimeout(), os.ErrDeadlineExceeded)
 	}
 	select {
 	case <-c.ended.Done():
@@ -63,7 +63,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 			return nil
 		}
 		c.CloseNow()
-		return fmt.Errorf("websocket: close handshake done but the server did not close the connection within %v: %w", c.closeTimeout, os.ErrDeadlineExceeded)
+		return fmt.Errorf("websocket: close handshake done but the server did not close the connection within %v: %w", c.closeTimeout(), os.ErrDeadlineExceeded)
 	}
 }
 
@@ -86,7 +86,7 @@ func (c *Conn) readUntilClose() {
 	if c.rd.err != nil {
 		return
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout()))
 	var scratch [512]byte
 	for c.rd.err == nil {
 		if c.rd.inMessage {
@@ -133,8 +133,12 @@ func (c *Conn) CloseNow() error {
 // at once when none is on its way. The caller must not hold frameLock, nor
 // be the goroutine that claimed the frame and has yet to write it.
 func (c *Conn) awaitCloseWrite() {
+	var written chan struct{}
+	var by time.Time
 	c.mu.Lock()
-	written, by := c.closeWrite, c.closeBy
+	if r := c.rare.Load(); r != nil {
+		written, by = r.closeWrite, r.closeBy
+	}
 	c.mu.Unlock()
 	if written == nil {
 		return
@@ -161,22 +165,24 @@ func (c *Conn) end() error {
 	if c.ended.Ended() {
 		return nil
 	}
-	if c.closeErr == nil {
-		c.closeErr = &CloseError{Code: StatusAbnormalClosure, Reason: "connection closed without a closing handshake"}
+	if r := c.rareLocked(); r.closeErr == nil {
+		r.closeErr = &CloseError{Code: StatusAbnormalClosure, Reason: "connection closed without a closing handshake"}
 	}
 	c.ended.Close()
 	if c.served != nil {
 		c.served.connClosed()
 	}
-	if c.server != nil {
-		c.server.connClosed(c)
-	}
-	if c.keepAlive != nil {
-		c.keepAlive.Stop()
-	}
-	for id, ch := range c.pings {
-		close(ch)
-		delete(c.pings, id)
+	if r := c.rare.Load(); r != nil {
+		if r.server != nil {
+			r.server.connClosed(c)
+		}
+		if r.keepAlive != nil {
+			r.keepAlive.Stop()
+		}
+		for id, ch := range r.pings {
+			close(ch)
+			delete(r.pings, id)
+		}
 	}
 	c.readWatch.Release()
 	c.writeWatch.Release()
@@ -191,9 +197,10 @@ func (c *Conn) end() error {
 // claimed the close frame with setClosing (which made closeWrite and set
 // closeBy, neither of which changes again).
 func (c *Conn) writeClose(code StatusCode, reason string) error {
-	defer close(c.closeWrite)
+	r := c.rare.Load() // made by setClosing
+	defer close(r.closeWrite)
 	var buf [maxControlPayload]byte
-	return c.writeControlFrame(opClose, appendClosePayload(buf[:0], code, reason), c.closeBy)
+	return c.writeControlFrame(opClose, appendClosePayload(buf[:0], code, reason), r.closeBy)
 }
 
 // peerClosed handles the peer's close frame: it answers with a close frame
@@ -224,8 +231,8 @@ func (c *Conn) markPeerClose() {
 	defer c.mu.Unlock()
 	if !c.peerSeen {
 		c.peerSeen = true
-		if c.peerClose != nil {
-			close(c.peerClose)
+		if r := c.rare.Load(); r != nil && r.peerClose != nil {
+			close(r.peerClose)
 		}
 	}
 }
@@ -236,13 +243,14 @@ func (c *Conn) markPeerClose() {
 func (c *Conn) peerCloseDone() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.peerClose == nil {
-		c.peerClose = make(chan struct{})
+	r := c.rareLocked()
+	if r.peerClose == nil {
+		r.peerClose = make(chan struct{})
 		if c.peerSeen {
-			close(c.peerClose)
+			close(r.peerClose)
 		}
 	}
-	return c.peerClose
+	return r.peerClose
 }
 
 // peerCloseSeen reports whether the peer's close frame has arrived.
@@ -292,6 +300,6 @@ func (c *Conn) linger() {
 	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.client {
 		cw.CloseWrite()
 	}
-	c.nc.SetReadDeadline(time.Now().Add(min(c.closeTimeout, 2*time.Second)))
-	io.Copy(io.Discard, c.br)
+	c.nc.SetReadDeadline(time.Now().Add(min(c.closeTimeout(), 2*time.Second)))
+	io.Copy(io.Discard, &c.br)
 }

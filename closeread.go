@@ -20,12 +20,13 @@ var errReadClosed = errors.New("websocket: Read or Reader called after CloseRead
 // error; a second call returns the context of the first.
 func (c *Conn) CloseRead(ctx context.Context) context.Context {
 	c.mu.Lock()
-	if c.closeReadCtx != nil {
+	r := c.rareLocked()
+	if r.closeReadCtx != nil {
 		c.mu.Unlock()
-		return c.closeReadCtx
+		return r.closeReadCtx
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	c.closeReadCtx = ctx
+	r.closeReadCtx = ctx
 	c.readClosed.Store(true)
 	c.mu.Unlock()
 	go func() {

@@ -140,4 +140,4 @@ func dialCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, er
 }
 
 // compresses reports whether a message of n bytes goes out compressed.
-func (c *Conn) compresses(n int) bool { return c.comp != nil && n >= c.compressFrom }
+func (c *Conn) compresses(n int) bool { return c.comp != nil && n >= c.rare.Load().compressFrom }

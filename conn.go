@@ -5,7 +5,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
@@ -50,11 +49,18 @@ type Conn struct {
 	// readLock and msgLock are independent (a reader answering a ping
 	// takes frameLock alone).
 	//
-	// Made lazily, so that an idle connection holds none of them: the
-	// channel of ended (by its first Done), peerClose (by peerCloseDone,
-	// under mu), the state of a watch (by the first Watch of a context
-	// that can end) and the wake channel of a semaphore (by its first
-	// waiter).
+	// Made lazily, so that an idle connection holds none of them: rare
+	// (see its comment; peerClose, in it, by peerCloseDone), the channel
+	// of ended (by its first Done), the state of a watch (by the first
+	// Watch of a context that can end), the wake channel of a semaphore
+	// (by its first waiter), and the functions the reader and the writer
+	// hand the descriptor's RawConn (br.rawFn and wfn, by the first read
+	// and write that go through it). Scratch space is borrowed per use
+	// from pools, never kept: a control frame's payload, a large frame's
+	// header, the net.Buffers of a writev through net.Conn, the discarded
+	// rest of a message. An idle connection is this struct, in one
+	// allocation, plus net's syscall.RawConn and those two functions
+	// (TestConnSize and TestIdleConnAllocs hold the budget).
 	//
 	// readLock is held by the goroutine reading frames from br, msgLock for
 	// the whole of a data message being written, frameLock for one frame.
@@ -62,57 +68,94 @@ type Conn struct {
 	msgLock   wsconn.Sem
 	frameLock wsconn.Sem
 
-	nc     net.Conn
-	br     *connReader
-	client bool // this end is the client: it masks, and expects unmasked frames
+	nc net.Conn
 
-	subprotocol  string
-	extensions   string
-	comp         *pmdeflate.State // nil when permessage-deflate is not in use
-	compressFrom int              // the smallest message sent compressed
+	comp      *pmdeflate.State // nil when permessage-deflate is not in use
+	readLimit atomic.Int64
 
-	readLimit       atomic.Int64
-	writeBufferSize int
-	closeTimeout    time.Duration
-	onPing, onPong  func(payload []byte) // hooks from the options, called by the reader
-
-	rd readState // guarded by readLock
+	rd readState  // guarded by readLock
+	br connReader // read under readLock; its buffer is borrowed only while it holds bytes
 
 	// The frame being written, under frameLock, kept here so that writing
-	// a frame allocates nothing: a large frame's header, what is left of
-	// the frame's header and payload, and them as net.Buffers for a
-	// writev through net.Conn. wfn is writeFD, bound once; werr its error.
-	whdr  [maxHeaderSize]byte
-	wv    [2][]byte
-	wbufs net.Buffers
-	wfn   func(fd uintptr) bool
-	werr  syscall.Errno
+	// a frame allocates nothing: what is left of the frame's header and
+	// payload. wfn is writeFD, bound by the first write on the descriptor;
+	// werr, below, its error.
+	wv  [2][]byte
+	wfn func(fd uintptr) bool
 
 	// The closing state. setClosing is the one place that changes
 	// closeSent, closeErr and lingering, and end the one place that ends the
 	// connection; see their comments for the rule each follows.
 	mu         sync.Mutex
-	closeSent  atomic.Bool   // a close frame went out; no data may follow (written under mu, read freely)
-	closeWrite chan struct{} // made when the close frame is claimed, closed once writeClose has written or abandoned it
-	closeBy    time.Time     // the deadline of that write; both set by setClosing
-	lingering  bool          // a failed connection drains the peer until it closes, before closing TCP
-	closeErr   error         // why the connection closed, once it has: the first reason recorded
-	peerClose  chan struct{} // closed when the peer's close frame arrives, made by peerCloseDone; see peerClosed
-	peerSeen   bool          // the peer's close frame arrived
-	ended      wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
-	pings      map[uint64]chan struct{}
-	pingSeq    uint64
+	closeSent  atomic.Bool // a close frame went out; no data may follow (written under mu, read freely)
+	readClosed atomic.Bool // CloseRead was called: Read and Reader refuse
+	werr       int32       // the syscall.Errno of writeFD, under frameLock; an int32 keeps the Conn in its size class
+	client     bool        // this end is the client: it masks, and expects unmasked frames; never changes
+	lingering  bool        // a failed connection drains the peer until it closes, before closing TCP
+	peerSeen   bool        // the peer's close frame arrived
+	ended      wsconn.End  // the connection ended (TCP closed, or left to a lingering failure)
+	served     *engineConn // the Engine serving the connection, if any; told by end
 
-	closeReadCtx context.Context // returned by CloseRead, once called
-	readClosed   atomic.Bool     // CloseRead was called: Read and Reader refuse
-
-	keepAlive *time.Timer // pings the peer; nil without keep-alive
-	served    *engineConn // the Engine serving the connection, if any; told by end
-	server    *Server     // the Server tracking the connection for its shutdown, if any; told by end
+	// rare holds what few connections use (see connRare): made by newConn
+	// when the options set any of it, else by its first use, under mu;
+	// never replaced once set.
+	rare atomic.Pointer[connRare]
 
 	// readWatch and writeWatch end blocked reads and writes when their
 	// context ends; readWatch is used under readLock, writeWatch under frameLock.
 	readWatch, writeWatch wsconn.CtxWatch
+}
+
+// connRare is the part of a Conn that few connections use, or use only
+// once they close, kept apart so that an idle connection without it stays
+// small. Its first fields are set by newConn and never change; the others
+// are guarded by Conn.mu.
+type connRare struct {
+	subprotocol     string
+	extensions      string
+	closeTimeout    time.Duration
+	writeBufferSize int
+	compressFrom    int                  // the smallest message sent compressed
+	onPing          func(payload []byte) // hooks from the options, called by the reader
+	onPong          func(payload []byte)
+
+	// Guarded by Conn.mu.
+	closeErr     error                    // why the connection closed, once it has: the first reason recorded
+	peerClose    chan struct{}            // closed when the peer's close frame arrives, made by peerCloseDone; see peerClosed
+	closeWrite   chan struct{}            // made when the close frame is claimed, closed once writeClose has written or abandoned it
+	closeBy      time.Time                // the deadline of that write; both set by setClosing, and never changed after
+	pings        map[uint64]chan struct{} // the Pings waiting for their pong, by payload
+	pingSeq      uint64
+	closeReadCtx context.Context // returned by CloseRead, once called
+	keepAlive    *time.Timer     // pings the peer; nil without keep-alive
+	server       *Server         // the Server tracking the connection for its shutdown, if any; told by end
+}
+
+// rareLocked returns the connection's rare part, making it on first use;
+// the caller holds mu.
+func (c *Conn) rareLocked() *connRare {
+	r := c.rare.Load()
+	if r == nil {
+		r = &connRare{closeTimeout: defaultCloseTimeout, writeBufferSize: defaultBufferSize}
+		c.rare.Store(r)
+	}
+	return r
+}
+
+// closeTimeout bounds the closing handshake and the write of a control frame.
+func (c *Conn) closeTimeout() time.Duration {
+	if r := c.rare.Load(); r != nil {
+		return r.closeTimeout
+	}
+	return defaultCloseTimeout
+}
+
+// writeBufferSize is the size of the frames Writer sends.
+func (c *Conn) writeBufferSize() int {
+	if r := c.rare.Load(); r != nil {
+		return r.writeBufferSize
+	}
+	return defaultBufferSize
 }
 
 // connConfig holds what AcceptOptions and DialOptions set alike, and what
@@ -131,27 +174,34 @@ type connConfig struct {
 	compression *CompressionOptions // what comp was negotiated from
 }
 
-func newConn(nc net.Conn, br *connReader, client bool, cfg connConfig) *Conn {
+// newConn makes the Conn of nc, taking over br, the reader of nc with
+// whatever the handshake left buffered.
+func newConn(nc net.Conn, br connReader, client bool, cfg connConfig) *Conn {
 	c := &Conn{
-		nc:              nc,
-		br:              br,
-		client:          client,
-		subprotocol:     cfg.subprotocol,
-		extensions:      cfg.extensions,
-		comp:            cfg.comp,
-		writeBufferSize: cfg.writeBufferSize,
-		closeTimeout:    cfg.closeTimeout,
-		onPing:          cfg.onPing,
-		onPong:          cfg.onPong,
+		nc:     nc,
+		br:     br,
+		client: client,
+		comp:   cfg.comp,
 	}
-	if c.writeBufferSize <= 0 {
-		c.writeBufferSize = defaultBufferSize
-	}
-	if c.closeTimeout <= 0 {
-		c.closeTimeout = defaultCloseTimeout
-	}
-	if c.comp != nil {
-		c.compressFrom = cfg.compression.threshold()
+	if cfg.subprotocol != "" || cfg.extensions != "" || cfg.closeTimeout > 0 || cfg.writeBufferSize > 0 || cfg.comp != nil || cfg.onPing != nil || cfg.onPong != nil {
+		r := &connRare{
+			subprotocol:     cfg.subprotocol,
+			extensions:      cfg.extensions,
+			closeTimeout:    cfg.closeTimeout,
+			writeBufferSize: cfg.writeBufferSize,
+			onPing:          cfg.onPing,
+			onPong:          cfg.onPong,
+		}
+		if r.closeTimeout <= 0 {
+			r.closeTimeout = defaultCloseTimeout
+		}
+		if r.writeBufferSize <= 0 {
+			r.writeBufferSize = defaultBufferSize
+		}
+		if c.comp != nil {
+			r.compressFrom = cfg.compression.threshold()
+		}
+		c.rare.Store(r)
 	}
 	c.SetReadLimit(cfg.readLimit)
 	if cfg.pingInterval > 0 {
@@ -172,10 +222,20 @@ func (c *Conn) SetReadLimit(n int64) {
 }
 
 // Subprotocol returns the subprotocol both ends agreed on, or "".
-func (c *Conn) Subprotocol() string { return c.subprotocol }
+func (c *Conn) Subprotocol() string {
+	if r := c.rare.Load(); r != nil {
+		return r.subprotocol
+	}
+	return ""
+}
 
 // Extensions returns the negotiated Sec-WebSocket-Extensions value, or "".
-func (c *Conn) Extensions() string { return c.extensions }
+func (c *Conn) Extensions() string {
+	if r := c.rare.Load(); r != nil {
+		return r.extensions
+	}
+	return ""
+}
 
 // LocalAddr returns the local network address.
 func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
@@ -197,8 +257,8 @@ func (c *Conn) lockErr(err error) error {
 func (c *Conn) closedErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closeErr != nil {
-		return c.closeErr
+	if r := c.rare.Load(); r != nil && r.closeErr != nil {
+		return r.closeErr
 	}
 	return ErrClosed
 }
@@ -216,14 +276,15 @@ func (c *Conn) closedErr() error {
 func (c *Conn) setClosing(reason error, sendClose, linger bool) (mustSend bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closeErr == nil {
-		c.closeErr = reason
+	if r := c.rareLocked(); r.closeErr == nil {
+		r.closeErr = reason
 	}
 	if sendClose && !c.closeSent.Load() {
 		mustSend = true
 		c.closeSent.Store(true)
-		c.closeWrite = make(chan struct{})
-		c.closeBy = time.Now().Add(c.closeTimeout)
+		r := c.rareLocked()
+		r.closeWrite = make(chan struct{})
+		r.closeBy = time.Now().Add(r.closeTimeout)
 	}
 	if linger {
 		c.lingering = true

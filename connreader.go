@@ -19,6 +19,10 @@ import (
 // when bytes are there to read. Where the connection has no file descriptor
 // (TLS, in-memory pipes) it reads through net.Conn and keeps the buffer only
 // while a read is blocked.
+//
+// A connReader is made as a value and moved into its Conn before its first
+// read: until then it holds no pointer to itself (rawFn is bound by the
+// first blocking read).
 type connReader struct {
 	nc   net.Conn
 	raw  syscall.RawConn // nil when nc has no file descriptor
@@ -46,18 +50,18 @@ type connReader struct {
 	hangup   bool
 }
 
-func newConnReader(nc net.Conn, size int) *connReader {
+func newConnReader(nc net.Conn, size int) connReader {
 	if size <= 0 {
 		size = defaultBufferSize
 	}
-	b := &connReader{nc: nc, size: size}
+	b := connReader{nc: nc, size: size}
 	b.attachPoller()
 	return b
 }
 
 // newConnReaderFrom is newConnReader taking over the bytes br has buffered
 // already (the handshake's reader may have read past the handshake).
-func newConnReaderFrom(nc net.Conn, br *bufio.Reader, size int) *connReader {
+func newConnReaderFrom(nc net.Conn, br *bufio.Reader, size int) connReader {
 	b := newConnReader(nc, size)
 	if n := br.Buffered(); n > 0 {
 		b.buf = wsconn.GetBuffer(max(n, b.size))

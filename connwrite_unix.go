@@ -29,7 +29,7 @@ func (c *Conn) writeFull(hdr, p []byte) error {
 	case err != nil:
 		return err
 	case c.werr != 0:
-		err, c.werr = os.NewSyscallError("write", c.werr), 0
+		err, c.werr = os.NewSyscallError("write", syscall.Errno(c.werr)), 0
 		return err
 	case left > 0:
 		return io.ErrShortWrite
@@ -49,7 +49,7 @@ func (c *Conn) writeFD(fd uintptr) bool {
 		case err == syscall.EAGAIN:
 			return false
 		case err != 0:
-			c.werr = err
+			c.werr = int32(err)
 			return true
 		case n == 0:
 			return true // writeFull reports the short write

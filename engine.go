@@ -294,7 +294,7 @@ func (ec *engineConn) deliver(typ MessageType) {
 	if ec.idle != nil {
 		ec.idle.Reset(ec.e.opts.IdleTimeout)
 	}
-	ec.e.opts.OnMessage(ec.c, typ, &ec.c.rd.reader)
+	ec.e.opts.OnMessage(ec.c, typ, ec.c.messageReader())
 }
 
 // fdClosed is called when the connection's descriptor has been closed: its
@@ -354,6 +354,5 @@ func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.rd.reader.c = c
 	return c.rd.typ, nil
 }

@@ -204,7 +204,7 @@ func (e *Engine) takeOver(ec *engineConn) bool {
 // lingering close reads the old transport with no lock held), or when its
 // locks stayed busy.
 func (c *Conn) useTransport(f *fdConn) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout())
 	defer cancel()
 	if c.readLock.Lock(ctx, &c.ended) != nil {
 		return false

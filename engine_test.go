@@ -329,7 +329,8 @@ func TestEngineProtocolErrors(t *testing.T) {
 			nc := rawUpgrade(t, ee.url)
 			nc.Write(tc.input)
 			nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-			br := newConnReader(nc, 0)
+			br := new(connReader)
+			*br = newConnReader(nc, 0)
 			h, err := readFrameHeader(br)
 			if err != nil || h.op != opClose {
 				t.Fatalf("got frame %+v, %v; want a close frame", h, err)

@@ -14,17 +14,18 @@ func (c *Conn) Ping(ctx context.Context) error {
 		c.mu.Unlock()
 		return c.closedErr()
 	}
-	c.pingSeq++
-	id := c.pingSeq
+	r := c.rareLocked()
+	r.pingSeq++
+	id := r.pingSeq
 	pong := make(chan struct{})
-	if c.pings == nil {
-		c.pings = make(map[uint64]chan struct{})
+	if r.pings == nil {
+		r.pings = make(map[uint64]chan struct{})
 	}
-	c.pings[id] = pong
+	r.pings[id] = pong
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		delete(c.pings, id)
+		delete(r.pings, id)
 		c.mu.Unlock()
 	}()
 	var payload [8]byte
@@ -55,9 +56,11 @@ func (c *Conn) pongReceived(payload []byte) {
 	}
 	id := binary.BigEndian.Uint64(payload)
 	c.mu.Lock()
-	if ch, ok := c.pings[id]; ok {
-		close(ch)
-		delete(c.pings, id)
+	if r := c.rare.Load(); r != nil {
+		if ch, ok := r.pings[id]; ok {
+			close(ch)
+			delete(r.pings, id)
+		}
 	}
 	c.mu.Unlock()
 }
@@ -72,7 +75,8 @@ func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.keepAlive = time.AfterFunc(interval, func() {
+	r := c.rareLocked()
+	r.keepAlive = time.AfterFunc(interval, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		err := c.Ping(ctx)
 		cancel()
@@ -84,7 +88,7 @@ func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if !c.ended.Ended() {
-			c.keepAlive.Reset(interval)
+			r.keepAlive.Reset(interval)
 		}
 	})
 }

@@ -14,20 +14,18 @@ import (
 
 // readState is the reading side of a connection, guarded by Conn.readLock.
 type readState struct {
-	ctx        context.Context // of the Reader call whose message is being read
-	inMessage  bool            // a data message has started and not ended
+	ctx        context.Context   // of the Reader call whose message is being read
+	err        error             // once set, the reading side is finished
+	inflate    *pmdeflate.Reader // decompresses the message when compressed
 	typ        MessageType
-	compressed bool
-	fin        bool  // the current data frame is the message's last
 	frameLeft  int64 // payload bytes of the current data frame not yet read
-	masked     bool
-	key        uint32
 	size       int64 // bytes of the message delivered so far, after decompression
 	utf8       utf8stream.Validator
-	inflate    *pmdeflate.Reader // decompresses the message when compressed
-	err        error             // once set, the reading side is finished
-	reader     messageReader
-	ctl        [maxControlPayload]byte
+	key        uint32
+	inMessage  bool // a data message has started and not ended
+	compressed bool
+	fin        bool // the current data frame is the message's last
+	masked     bool
 }
 
 // Reader waits for the next message and returns its type and a reader of its
@@ -58,8 +56,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
-	c.rd.reader.c = c
-	return c.rd.typ, &c.rd.reader, nil
+	return c.rd.typ, c.messageReader(), nil
 }
 
 // Read waits for the next message and returns it whole. See [Conn.Reader]
@@ -123,13 +120,17 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	return err
 }
 
-// messageReader reads the current message for the caller of Reader. There
-// is one per connection: a reader returned by Reader reads whatever message
-// is current, which is why it is valid only until the next Reader or Read.
-type messageReader struct{ c *Conn }
+// messageReader reads the current message for the caller of Reader. It is
+// the connection itself under another type, so it costs nothing: a reader
+// returned by Reader reads whatever message is current, which is why it is
+// valid only until the next Reader or Read.
+type messageReader Conn
+
+// messageReader returns the reader of the current message.
+func (c *Conn) messageReader() *messageReader { return (*messageReader)(c) }
 
 func (r *messageReader) Read(p []byte) (int, error) {
-	c := r.c
+	c := (*Conn)(r)
 	if err := c.lockRead(context.Background()); err != nil {
 		return 0, err
 	}
@@ -160,14 +161,8 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	}
 	c.rd.ctx = ctx
 	if c.rd.inMessage {
-		for {
-			_, err := c.readMessage(c.rd.ctl[:])
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
+		if err := c.discardMessage(); err != nil {
+			return err
 		}
 	}
 	h, err := c.nextDataFrame()
@@ -188,6 +183,26 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	}
 	return c.checkFrameSize(h)
 }
+
+// discardMessage reads the rest of the current message, checking it as a
+// read would, and drops it.
+func (c *Conn) discardMessage() error {
+	scratch := wsconn.GetBuffer(discardChunk)
+	defer wsconn.PutBuffer(scratch)
+	for {
+		_, err := c.readMessage((*scratch)[:discardChunk])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// discardChunk is the size of the pooled scratch buffer into which a
+// message nobody reads is discarded.
+const discardChunk = 512
 
 // startFrame makes h the current data frame.
 func (c *Conn) startFrame(h frameHeader) {
@@ -250,14 +265,8 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 		if c.rd.compressed {
 			// A sender may end the deflate stream before the message ends;
 			// what follows the final block is skipped.
-			for {
-				_, rerr := c.readRaw(c.rd.ctl[:])
-				if rerr == io.EOF {
-					break
-				}
-				if rerr != nil {
-					return 0, rerr
-				}
+			if err := c.skipRaw(); err != nil {
+				return 0, err
 			}
 			c.rd.inflate.Close()
 			c.rd.inflate = nil
@@ -268,6 +277,25 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// skipRaw reads and drops what is left of the current message's frames as
+// they are on the wire.
+func (c *Conn) skipRaw() error {
+	if c.rd.frameLeft == 0 && c.rd.fin {
+		return nil
+	}
+	scratch := wsconn.GetBuffer(discardChunk)
+	defer wsconn.PutBuffer(scratch)
+	for {
+		_, err := c.readRaw((*scratch)[:discardChunk])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // rawMessage reads the payload of the current message as it is on the wire,
@@ -338,7 +366,7 @@ func (c *Conn) nextDataFrame() (frameHeader, error) {
 				return frameHeader{}, c.readFailedBetween(err)
 			}
 		}
-		h, err := readFrameHeader(c.br)
+		h, err := readFrameHeader(&c.br)
 		if err != nil {
 			if errors.Is(err, errFrameHeader) {
 				return h, c.fail(StatusProtocolError, err.Error())
@@ -404,8 +432,10 @@ func (c *Conn) readFailedBetween(err error) error {
 
 // handleControl reads a control frame's payload and acts on it.
 func (c *Conn) handleControl(h frameHeader) error {
-	payload := c.rd.ctl[:h.length]
-	if _, err := io.ReadFull(c.br, payload); err != nil {
+	buf := wsconn.GetBuffer(maxControlPayload)
+	defer wsconn.PutBuffer(buf)
+	payload := (*buf)[:h.length]
+	if _, err := io.ReadFull(&c.br, payload); err != nil {
 		return c.readFailed(err)
 	}
 	if h.masked {
@@ -413,8 +443,8 @@ func (c *Conn) handleControl(h frameHeader) error {
 	}
 	switch h.op {
 	case opPing:
-		if c.onPing != nil {
-			c.onPing(payload)
+		if r := c.rare.Load(); r != nil && r.onPing != nil {
+			r.onPing(payload)
 		}
 		// RFC 6455 §5.5.2: answer with a pong carrying the same payload,
 		// unless the closing handshake has begun.
@@ -422,8 +452,8 @@ func (c *Conn) handleControl(h frameHeader) error {
 			return err
 		}
 	case opPong:
-		if c.onPong != nil {
-			c.onPong(payload)
+		if r := c.rare.Load(); r != nil && r.onPong != nil {
+			r.onPong(payload)
 		}
 		c.pongReceived(payload)
 	case opClose:

@@ -139,7 +139,7 @@ func (s *Server) add(c *Conn, r *http.Request) {
 	closing := s.closing
 	s.mu.Unlock()
 	c.mu.Lock()
-	c.server = s
+	c.rareLocked().server = s
 	ended := c.ended.Ended() // closed before it was tracked: CloseNow did not see s
 	c.mu.Unlock()
 	if ended {

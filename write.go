@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"sync"
 	"time"
 
 	"github.com/duplexws/websocket/internal/wsconn"
@@ -50,7 +52,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.msgLock.Lock(ctx, &c.ended); err != nil {
 		return nil, c.lockErr(err)
 	}
-	w := &messageWriter{c: c, ctx: ctx, op: op, buf: wsconn.GetBuffer(c.writeBufferSize)}
+	w := &messageWriter{c: c, ctx: ctx, op: op, buf: wsconn.GetBuffer(c.writeBufferSize())}
 	if c.comp != nil {
 		if c.compresses(0) {
 			w.compress()
@@ -137,7 +139,7 @@ func (c *Conn) writeControl(op opcode, payload []byte) error {
 	if err := c.writable(); err != nil {
 		return err
 	}
-	return c.writeControlFrame(op, payload, time.Now().Add(c.closeTimeout))
+	return c.writeControlFrame(op, payload, time.Now().Add(c.closeTimeout()))
 }
 
 // writeControlFrame sends a control frame, waiting at most until deadline
@@ -167,7 +169,9 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 		if len(p) > smallFrame {
 			// Header and payload go out in one writev, without copying
 			// the payload.
-			return c.writeFull(appendFrameHeader(c.whdr[:0], h), p)
+			hdr := wsconn.GetBuffer(maxHeaderSize)
+			defer wsconn.PutBuffer(hdr)
+			return c.writeFull(appendFrameHeader(*hdr, h), p)
 		}
 		buf := wsconn.GetBuffer(maxHeaderSize + len(p))
 		defer wsconn.PutBuffer(buf)
@@ -202,12 +206,19 @@ func (c *Conn) writeNet(hdr, p []byte) error {
 		_, err := c.nc.Write(hdr)
 		return err
 	}
+	bufs := netBuffers.Get().(*net.Buffers)
 	c.wv = [2][]byte{hdr, p}
-	c.wbufs = c.wv[:]
-	_, err := c.wbufs.WriteTo(c.nc)
+	*bufs = c.wv[:]
+	_, err := bufs.WriteTo(c.nc)
+	*bufs = nil
+	netBuffers.Put(bufs)
 	c.wv = [2][]byte{}
 	return err
 }
+
+// netBuffers holds the net.Buffers of writeNet's writevs, borrowed per
+// frame so that a connection holds none and writing allocates nothing.
+var netBuffers = sync.Pool{New: func() any { return new(net.Buffers) }}
 
 // messageWriter streams one message as frames of the write buffer's size.
 type messageWriter struct {
@@ -247,7 +258,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		w.compress()
 		if held > 0 {
 			staged := w.buf
-			w.buf = wsconn.GetBuffer(w.c.writeBufferSize)
+			w.buf = wsconn.GetBuffer(w.c.writeBufferSize())
 			_, err := w.zw.Write(*staged)
 			wsconn.PutBuffer(staged)
 			if err != nil {
