@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"os"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -101,11 +103,11 @@ func (p *epoller) wait() {
 	events := make([]unix.EpollEvent, 256)
 	raw.Read(func(fd uintptr) bool {
 		for {
-			n, err := unix.EpollWait(int(fd), events, 0)
+			n, err := sysEpollWait(fd, events)
 			if err == unix.EINTR {
 				continue
 			}
-			if err != nil {
+			if err != 0 {
 				return true
 			}
 			if n == 0 {
@@ -120,6 +122,15 @@ func (p *epoller) wait() {
 			}
 		}
 	})
+}
+
+// sysEpollWait collects the events epoll descriptor fd holds into events,
+// without waiting: a raw system call, which never blocks, and so does not
+// wake the runtime's monitor thread as unix.EpollWait would once per wake-up
+// of an idle engine (see sysio_linux.go).
+func sysEpollWait(fd uintptr, events []unix.EpollEvent) (int, syscall.Errno) {
+	n, _, e := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	return int(n), e
 }
 
 // event hands what epoll reported for connection id to it, if it is still

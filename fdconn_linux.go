@@ -234,7 +234,7 @@ func (f *fdConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		f.ready.And(^fdReadable)
-		n, err := unix.Read(int(f.fd), p)
+		n, err := sysRead(uintptr(f.fd), p)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -243,7 +243,7 @@ func (f *fdConn) Read(p []byte) (int, error) {
 				return 0, err
 			}
 			continue
-		case err != nil:
+		case err != 0:
 			return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
 		case n == 0 && len(p) > 0:
 			return 0, io.EOF
@@ -265,7 +265,7 @@ func (f *fdConn) Write(p []byte) (int, error) {
 			return done, err
 		}
 		f.ready.And(^fdWritable)
-		n, err := unix.Write(int(f.fd), p[done:])
+		n, err := sysWrite(uintptr(f.fd), p[done:], nil)
 		if n > 0 {
 			done += n
 		}
@@ -277,7 +277,7 @@ func (f *fdConn) Write(p []byte) (int, error) {
 			if err := f.await(fdWritable); err != nil {
 				return done, err
 			}
-		case err != nil:
+		case err != 0:
 			return done, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
 		case n == 0:
 			return done, io.ErrUnexpectedEOF
@@ -388,13 +388,13 @@ func (r *fdRaw) readNow(p []byte) (int, error) {
 	}
 	defer f.decref()
 	for {
-		n, err := unix.Read(int(f.fd), p)
+		n, err := sysRead(uintptr(f.fd), p)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
 			return 0, syscall.EAGAIN
-		case err != nil:
+		case err != 0:
 			return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
 		}
 		return n, nil

@@ -34,9 +34,9 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(n), e
 }
 
-// sysWrite writes hdr and then p, either of which may be empty but not
-// both, with one send or sendmsg. MSG_NOSIGNAL spares the process a SIGPIPE
-// when the peer has gone.
+// sysWrite writes hdr and then p, either of which may be empty, with one
+// send or sendmsg. MSG_NOSIGNAL spares the process a SIGPIPE when the peer
+// has gone.
 func sysWrite(fd uintptr, hdr, p []byte) (int, syscall.Errno) {
 	const flags = syscall.MSG_DONTWAIT | syscall.MSG_NOSIGNAL
 	var n uintptr
@@ -44,6 +44,9 @@ func sysWrite(fd uintptr, hdr, p []byte) (int, syscall.Errno) {
 	if len(hdr) == 0 || len(p) == 0 {
 		if len(hdr) == 0 {
 			hdr = p
+		}
+		if len(hdr) == 0 {
+			return 0, 0
 		}
 		n, _, e = syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&hdr[0])), uintptr(len(hdr)), flags, 0, 0)
 	} else {

@@ -12,5 +12,5 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 }
 
 // sysWrite writes what it can of hdr and then p, either of which may be
-// empty but not both.
+// empty.
 func sysWrite(fd uintptr, hdr, p []byte) (int, syscall.Errno) { return writeFile(fd, hdr, p) }

@@ -5,8 +5,8 @@ package websocket
 import "syscall"
 
 // writeFile writes what it can of hdr and then p, either of which may be
-// empty but not both, through the syscall package: the first that is not
-// empty, a short write that the caller continues.
+// empty, through the syscall package: the first that is not empty, a short
+// write that the caller continues.
 func writeFile(fd uintptr, hdr, p []byte) (int, syscall.Errno) {
 	if len(hdr) == 0 {
 		hdr = p
