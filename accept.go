@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -157,29 +157,19 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return acceptHTTP2(w, r, opts)
 	}
 	version, herr := checkUpgradeRequest(r, opts)
+	var cfg connConfig
+	var srv *Server
 	if herr == nil {
 		origin := r.Header.Get("Origin")
 		if version < 13 {
 			origin = r.Header.Get("Sec-WebSocket-Origin")
 		}
-		if !opts.InsecureSkipOriginCheck {
-			if err := wshttp.CheckOrigin(origin, r.Host, opts.OriginPatterns); err != nil {
-				herr = &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
-			}
-		}
-	}
-	srv := serverOf(r)
-	if herr == nil && srv != nil && srv.shuttingDown() {
-		herr = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
+		cfg, srv, herr = opts.negotiate(r, origin)
 	}
 	if herr != nil {
-		refuse(w, herr, opts)
+		refuse(w, r, herr, opts)
 		return nil, herr
 	}
-
-	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
-	compression := opts.compression(r)
-	comp, extensions := acceptCompression(r.Header, compression)
 
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -193,11 +183,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	resp.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
 	resp.WriteString(acceptKey(r.Header.Get("Sec-WebSocket-Key")))
 	resp.WriteString("\r\n")
-	if subprotocol != "" {
-		resp.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+	if cfg.subprotocol != "" {
+		resp.WriteString("Sec-WebSocket-Protocol: " + cfg.subprotocol + "\r\n")
 	}
-	if extensions != "" {
-		resp.WriteString("Sec-WebSocket-Extensions: " + extensions + "\r\n")
+	if cfg.extensions != "" {
+		resp.WriteString("Sec-WebSocket-Extensions: " + cfg.extensions + "\r\n")
 	}
 	for k, vs := range opts.ResponseHeader {
 		for _, v := range vs {
@@ -215,16 +205,28 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 
 	br := newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
 	releaseHijacked(brw)
-	c := newConn(nc, br, false, opts.connConfig(subprotocol, extensions, comp, compression))
-	if srv != nil {
-		srv.add(c, r)
-	}
-	return c, nil
+	return accepted(nc, br, cfg, srv, r), nil
 }
 
-// connConfig is what o and the handshake set for a connection Accept makes;
-// comp was negotiated from compression.
-func (o *AcceptOptions) connConfig(subprotocol, extensions string, comp *pmdeflate.State, compression *CompressionOptions) connConfig {
+// negotiate runs what accepting a WebSocket asks over HTTP/1.1 and HTTP/2
+// alike (RFC 8441 §5: Origin and the Sec-WebSocket-* fields mean there what
+// they mean in RFC 6455), once the request passed the checks of its HTTP
+// version: it checks origin (the request's Origin, or hybi's
+// Sec-WebSocket-Origin) and that the request's [Server] is not shutting
+// down, then agrees on the subprotocol and permessage-deflate. It returns
+// the connection's configuration and the request's Server, if any.
+func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *Server, *HandshakeError) {
+	if !o.InsecureSkipOriginCheck {
+		if err := wshttp.CheckOrigin(origin, r.Host, o.OriginPatterns); err != nil {
+			return connConfig{}, nil, &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
+		}
+	}
+	srv := serverOf(r)
+	if srv != nil && srv.shuttingDown() {
+		return connConfig{}, nil, &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
+	}
+	compression := o.compression(r)
+	comp, extensions := acceptCompression(r.Header, compression)
 	return connConfig{
 		readLimit:       o.ReadLimit,
 		writeBufferSize: o.WriteBufferSize,
@@ -233,11 +235,22 @@ func (o *AcceptOptions) connConfig(subprotocol, extensions string, comp *pmdefla
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
-		subprotocol:     subprotocol,
+		subprotocol:     selectSubprotocol(r.Header, o.Subprotocols),
 		extensions:      extensions,
 		comp:            comp,
 		compression:     compression,
+	}, srv, nil
+}
+
+// accepted makes the server's connection over nc, read through br, once
+// the handshake's answer went out; srv, when not nil, tracks it for its
+// shutdown.
+func accepted(nc net.Conn, br connReader, cfg connConfig, srv *Server, r *http.Request) *Conn {
+	c := newConn(nc, br, false, cfg)
+	if srv != nil {
+		srv.add(c, r)
 	}
+	return c
 }
 
 // checkUpgradeRequest checks an opening handshake request (RFC 6455 §4.2.1)
@@ -287,13 +300,21 @@ func supportedVersions(opts *AcceptOptions) string {
 	return strings.Join(vs, ", ")
 }
 
-// refuse answers a request that cannot be upgraded.
-func refuse(w http.ResponseWriter, herr *HandshakeError, opts *AcceptOptions) {
-	if herr.Status == http.StatusUpgradeRequired {
-		w.Header().Set("Sec-WebSocket-Version", supportedVersions(opts))
-	}
-	if herr.Status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", http.MethodGet)
+// refuse answers a request that cannot be upgraded, over either HTTP
+// version, with the headers its status calls for: Allow with a 405, and the
+// versions the server speaks with a 426 (RFC 6455 §4.4) or, over HTTP/2
+// (which has no 426), with a 400.
+func refuse(w http.ResponseWriter, r *http.Request, herr *HandshakeError, opts *AcceptOptions) {
+	h := w.Header()
+	switch {
+	case herr.Status == http.StatusMethodNotAllowed && r.ProtoMajor == 2:
+		h.Set("Allow", http.MethodConnect)
+	case herr.Status == http.StatusMethodNotAllowed:
+		h.Set("Allow", http.MethodGet)
+	case herr.Status == http.StatusUpgradeRequired:
+		h.Set("Sec-WebSocket-Version", supportedVersions(opts))
+	case herr.Status == http.StatusBadRequest && r.ProtoMajor == 2:
+		h.Set("Sec-WebSocket-Version", "13")
 	}
 	http.Error(w, herr.Reason, herr.Status)
 }

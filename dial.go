@@ -218,9 +218,24 @@ func handshakeOn(ctx context.Context, nc net.Conn, req *http.Request, key string
 	return c, resp, nil
 }
 
-// connConfig is what o and the server's answer set for a connection Dial
-// makes.
-func (o *DialOptions) connConfig(subprotocol string, answer http.Header, comp *pmdeflate.State) connConfig {
+// agreed checks what a server's answer agreed to over HTTP/1.1 and HTTP/2
+// alike (RFC 8441 §5: the Sec-WebSocket-* fields mean there what they mean
+// in RFC 6455): at most one subprotocol, and one this end offered, and the
+// permessage-deflate answer to its offer. It returns the connection's
+// configuration, or why the answer is refused.
+func (o *DialOptions) agreed(answer http.Header) (connConfig, error) {
+	// RFC 6455 §11.3.4: one Sec-WebSocket-Protocol at most.
+	if wshttp.Repeated(answer, "Sec-WebSocket-Protocol") != "" {
+		return connConfig{}, errors.New("Sec-WebSocket-Protocol appears more than once; RFC 6455 allows one")
+	}
+	subprotocol := answer.Get("Sec-WebSocket-Protocol")
+	if subprotocol != "" && !slices.Contains(o.Subprotocols, subprotocol) {
+		return connConfig{}, fmt.Errorf("server chose subprotocol %q, which was not offered", subprotocol)
+	}
+	comp, err := dialCompression(answer, o.Compression)
+	if err != nil {
+		return connConfig{}, err
+	}
 	return connConfig{
 		readLimit:       o.ReadLimit,
 		writeBufferSize: o.WriteBufferSize,
@@ -233,7 +248,7 @@ func (o *DialOptions) connConfig(subprotocol string, answer http.Header, comp *p
 		extensions:      strings.Join(answer.Values("Sec-WebSocket-Extensions"), ", "),
 		comp:            comp,
 		compression:     o.Compression,
-	}
+	}, nil
 }
 
 // parseWebSocketURL checks a WebSocket URL and maps it to the http or https
@@ -349,20 +364,19 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: reading the handshake response: %w", err)
 	}
-	subprotocol, comp, err := checkResponse(resp, key, opts)
+	cfg, err := checkResponse(resp, key, opts)
 	if err != nil {
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
-	c := newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
-	return c, resp, nil
+	return newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // checkResponse checks the server's answer to the opening handshake (RFC
-// 6455 §4.1) and returns the subprotocol and compression it agreed to. A
-// refusal's body, up to 1 KiB, stays readable in resp.
-func checkResponse(resp *http.Response, key string, opts *DialOptions) (string, *pmdeflate.State, error) {
-	fail := func(format string, args ...any) (string, *pmdeflate.State, error) {
+// 6455 §4.1) and returns the configuration of the connection it agreed to.
+// A refusal's body, up to 1 KiB, stays readable in resp.
+func checkResponse(resp *http.Response, key string, opts *DialOptions) (connConfig, error) {
+	fail := func(format string, args ...any) (connConfig, error) {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 			resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -372,7 +386,7 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (string, 
 		} else {
 			resp.Body = http.NoBody
 		}
-		return "", nil, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+		return connConfig{}, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return fail("server answered %s, not 101 Switching Protocols", resp.Status)
@@ -383,20 +397,17 @@ func checkResponse(resp *http.Response, key string, opts *DialOptions) (string, 
 	if !wshttp.HasToken(resp.Header, "Connection", "upgrade") {
 		return fail("Connection header %q lacks upgrade", resp.Header.Get("Connection"))
 	}
-	// RFC 6455 §11.3.3 and §11.3.4: these appear at most once in a response.
+	// RFC 6455 §11.3.3 and §11.3.4: these appear at most once in a
+	// response. (agreed checks the second again, for HTTP/2's answers.)
 	if name := wshttp.Repeated(resp.Header, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol"); name != "" {
 		return fail("%s appears more than once; RFC 6455 allows one", name)
 	}
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(key); got != want {
 		return fail("Sec-WebSocket-Accept %q, want %q", got, want)
 	}
-	subprotocol := resp.Header.Get("Sec-WebSocket-Protocol")
-	if subprotocol != "" && !slices.Contains(opts.Subprotocols, subprotocol) {
-		return fail("server chose subprotocol %q, which was not offered", subprotocol)
-	}
-	comp, err := dialCompression(resp.Header, opts.Compression)
+	cfg, err := opts.agreed(resp.Header)
 	if err != nil {
 		return fail("%v", err)
 	}
-	return subprotocol, comp, nil
+	return cfg, nil
 }

@@ -28,39 +28,25 @@ const howToEnableExtendedConnect = "start the server with GODEBUG=http2xconnect=
 // is, answered with 200, and the stream's DATA frames carry the frames.
 func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	herr := checkExtendedConnect(r)
-	// RFC 8441 §5: Origin and the Sec-WebSocket-* fields mean what they do in RFC 6455.
-	if herr == nil && !opts.InsecureSkipOriginCheck {
-		if err := wshttp.CheckOrigin(r.Header.Get("Origin"), r.Host, opts.OriginPatterns); err != nil {
-			herr = &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
-		}
-	}
-	srv := serverOf(r)
-	if herr == nil && srv != nil && srv.shuttingDown() {
-		herr = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
+	var cfg connConfig
+	var srv *Server
+	if herr == nil {
+		cfg, srv, herr = opts.negotiate(r, r.Header.Get("Origin"))
 	}
 	if herr != nil {
-		switch herr.Status {
-		case http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", http.MethodConnect)
-		case http.StatusBadRequest:
-			w.Header().Set("Sec-WebSocket-Version", "13")
-		}
-		http.Error(w, herr.Reason, herr.Status)
+		refuse(w, r, herr, opts)
 		return nil, herr
 	}
-	subprotocol := selectSubprotocol(r.Header, opts.Subprotocols)
-	compression := opts.compression(r)
-	comp, extensions := acceptCompression(r.Header, compression)
 
 	h := w.Header()
 	for k, vs := range opts.ResponseHeader {
 		h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], vs...)
 	}
-	if subprotocol != "" {
-		h.Set("Sec-WebSocket-Protocol", subprotocol)
+	if cfg.subprotocol != "" {
+		h.Set("Sec-WebSocket-Protocol", cfg.subprotocol)
 	}
-	if extensions != "" {
-		h.Set("Sec-WebSocket-Extensions", extensions)
+	if cfg.extensions != "" {
+		h.Set("Sec-WebSocket-Extensions", cfg.extensions)
 	}
 	rc := http.NewResponseController(w)
 	// The server's ReadTimeout and WriteTimeout would end the stream as
@@ -73,11 +59,7 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 	}
 
 	sc := newServerStream(w, rc, r)
-	c := newConn(sc, newConnReader(sc, opts.ReadBufferSize), false, opts.connConfig(subprotocol, extensions, comp, compression))
-	if srv != nil {
-		srv.add(c, r)
-	}
-	return c, nil
+	return accepted(sc, newConnReader(sc, opts.ReadBufferSize), cfg, srv, r), nil
 }
 
 // checkExtendedConnect checks an HTTP/2 request opening a WebSocket (RFC

@@ -9,13 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // dialHTTP2 opens the WebSocket as an extended CONNECT stream (RFC 8441 §4)
@@ -65,26 +62,14 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 		}
 		return nil, resp, err
 	}
-	subprotocol := resp.Header.Get("Sec-WebSocket-Protocol")
-	fail := func(format string, args ...any) (*Conn, *http.Response, error) {
+	cfg, err := opts.agreed(resp.Header)
+	if err != nil {
 		s.Close()
 		resp.Body = http.NoBody
-		return nil, resp, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
-	}
-	// RFC 6455 §11.3.4, as over HTTP/1.1.
-	if wshttp.Repeated(resp.Header, "Sec-WebSocket-Protocol") != "" {
-		return fail("Sec-WebSocket-Protocol appears more than once; RFC 6455 allows one")
-	}
-	if subprotocol != "" && !slices.Contains(opts.Subprotocols, subprotocol) {
-		return fail("server chose subprotocol %q, which was not offered", subprotocol)
-	}
-	comp, err := dialCompression(resp.Header, opts.Compression)
-	if err != nil {
-		return fail("%v", err)
+		return nil, resp, &HandshakeError{Status: resp.StatusCode, Reason: err.Error()}
 	}
 	resp.Body = http.NoBody
-	c := newConn(s, newConnReader(s, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
-	return c, resp, nil
+	return newConn(s, newConnReader(s, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // pooledOrNew returns the round tripper of t's pooled HTTP/2 connection

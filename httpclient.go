@@ -55,7 +55,7 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: handshake through DialOptions.HTTPClient: %w", err)
 	}
-	subprotocol, comp, err := checkResponse(resp, key, opts)
+	cfg, err := checkResponse(resp, key, opts)
 	if err != nil {
 		resp.Body.Close()
 		return nil, resp, err
@@ -68,8 +68,7 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	}
 	resp.Body = http.NoBody
 	upgraded := &upgradedConn{ReadWriteCloser: rwc, nc: nc}
-	c := newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, opts.connConfig(subprotocol, resp.Header, comp))
-	return c, resp, nil
+	return newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // dialedConn remembers the connection a transport's dialer opened.
