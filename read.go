@@ -186,11 +186,14 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 
 // discardMessage reads the rest of the current message, checking it as a
 // read would, and drops it.
-func (c *Conn) discardMessage() error {
+func (c *Conn) discardMessage() error { return discard(c.readMessage) }
+
+// discard calls read with a pooled scratch buffer until it returns io.EOF.
+func discard(read func(p []byte) (int, error)) error {
 	scratch := wsconn.GetBuffer(discardChunk)
 	defer wsconn.PutBuffer(scratch)
 	for {
-		_, err := c.readMessage((*scratch)[:discardChunk])
+		_, err := read((*scratch)[:discardChunk])
 		if err == io.EOF {
 			return nil
 		}
@@ -285,17 +288,7 @@ func (c *Conn) skipRaw() error {
 	if c.rd.frameLeft == 0 && c.rd.fin {
 		return nil
 	}
-	scratch := wsconn.GetBuffer(discardChunk)
-	defer wsconn.PutBuffer(scratch)
-	for {
-		_, err := c.readRaw((*scratch)[:discardChunk])
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return discard(c.readRaw)
 }
 
 // rawMessage reads the payload of the current message as it is on the wire,
