@@ -193,7 +193,7 @@ const (
 	stateMask    uint32 = 3
 
 	flagEvents uint32 = 1 << 2 // the engine's epoll watches the connection's descriptor
-	flagClosed uint32 = 1 << 3 // CloseNow ran
+	flagClosed uint32 = 1 << 3 // the connection ended (Conn.end ran)
 	flagEnded  uint32 = 1 << 4 // OnClose was called
 	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
 )
@@ -256,8 +256,8 @@ func (ec *engineConn) run() {
 		fresh = false
 		if err == errWouldBlock {
 			if ec.setState(stateRunning, stateIdle) {
-				// A CloseNow that saw this goroutine running left the end
-				// to it.
+				// A connection that ended while this goroutine ran left
+				// its removal to it.
 				if ec.flags.Load()&flagClosed != 0 {
 					ec.end()
 				}
@@ -301,9 +301,9 @@ func (ec *engineConn) deliver(typ MessageType) {
 // id may go to another connection.
 func (ec *engineConn) fdClosed() { ec.e.conns.remove(ec.id) }
 
-// connClosed is called by CloseNow, with c.mu held. A parked connection is
-// ended here; a running one, or one served by a goroutine of its own, by
-// that goroutine, whose read fails now.
+// connClosed is called by Conn.end (which CloseNow calls), with c.mu held.
+// A parked connection is ended here; a running one, or one served by a
+// goroutine of its own, by that goroutine, whose read fails now.
 func (ec *engineConn) connClosed() {
 	f := ec.flags.Or(flagClosed)
 	if f&flagEvents != 0 && f&stateMask == stateIdle {

@@ -161,7 +161,7 @@ func (s *Server) handlerReturned(c *Conn) {
 	}
 }
 
-// connClosed records that c has ended; CloseNow calls it.
+// connClosed records that c has ended; Conn.end calls it, with c.mu held.
 func (s *Server) connClosed(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
