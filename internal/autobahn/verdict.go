@@ -69,9 +69,6 @@ func Text(s string) Event { return Event{Kind: EventMessage, Payload: []byte(s)}
 // TextBytes is the event of a text message with payload p.
 func TextBytes(p []byte) Event { return Event{Kind: EventMessage, Payload: p} }
 
-// Binary is the event of a binary message with payload p.
-func Binary(p []byte) Event { return Event{Kind: EventMessage, Binary: true, Payload: p} }
-
 // Pong is the event of a pong with payload p.
 func Pong(p string) Event { return Event{Kind: EventPong, Payload: []byte(p)} }
 

@@ -66,9 +66,3 @@ func (v *Validator) Complete() bool { return v.need == 0 }
 
 // Reset prepares the validator for a new text.
 func (v *Validator) Reset() { *v = Validator{} }
-
-// Valid reports whether p is valid UTF-8 on its own.
-func Valid(p []byte) bool {
-	var v Validator
-	return v.Write(p) && v.Complete()
-}

@@ -48,8 +48,9 @@ func FuzzUTF8(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, p []byte, split int) {
 		want := utf8.Valid(p)
-		if got := Valid(p); got != want {
-			t.Fatalf("Valid(%x) = %v, want %v", p, got, want)
+		var whole Validator
+		if got := whole.Write(p) && whole.Complete(); got != want {
+			t.Fatalf("Validator on %x whole = %v, want %v", p, got, want)
 		}
 		// Split anywhere, the incremental check agrees, and never fails
 		// on a prefix of valid text.
