@@ -64,15 +64,22 @@ type Engine struct {
 	pollers []*epoller // empty where there is no event mode
 	closing atomic.Bool
 	conns   connTable
-	// work hands a connection with bytes to read to an idle worker; a
-	// worker that has waited workerIdle for one exits.
-	work chan *engineConn
+	// work hands a connection with bytes to read to an idle worker. spare
+	// counts the workers waiting on it; see worker.
+	work  chan *engineConn
+	spare atomic.Int32
 }
 
-// workerIdle is how long a worker goroutine waits for another connection
-// to serve before it exits. Reusing workers spares each burst of messages a
-// new goroutine whose stack grows again to what writing a message takes.
-const workerIdle = 2 * time.Second
+// How long a worker goroutine waits for another connection to serve before
+// it exits. Reusing workers spares each burst of messages a new goroutine
+// whose stack grows again to what writing a message takes; but a parked
+// worker keeps that stack, so only as many of them as there are pollers
+// (GOMAXPROCS by default) wait workerIdle, and the others, which a burst over many connections left
+// behind, exit after workerLinger.
+const (
+	workerIdle   = 2 * time.Second
+	workerLinger = 20 * time.Millisecond
+)
 
 // NewEngine starts an engine's poller goroutines.
 func NewEngine(opts *EngineOptions) (*Engine, error) {
@@ -142,16 +149,26 @@ func (e *Engine) dispatch(ec *engineConn) {
 }
 
 // worker serves ec, then the connections it is handed, until none comes
-// for workerIdle.
+// for workerIdle (workerLinger when as many others as there are pollers
+// wait already).
 func (e *Engine) worker(ec *engineConn) {
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
+	var idle *time.Timer
 	for {
 		ec.run()
-		idle.Reset(workerIdle)
+		wait := workerIdle
+		if e.spare.Add(1) > int32(e.opts.Pollers) {
+			wait = workerLinger
+		}
+		if idle == nil {
+			idle = time.NewTimer(wait)
+		} else {
+			idle.Reset(wait)
+		}
 		select {
 		case ec = <-e.work:
+			e.spare.Add(-1)
 		case <-idle.C:
+			e.spare.Add(-1)
 			return
 		}
 	}
