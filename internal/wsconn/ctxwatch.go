@@ -12,20 +12,18 @@ import (
 // the past. It keeps watching the last context it was given between
 // operations, so that a connection used again and again with one context
 // (an http.Request's, say) registers with that context once, not once per
-// message; an operation with that context again costs a comparison and an
-// atomic load, and one with a context that cannot end costs the same.
+// message; an operation with that context again costs an atomic load and a
+// comparison, and one with a context that cannot end costs an atomic load
+// and a call of its Done.
 //
-// A watch that has only seen contexts that cannot end holds nothing but
-// the last of them: the state of a real watch is made by the first Watch
-// of a context that can end.
+// A watch that has only seen contexts that cannot end holds nothing, a
+// pointer's worth in its connection: the state of a real watch is made by
+// the first Watch of a context that can end.
 //
 // Watch is called by one goroutine at a time (the holder of the semaphore
 // the watch belongs to); Release and the watched context's end may come
 // from any goroutine.
 type CtxWatch struct {
-	// last is the context of the last Watch, touched only by Watch: when
-	// the next one brings it again, nothing needs to change.
-	last context.Context
 	// state is made by the first Watch of a context that can end, and
 	// never changes after.
 	state atomic.Pointer[watchState]
@@ -33,6 +31,9 @@ type CtxWatch struct {
 
 // watchState is a watch of contexts that can end.
 type watchState struct {
+	// last is the context of the last Watch, touched only by Watch: when
+	// the next one brings it again, nothing needs to change.
+	last  context.Context
 	conn  Deadliner
 	write bool // the watch sets conn's write deadline, not its read deadline
 	// fired is set when the watched context ended and the deadline was
@@ -59,8 +60,13 @@ var Past = time.Unix(1, 0)
 // given the same conn and write every time. It returns ctx's error if ctx
 // was seen to end already. A context that cannot end needs no watching.
 func (w *CtxWatch) Watch(ctx context.Context, conn Deadliner, write bool) error {
-	if ctx == w.last {
-		if st := w.state.Load(); st != nil && st.fired.Load() {
+	st := w.state.Load()
+	if st == nil {
+		if ctx.Done() == nil {
+			return nil
+		}
+	} else if ctx == st.last {
+		if st.fired.Load() {
 			return ctx.Err()
 		}
 		return nil
@@ -70,7 +76,6 @@ func (w *CtxWatch) Watch(ctx context.Context, conn Deadliner, write bool) error 
 
 // watchNew is Watch with a context other than the last one.
 func (w *CtxWatch) watchNew(ctx context.Context, conn Deadliner, write bool) error {
-	w.last = ctx
 	done := ctx.Done()
 	st := w.state.Load()
 	if st == nil {
@@ -80,6 +85,7 @@ func (w *CtxWatch) watchNew(ctx context.Context, conn Deadliner, write bool) err
 		st = &watchState{conn: conn, write: write}
 		w.state.Store(st)
 	}
+	st.last = ctx
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.releaseLocked(true)
