@@ -58,7 +58,8 @@ type AcceptOptions struct {
 	// changed later with [Conn.SetReadLimit].
 	ReadLimit int64
 
-	// ReadBufferSize is the size of the connection's read buffer: 4096 when zero.
+	// ReadBufferSize is the size of the connection's read buffer: 4096 when
+	// zero, at most 1 GiB.
 	ReadBufferSize int
 
 	// WriteBufferSize is the frame size of messages written through Writer:
@@ -246,7 +247,7 @@ func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *
 // the handshake's answer went out; srv, when not nil, tracks it for its
 // shutdown.
 func accepted(nc net.Conn, br connReader, cfg connConfig, srv *Server, r *http.Request) *Conn {
-	c := newConn(nc, br, false, cfg)
+	c := newConn(br, false, cfg)
 	if srv != nil {
 		srv.add(c, r)
 	}

@@ -30,8 +30,8 @@ func BenchmarkMask(b *testing.B) {
 func pipePair(tb testing.TB) (server, client *Conn) {
 	a, b := net.Pipe()
 	tb.Cleanup(func() { a.Close(); b.Close() })
-	server = newConn(a, newConnReader(a, 0), false, connConfig{})
-	client = newConn(b, newConnReader(b, 0), true, connConfig{})
+	server = newConn(newConnReader(a, 0), false, connConfig{})
+	client = newConn(newConnReader(b, 0), true, connConfig{})
 	return server, client
 }
 
@@ -53,8 +53,8 @@ func tcpPair(tb testing.TB) (server, client *Conn) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { a.Close(); b.Close() })
-	server = newConn(a, newConnReader(a, 0), false, connConfig{})
-	client = newConn(b, newConnReader(b, 0), true, connConfig{})
+	server = newConn(newConnReader(a, 0), false, connConfig{})
+	client = newConn(newConnReader(b, 0), true, connConfig{})
 	return server, client
 }
 

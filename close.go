@@ -86,7 +86,7 @@ func (c *Conn) readUntilClose() {
 	if c.rd.err != nil {
 		return
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout()))
+	c.br.nc.SetReadDeadline(time.Now().Add(c.closeTimeout()))
 	var scratch [512]byte
 	for c.rd.err == nil {
 		if c.rd.inMessage {
@@ -189,7 +189,7 @@ func (c *Conn) end() error {
 	if c.lingering {
 		return nil
 	}
-	return c.nc.Close()
+	return c.br.nc.Close()
 }
 
 // writeClose sends the close frame, bounded by the close timeout from the
@@ -284,7 +284,7 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 	go func() {
 		c.linger()
 		c.CloseNow()
-		c.nc.Close()
+		c.br.nc.Close()
 	}()
 	return ce
 }
@@ -297,9 +297,9 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 // written first (see awaitCloseWrite).
 func (c *Conn) linger() {
 	c.awaitCloseWrite()
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.client {
+	if cw, ok := c.br.nc.(interface{ CloseWrite() error }); ok && !c.client {
 		cw.CloseWrite()
 	}
-	c.nc.SetReadDeadline(time.Now().Add(min(c.closeTimeout(), 2*time.Second)))
+	c.br.nc.SetReadDeadline(time.Now().Add(min(c.closeTimeout(), 2*time.Second)))
 	io.Copy(io.Discard, &c.br)
 }

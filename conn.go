@@ -54,13 +54,15 @@ type Conn struct {
 	// of ended (by its first Done), the state of a watch (by the first
 	// Watch of a context that can end), the wake channel of a semaphore
 	// (by its first waiter), and the functions the reader and the writer
-	// hand the descriptor's RawConn (br.rawFn and wfn, by the first read
+	// hand the descriptor's RawConn (br.sys.rfn and wfn, by the first read
 	// and write that go through it). Scratch space is borrowed per use
 	// from pools, never kept: a control frame's payload, a large frame's
 	// header, the net.Buffers of a writev through net.Conn, the discarded
 	// rest of a message. An idle connection is this struct, in one
-	// allocation, plus net's syscall.RawConn and those two functions
-	// (TestConnSize and TestIdleConnAllocs hold the budget).
+	// allocation; in goroutine mode, over TCP, also br.sys, net's
+	// syscall.RawConn and those two functions; an engine's connection
+	// instead has its engineConn (TestConnSize and TestIdleConnAllocs hold
+	// the budget).
 	//
 	// readLock is held by the goroutine reading frames from br, msgLock for
 	// the whole of a data message being written, frameLock for one frame.
@@ -68,20 +70,14 @@ type Conn struct {
 	msgLock   wsconn.Sem
 	frameLock wsconn.Sem
 
-	nc net.Conn
-
 	comp      *pmdeflate.State // nil when permessage-deflate is not in use
 	readLimit atomic.Int64
 
-	rd readState  // guarded by readLock
-	br connReader // read under readLock; its buffer is borrowed only while it holds bytes
-
-	// The frame being written, under frameLock, kept here so that writing
-	// a frame allocates nothing: what is left of the frame's header and
-	// payload. wfn is writeFD, bound by the first write on the descriptor;
-	// werr, below, its error.
-	wv  [2][]byte
-	wfn func(fd uintptr) bool
+	rd readState // guarded by readLock
+	// br holds the transport, br.nc, which reads and writes use and the
+	// close closes; it is read under readLock, and its buffer is borrowed
+	// only while it holds bytes.
+	br connReader
 
 	// The closing state. setClosing is the one place that changes
 	// closeSent, closeErr and lingering, and end the one place that ends the
@@ -89,7 +85,6 @@ type Conn struct {
 	mu         sync.Mutex
 	closeSent  atomic.Bool // a close frame went out; no data may follow (written under mu, read freely)
 	readClosed atomic.Bool // CloseRead was called: Read and Reader refuse
-	werr       int32       // the syscall.Errno of writeFD, under frameLock; an int32 keeps the Conn in its size class
 	client     bool        // this end is the client: it masks, and expects unmasked frames; never changes
 	lingering  bool        // a failed connection drains the peer until it closes, before closing TCP
 	peerSeen   bool        // the peer's close frame arrived
@@ -174,11 +169,10 @@ type connConfig struct {
 	compression *CompressionOptions // what comp was negotiated from
 }
 
-// newConn makes the Conn of nc, taking over br, the reader of nc with
+// newConn makes the Conn of br.nc, taking over br, its reader with
 // whatever the handshake left buffered.
-func newConn(nc net.Conn, br connReader, client bool, cfg connConfig) *Conn {
+func newConn(br connReader, client bool, cfg connConfig) *Conn {
 	c := &Conn{
-		nc:     nc,
 		br:     br,
 		client: client,
 		comp:   cfg.comp,
@@ -238,10 +232,10 @@ func (c *Conn) Extensions() string {
 }
 
 // LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.br.nc.LocalAddr() }
 
 // RemoteAddr returns the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.br.nc.RemoteAddr() }
 
 // lockErr turns the error of a failed wait for one of the connection's
 // semaphores into the one a caller sees: the context's, or why the

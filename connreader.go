@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"syscall"
 
 	"github.com/duplexws/websocket/internal/utf8stream"
 	"github.com/duplexws/websocket/internal/wsconn"
@@ -21,24 +20,18 @@ import (
 // while a read is blocked.
 //
 // A connReader is made as a value and moved into its Conn before its first
-// read: until then it holds no pointer to itself (rawFn is bound by the
+// read: until then it holds no pointer to itself (sys.rfn is bound by the
 // first blocking read).
 type connReader struct {
-	nc   net.Conn
-	raw  syscall.RawConn // nil when nc has no file descriptor
-	size int
-	buf  *[]byte // nil while empty
-	r, w int     // unread bytes are (*buf)[r:w]
-
-	// Result of the last raw read, set by rawRead and readNow.
-	rawN   int
-	rawErr syscall.Errno
-	rawFn  func(fd uintptr) bool // rawRead, bound by the first blocking read (an engine connection may never make one)
-	// Where rawRead reads when readDirect reads into a caller's slice,
-	// rather than into buf: its dstLen bytes from dst. Kept as a pointer
-	// and a length, not a slice, which keeps the reader in its size class.
-	dst    *byte
-	dstLen int
+	nc   net.Conn // the connection's transport, which the Conn reads, writes and closes
+	buf  *[]byte  // nil while empty
+	r, w int      // unread bytes are (*buf)[r:w]
+	// sys reads and writes the descriptor through the runtime's poller
+	// (connreader_unix.go): nil where nc has no descriptor, and on an
+	// engine's connection, whose transport reads and writes its descriptor
+	// itself (fdConn).
+	sys  *rawIO
+	size int32 // of the buffer borrowed; an int32 keeps the Conn in its size class
 
 	// Event mode (engine.go): nonblock makes the frame parser stop, with
 	// errWouldBlock, at a frame boundary where the next frame has not fully
@@ -50,11 +43,14 @@ type connReader struct {
 	hangup   bool
 }
 
+// maxReadBufferSize bounds the read buffer's size.
+const maxReadBufferSize = 1 << 30
+
 func newConnReader(nc net.Conn, size int) connReader {
 	if size <= 0 {
 		size = defaultBufferSize
 	}
-	b := connReader{nc: nc, size: size}
+	b := connReader{nc: nc, size: int32(min(size, maxReadBufferSize))}
 	b.attachPoller()
 	return b
 }
@@ -64,7 +60,7 @@ func newConnReader(nc net.Conn, size int) connReader {
 func newConnReaderFrom(nc net.Conn, br *bufio.Reader, size int) connReader {
 	b := newConnReader(nc, size)
 	if n := br.Buffered(); n > 0 {
-		b.buf = wsconn.GetBuffer(max(n, b.size))
+		b.buf = wsconn.GetBuffer(max(n, int(b.size)))
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 		b.w, _ = io.ReadFull(br, (*b.buf)[:n])
 	}
@@ -89,8 +85,8 @@ func (b *connReader) makeRoom() {
 	if b.buf == nil {
 		return
 	}
-	if cap(*b.buf) < b.size {
-		nb := wsconn.GetBuffer(b.size)
+	if cap(*b.buf) < int(b.size) {
+		nb := wsconn.GetBuffer(int(b.size))
 		*nb = (*nb)[:cap(*nb)]
 		b.w = copy(*nb, (*b.buf)[b.r:b.w])
 		b.r = 0
@@ -138,7 +134,7 @@ func (b *connReader) fill() error {
 		}
 	}
 	if b.buf == nil {
-		b.buf = wsconn.GetBuffer(b.size)
+		b.buf = wsconn.GetBuffer(int(b.size))
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 	}
 	n, err := b.nc.Read((*b.buf)[b.w:])
@@ -191,7 +187,7 @@ func (b *connReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if b.buffered() == 0 {
-		if len(p) >= b.size {
+		if len(p) >= int(b.size) {
 			b.drained = false
 			return b.readDirect(p)
 		}
@@ -249,7 +245,7 @@ func (b *connReader) frameBuffered() bool {
 	// A frame that cannot fit the buffer is read as it comes; so is one
 	// whose header the parser will refuse (a length with the top bit set,
 	// a control frame over 125 bytes).
-	if length > uint64(b.size-hdr) || (p[0]&0x08 != 0 && length > maxControlPayload) {
+	if length > uint64(int(b.size)-hdr) || (p[0]&0x08 != 0 && length > maxControlPayload) {
 		return true
 	}
 	if uint64(n-hdr) >= length {

@@ -2,9 +2,11 @@
 
 package websocket
 
-// attachPoller does nothing where descriptors cannot be read directly: the
-// reader reads through net.Conn and holds its buffer only while a read is
-// blocked.
+// rawIO is empty where descriptors cannot be read directly: the reader
+// reads through net.Conn and holds its buffer only while a read is blocked.
+type rawIO struct{}
+
+// attachPoller does nothing where descriptors cannot be read directly.
 func (b *connReader) attachPoller() {}
 
 // fillFD reports that there is no descriptor to fill the buffer from.

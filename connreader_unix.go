@@ -6,31 +6,53 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 
 	"github.com/duplexws/websocket/internal/wsconn"
 )
+
+// rawIO is how a goroutine-mode connection reads and writes its descriptor:
+// through net's syscall.RawConn, waiting in the runtime's poller with no
+// buffer borrowed. It is kept apart from the Conn, whose reader points to
+// it, so that a connection an engine serves, whose transport reads and
+// writes its descriptor itself (fdConn), holds none of it. The reading
+// half is used under readLock, the writing half under frameLock.
+type rawIO struct {
+	raw syscall.RawConn
+
+	// The reading half: rfn is connReader.rawRead, bound by the first
+	// blocking read; rawRead reads into dst when readDirect set it, and
+	// leaves its result in n and err.
+	rfn func(fd uintptr) bool
+	dst []byte
+	n   int
+	err syscall.Errno
+
+	// The writing half: wfn is Conn.writeFD, bound by the first write; wv
+	// is what is left of the frame being written, werr writeFD's error.
+	wfn  func(fd uintptr) bool
+	wv   [2][]byte
+	werr syscall.Errno
+}
 
 // attachPoller lets the reader wait for data through the runtime's poller
 // with no buffer borrowed, when the connection has a file descriptor.
 func (b *connReader) attachPoller() {
 	if sc, ok := b.nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			b.raw = raw
+			b.sys = &rawIO{raw: raw}
 		}
 	}
 }
 
 // rawRead is called by the poller when the descriptor may be readable. It
-// reads into dst when readDirect set it; otherwise it borrows the buffer for
-// the read and gives it back when nothing came, so the wait that follows
-// holds no buffer.
+// reads into sys.dst when readDirect set it; otherwise it borrows the
+// buffer for the read and gives it back when nothing came, so the wait
+// that follows holds no buffer.
 func (b *connReader) rawRead(fd uintptr) bool {
-	var p []byte
-	if b.dst != nil {
-		p = unsafe.Slice(b.dst, b.dstLen)
-	} else {
-		b.buf = wsconn.GetBuffer(b.size)
+	s := b.sys
+	p := s.dst
+	if p == nil {
+		b.buf = wsconn.GetBuffer(int(b.size))
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 		p = *b.buf
 	}
@@ -40,15 +62,15 @@ func (b *connReader) rawRead(fd uintptr) bool {
 			continue
 		}
 		if err == syscall.EAGAIN {
-			if b.dst == nil {
+			if s.dst == nil {
 				wsconn.PutBuffer(b.buf)
 				b.buf = nil
 			}
 			return false
 		}
-		b.rawN, b.rawErr = max(n, 0), err
-		if b.dst == nil {
-			b.r, b.w = 0, b.rawN
+		s.n, s.err = max(n, 0), err
+		if s.dst == nil {
+			b.r, b.w = 0, s.n
 			if b.w == 0 {
 				wsconn.PutBuffer(b.buf)
 				b.buf = nil
@@ -60,9 +82,9 @@ func (b *connReader) rawRead(fd uintptr) bool {
 
 // fillFD fills the empty buffer from the descriptor, waiting through the
 // poller with no buffer borrowed; it reports false when the connection has
-// no descriptor to read.
+// no descriptor to read that way.
 func (b *connReader) fillFD() (bool, error) {
-	if b.raw == nil {
+	if b.sys == nil {
 		return false, nil
 	}
 	_, err := b.readFD(nil)
@@ -72,7 +94,7 @@ func (b *connReader) fillFD() (bool, error) {
 // readDirect reads into p, which is not empty, straight from the
 // connection.
 func (b *connReader) readDirect(p []byte) (int, error) {
-	if b.raw == nil {
+	if b.sys == nil {
 		return b.nc.Read(p)
 	}
 	return b.readFD(p)
@@ -81,23 +103,22 @@ func (b *connReader) readDirect(p []byte) (int, error) {
 // readFD reads from the descriptor with rawRead, into p or, when p is nil,
 // into a borrowed buffer.
 func (b *connReader) readFD(p []byte) (int, error) {
-	if b.rawFn == nil {
-		b.rawFn = b.rawRead
+	s := b.sys
+	if s.rfn == nil {
+		s.rfn = b.rawRead
 	}
-	if p != nil {
-		b.dst, b.dstLen = &p[0], len(p)
-	}
-	err := b.raw.Read(b.rawFn)
-	b.dst, b.dstLen = nil, 0
+	s.dst = p
+	err := s.raw.Read(s.rfn)
+	s.dst = nil
 	switch {
 	case err != nil:
 		return 0, err
-	case b.rawErr != 0:
-		return 0, os.NewSyscallError("read", b.rawErr)
-	case b.rawN == 0:
+	case s.err != 0:
+		return 0, os.NewSyscallError("read", s.err)
+	case s.n == 0:
 		return 0, io.EOF
 	}
-	return b.rawN, nil
+	return s.n, nil
 }
 
 // nowReader is a transport that reads what its socket holds without ever
@@ -112,13 +133,13 @@ type nowReader interface {
 // when the read emptied it. A transport that cannot read without waiting
 // is read as fill reads it.
 func (b *connReader) readNow() error {
-	nr, ok := b.raw.(nowReader)
+	nr, ok := b.nc.(nowReader)
 	if !ok {
 		return b.fill()
 	}
 	b.makeRoom()
 	if b.buf == nil {
-		b.buf = wsconn.GetBuffer(b.size)
+		b.buf = wsconn.GetBuffer(int(b.size))
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 	}
 	space := len(*b.buf) - b.w

@@ -62,7 +62,8 @@ type DialOptions struct {
 	// decompression: 32 MiB when zero, no limit when negative.
 	ReadLimit int64
 
-	// ReadBufferSize is the size of the connection's read buffer: 4096 when zero.
+	// ReadBufferSize is the size of the connection's read buffer: 4096 when
+	// zero, at most 1 GiB.
 	ReadBufferSize int
 
 	// WriteBufferSize is the frame size of messages written through Writer: 4096 when zero.
@@ -369,7 +370,7 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
-	return newConn(nc, newConnReaderFrom(nc, br, opts.ReadBufferSize), true, cfg), resp, nil
+	return newConn(newConnReaderFrom(nc, br, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // checkResponse checks the server's answer to the opening handshake (RFC

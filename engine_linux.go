@@ -167,7 +167,7 @@ func (p *epoller) close() error {
 // runtime's poller. Every other connection, and one whose takeover fails,
 // is left to a goroutine of its own.
 func (e *Engine) takeOver(ec *engineConn) bool {
-	tcp, ok := ec.c.nc.(*net.TCPConn)
+	tcp, ok := ec.c.br.nc.(*net.TCPConn)
 	if !ok || len(e.pollers) == 0 {
 		return false
 	}
@@ -230,9 +230,8 @@ func (c *Conn) useTransport(f *fdConn) bool {
 	if c.ended.Ended() || c.lingering {
 		return false
 	}
-	c.nc = f
 	c.br.nc = f
-	c.br.raw = (*fdRaw)(f)
+	c.br.sys = nil
 	c.readWatch.Replace(f)
 	c.writeWatch.Replace(f)
 	return true

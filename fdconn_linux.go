@@ -24,8 +24,9 @@ import (
 //
 // It is a net.Conn whose deadlines behave as net.TCPConn's (a call past its
 // deadline fails with os.ErrDeadlineExceeded, and moving the deadline
-// wakes a waiting call to look again), and a syscall.Conn whose RawConn
-// waits the same way. One read and one write may wait at a time, as the
+// wakes a waiting call to look again); the Conn's reader and writer use
+// its readNow and writeVec, which make raw system calls, so that neither
+// binds a function for a RawConn. One read and one write may wait at a time, as the
 // Conn's read and frame locks ensure. Close may come from any goroutine at
 // any time: a reference count keeps the descriptor open until the last call
 // using it has returned, so its number is never used once it may belong to
@@ -54,9 +55,6 @@ const (
 	fdReadable uint32 = 1 << iota
 	fdWritable
 )
-
-// fdRaw is an fdConn seen as a syscall.RawConn.
-type fdRaw fdConn
 
 // fdClosedErr is what a call on a closed fdConn returns, as net.TCPConn's
 // calls do.
@@ -255,34 +253,48 @@ func (f *fdConn) Read(p []byte) (int, error) {
 // Write writes all of p, waiting for the engine's epoll whenever the
 // socket's send buffer is full.
 func (f *fdConn) Write(p []byte) (int, error) {
+	left, err := f.write(p, nil)
+	return len(p) - left, err
+}
+
+// writeVec writes hdr and then p, which may be empty, whole, in one system
+// call while the socket takes them, waiting for the engine's epoll whenever
+// its send buffer is full.
+func (f *fdConn) writeVec(hdr, p []byte) error {
+	_, err := f.write(hdr, p)
+	return err
+}
+
+// write writes hdr and then p, and returns how many of their bytes it did
+// not write.
+func (f *fdConn) write(hdr, p []byte) (int, error) {
 	if err := f.incref(); err != nil {
-		return 0, err
+		return len(hdr) + len(p), err
 	}
 	defer f.decref()
-	done := 0
-	for {
+	for len(hdr)+len(p) > 0 {
 		if err := expired(&f.wdl); err != nil {
-			return done, err
+			return len(hdr) + len(p), err
 		}
 		f.ready.And(^fdWritable)
-		n, err := sysWrite(uintptr(f.fd), p[done:], nil)
-		if n > 0 {
-			done += n
-		}
+		n, err := sysWrite(uintptr(f.fd), hdr, p)
 		switch {
-		case done == len(p):
-			return done, nil
 		case err == unix.EINTR:
+			continue
 		case err == unix.EAGAIN:
 			if err := f.await(fdWritable); err != nil {
-				return done, err
+				return len(hdr) + len(p), err
 			}
+			continue
 		case err != 0:
-			return done, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+			return len(hdr) + len(p), &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
 		case n == 0:
-			return done, io.ErrUnexpectedEOF
+			return len(hdr) + len(p), io.ErrUnexpectedEOF
 		}
+		k := min(n, len(hdr))
+		hdr, p = hdr[k:], p[n-k:]
 	}
+	return 0, nil
 }
 
 // SetDeadline sets both deadlines.
@@ -352,37 +364,9 @@ func (f *fdConn) sockAddr(get func(int) (unix.Sockaddr, error)) net.Addr {
 	return a
 }
 
-// SyscallConn returns the connection as a syscall.RawConn, whose Read and
-// Write wait for the engine's epoll.
-func (f *fdConn) SyscallConn() (syscall.RawConn, error) { return (*fdRaw)(f), nil }
-
-// Control calls fn with the descriptor, kept open for the call.
-func (r *fdRaw) Control(fn func(fd uintptr)) error {
-	f := (*fdConn)(r)
-	if err := f.incref(); err != nil {
-		return err
-	}
-	defer f.decref()
-	fn(uintptr(f.fd))
-	return nil
-}
-
-// Read calls fn until it returns true, waiting for the socket to become
-// readable each time it returns false.
-func (r *fdRaw) Read(fn func(fd uintptr) bool) error {
-	return (*fdConn)(r).rawWait(fdReadable, &r.rdl, fn)
-}
-
-// Write calls fn until it returns true, waiting for the socket to become
-// writable each time it returns false.
-func (r *fdRaw) Write(fn func(fd uintptr) bool) error {
-	return (*fdConn)(r).rawWait(fdWritable, &r.wdl, fn)
-}
-
 // readNow reads once what the socket holds, without waiting: it returns
 // syscall.EAGAIN when the socket is empty.
-func (r *fdRaw) readNow(p []byte) (int, error) {
-	f := (*fdConn)(r)
+func (f *fdConn) readNow(p []byte) (int, error) {
 	if err := f.incref(); err != nil {
 		return 0, err
 	}
@@ -398,24 +382,5 @@ func (r *fdRaw) readNow(p []byte) (int, error) {
 			return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
 		}
 		return n, nil
-	}
-}
-
-func (f *fdConn) rawWait(bit uint32, dl *atomic.Int64, fn func(fd uintptr) bool) error {
-	if err := f.incref(); err != nil {
-		return err
-	}
-	defer f.decref()
-	for {
-		if err := expired(dl); err != nil {
-			return err
-		}
-		f.ready.And(^bit)
-		if fn(uintptr(f.fd)) {
-			return nil
-		}
-		if err := f.await(bit); err != nil {
-			return err
-		}
 	}
 }

@@ -53,7 +53,7 @@ func takenOver(t *testing.T, conns <-chan *Conn) *Conn {
 				return false
 			}
 			defer c.readLock.Unlock()
-			_, ok := c.nc.(*fdConn)
+			_, ok := c.br.nc.(*fdConn)
 			return ok
 		})
 		return c
@@ -156,7 +156,7 @@ func TestFDConnDeadlines(t *testing.T) {
 	_, url, conns := startEngineConns(t)
 	rawUpgrade(t, url)
 	sc := takenOver(t, conns)
-	f := sc.nc.(*fdConn)
+	f := sc.br.nc.(*fdConn)
 	var b [1]byte
 	f.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	start := time.Now()
@@ -203,7 +203,7 @@ func TestFDConnCloseDuringWrite(t *testing.T) {
 		t.Fatal("the write did not return when the connection closed")
 	}
 	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
-	if err := sc.nc.Close(); !errors.Is(err, net.ErrClosed) {
+	if err := sc.br.nc.Close(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("a second Close = %v, want net.ErrClosed", err)
 	}
 }
@@ -317,8 +317,8 @@ func TestEngineServeBusyWriter(t *testing.T) {
 	defer srv.Close()
 	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	sc := <-served
-	if _, ok := sc.nc.(*net.TCPConn); !ok {
-		t.Fatalf("the transport is a %T, want the *net.TCPConn it kept", sc.nc)
+	if _, ok := sc.br.nc.(*net.TCPConn); !ok {
+		t.Fatalf("the transport is a %T, want the *net.TCPConn it kept", sc.br.nc)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

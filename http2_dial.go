@@ -69,7 +69,7 @@ func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOpt
 		return nil, resp, &HandshakeError{Status: resp.StatusCode, Reason: err.Error()}
 	}
 	resp.Body = http.NoBody
-	return newConn(s, newConnReader(s, opts.ReadBufferSize), true, cfg), resp, nil
+	return newConn(newConnReader(s, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // pooledOrNew returns the round tripper of t's pooled HTTP/2 connection

@@ -68,7 +68,7 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	}
 	resp.Body = http.NoBody
 	upgraded := &upgradedConn{ReadWriteCloser: rwc, nc: nc}
-	return newConn(upgraded, newConnReader(upgraded, opts.ReadBufferSize), true, cfg), resp, nil
+	return newConn(newConnReader(upgraded, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // dialedConn remembers the connection a transport's dialer opened.

@@ -144,7 +144,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if !c.rd.inMessage {
 		return 0, io.EOF
 	}
-	if err := c.readWatch.Watch(c.rd.ctx, c.nc, false); err != nil {
+	if err := c.readWatch.Watch(c.rd.ctx, c.br.nc, false); err != nil {
 		return 0, err
 	}
 	return c.readMessage(p)
@@ -156,7 +156,7 @@ func (c *Conn) nextMessage(ctx context.Context) error {
 	if c.rd.err != nil {
 		return c.rd.err
 	}
-	if err := c.readWatch.Watch(ctx, c.nc, false); err != nil {
+	if err := c.readWatch.Watch(ctx, c.br.nc, false); err != nil {
 		return err
 	}
 	c.rd.ctx = ctx

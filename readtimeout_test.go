@@ -83,7 +83,7 @@ func rawServerPipe(t *testing.T) (*Conn, net.Conn) {
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
 	go io.Copy(io.Discard, a) // pongs and close frames go nowhere
-	return newConn(b, newConnReader(b, 0), true, connConfig{}), a
+	return newConn(newConnReader(b, 0), true, connConfig{}), a
 }
 
 func serverFrame(op opcode, fin bool, payload string) []byte {

@@ -18,10 +18,10 @@ import (
 func TestBlockingDescriptor(t *testing.T) {
 	t.Parallel()
 	server, client := tcpPair(t)
-	if server.br.raw == nil || client.br.raw == nil {
+	if server.br.sys == nil || client.br.sys == nil {
 		t.Fatal("a TCP connection is not read through its descriptor")
 	}
-	raw, err := server.nc.(syscall.Conn).SyscallConn()
+	raw, err := server.br.nc.(syscall.Conn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}

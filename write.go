@@ -116,7 +116,7 @@ func (c *Conn) lockDataFrame(ctx context.Context) error {
 	}
 	err := c.writable()
 	if err == nil {
-		err = c.writeWatch.Watch(ctx, c.nc, true)
+		err = c.writeWatch.Watch(ctx, c.br.nc, true)
 	}
 	if err != nil {
 		c.frameLock.Unlock()
@@ -152,8 +152,8 @@ func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) 
 		return c.lockErr(err)
 	}
 	defer c.frameLock.Unlock()
-	c.nc.SetWriteDeadline(deadline)
-	defer c.nc.SetWriteDeadline(time.Time{})
+	c.br.nc.SetWriteDeadline(deadline)
+	defer c.br.nc.SetWriteDeadline(time.Time{})
 	if err := c.writeFrameLocked(true, op, 0, payload); err != nil {
 		return c.ioError(context.Background(), err)
 	}
@@ -203,22 +203,28 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 // one writev where the connection supports it. The caller holds frameLock.
 func (c *Conn) writeNet(hdr, p []byte) error {
 	if len(p) == 0 {
-		_, err := c.nc.Write(hdr)
+		_, err := c.br.nc.Write(hdr)
 		return err
 	}
-	bufs := netBuffers.Get().(*net.Buffers)
-	c.wv = [2][]byte{hdr, p}
-	*bufs = c.wv[:]
-	_, err := bufs.WriteTo(c.nc)
-	*bufs = nil
-	netBuffers.Put(bufs)
-	c.wv = [2][]byte{}
+	w := netBuffers.Get().(*netWritev)
+	w.v = [2][]byte{hdr, p}
+	w.bufs = w.v[:]
+	_, err := w.bufs.WriteTo(c.br.nc)
+	*w = netWritev{}
+	netBuffers.Put(w)
 	return err
 }
 
-// netBuffers holds the net.Buffers of writeNet's writevs, borrowed per
-// frame so that a connection holds none and writing allocates nothing.
-var netBuffers = sync.Pool{New: func() any { return new(net.Buffers) }}
+// netWritev is one writev of writeNet: the net.Buffers, which WriteTo
+// consumes, and the two slices it starts with.
+type netWritev struct {
+	bufs net.Buffers
+	v    [2][]byte
+}
+
+// netBuffers holds the netWritevs of writeNet, borrowed per frame so that
+// a connection holds none and writing allocates nothing.
+var netBuffers = sync.Pool{New: func() any { return new(netWritev) }}
 
 // messageWriter streams one message as frames of the write buffer's size.
 type messageWriter struct {
