@@ -9,14 +9,18 @@ import (
 	"testing"
 )
 
+// BenchmarkMask unmasks payloads of the echo benchmark's sizes and a large
+// one; "copy" is a plain copy of the large one, for scale.
 func BenchmarkMask(b *testing.B) {
 	buf := make([]byte, 1<<20)
-	b.Run("mask", func(b *testing.B) {
-		b.SetBytes(int64(len(buf)))
-		for b.Loop() {
-			mask(0x12345678, buf)
-		}
-	})
+	for _, size := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
+		b.Run("mask-"+sizeName(size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				mask(0x12345678, buf[:size])
+			}
+		})
+	}
 	b.Run("copy", func(b *testing.B) {
 		dst := make([]byte, len(buf))
 		b.SetBytes(int64(len(buf)))

@@ -8,8 +8,11 @@ import (
 // mask XORs b with the masking key (RFC 6455 §5.3), starting at key byte 0,
 // and returns the key rotated so that a following call continues where this
 // one stopped. The key holds the four mask bytes in little-endian order.
-// It works eight bytes at a time; the tail is done byte by byte.
+// maskBlocks takes the bulk where the CPU has vector instructions for it
+// (mask_amd64.go); the rest is done eight bytes at a time, and the tail
+// byte by byte.
 func mask(key uint32, b []byte) uint32 {
+	b = maskBlocks(key, b)
 	if len(b) >= 8 {
 		k := uint64(key) | uint64(key)<<32
 		for len(b) >= 32 {
