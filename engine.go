@@ -74,8 +74,8 @@ type Engine struct {
 // it exits. Reusing workers spares each burst of messages a new goroutine
 // whose stack grows again to what writing a message takes; but a parked
 // worker keeps that stack, so only as many of them as there are pollers
-// (GOMAXPROCS by default) wait workerIdle, and the others, which a burst over many connections left
-// behind, exit after workerLinger.
+// (GOMAXPROCS by default) wait workerIdle, and the others, which a burst
+// over many connections left behind, exit after workerLinger.
 const (
 	workerIdle   = 2 * time.Second
 	workerLinger = 20 * time.Millisecond
