@@ -42,18 +42,20 @@ func roundTrip(c *rawClient, frame []byte, want int) error {
 
 // BenchmarkEcho measures binary messages echoed by each library's server at
 // 1 and 100 connections, each connection sending a message and waiting for
-// its echo. It reports messages per second, the server's CPU seconds per
-// million messages and the server's allocations per message; the bench
-// process's own allocations (the client) are the usual allocs/op.
+// its echo; the event-driven servers (Duplex's engine, nbio) come last. It
+// reports messages per second, the server's CPU seconds per million
+// messages and the server's allocations per message; the bench process's
+// own allocations (the client) are the usual allocs/op.
 func BenchmarkEcho(b *testing.B) {
+	libs := slices.Concat(echoLibs, eventLibs)
 	// One server per library for all sizes and connection counts.
 	servers := make(map[string]*serverProc)
-	for _, lib := range echoLibs {
+	for _, lib := range libs {
 		servers[lib] = startServer(b, lib, compressOff)
 	}
 	for _, conns := range []int{1, 100} {
 		for _, size := range []int{16, 1024, 64 << 10} {
-			for _, lib := range echoLibs {
+			for _, lib := range libs {
 				name := fmt.Sprintf("conns=%d/size=%d/lib=%s", conns, size, lib)
 				b.Run(name, func(b *testing.B) {
 					benchEcho(b, servers[lib], conns, size)
