@@ -91,7 +91,7 @@ func (p *epoller) add(id uint64, fd int) error {
 // call the scheduler is told of can be caught under way by its monitor
 // thread (sysmon) while other goroutines wait to run, which then hands the
 // P to another thread. Through the syscall package, a burst of 10,000
-// connections left a one-core engine with 15 to 25 more threads than it
+// connections left a one-core engine with 11 to 24 more threads than it
 // began with, each keeping 48 KiB of runtime stacks and its own; raw, the
 // count stays where a goroutine-per-connection server's does.
 
