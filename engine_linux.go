@@ -116,8 +116,10 @@ func epollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
 // wait hands every readiness event to the engine until close. It takes
 // what the engine's epoll holds without waiting, and waits for more through
 // the runtime's poller, which reports the epoll descriptor readable
-// (edge-triggered) when events arrive: the wait is over only once a look
-// found nothing.
+// (edge-triggered) each time an event arrives in it. A look that returned
+// fewer events than it had room for emptied the epoll, so whatever comes
+// later is reported again and the wait can begin; after a full look there
+// may be more, and it looks again.
 //
 // Between two looks it yields the processor: the connections it just
 // handed to workers run first, and their workers are idle again when the
@@ -152,6 +154,9 @@ func (p *epoller) wait() {
 					return true
 				}
 				p.e.event(id, events[i].Events)
+			}
+			if n < len(events) {
+				return false
 			}
 			runtime.Gosched()
 		}
