@@ -46,9 +46,10 @@ type EngineOptions struct {
 // over from its net.TCPConn, which it closes: from then on the engine's own
 // epoll, not the runtime's, tells the connection's reads and writes when to
 // go on, so an idle connection costs neither a net.TCPConn nor a runtime
-// poll descriptor. [Conn.LocalAddr] then asks the kernel on each call. A frame that has partly arrived keeps only
-// its own bytes. A message larger than the read buffer is streamed to
-// OnMessage from the connection's goroutine as it arrives.
+// poll descriptor. [Conn.LocalAddr] then asks the kernel on each call. A
+// frame that has partly arrived keeps only its own bytes. A message larger
+// than the read buffer is streamed to OnMessage from the connection's
+// goroutine as it arrives.
 //
 // Every rule of the protocol holds as when a goroutine calls Read: pings
 // are answered, the closing handshake completes, the read limit, UTF-8

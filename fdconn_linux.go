@@ -27,10 +27,10 @@ import (
 // wakes a waiting call to look again); the Conn's reader and writer use
 // its readNow and writeVec, which make raw system calls, so that neither
 // binds a function for a RawConn. One read and one write may wait at a
-// time, as the Conn's read and frame locks ensure. Close may come from any goroutine at
-// any time: a reference count keeps the descriptor open until the last call
-// using it has returned, so its number is never used once it may belong to
-// another file.
+// time, as the Conn's read and frame locks ensure. Close may come from any
+// goroutine at any time: a reference count keeps the descriptor open until
+// the last call using it has returned, so its number is never used once it
+// may belong to another file.
 type fdConn struct {
 	fd int32
 	// ready has fdReadable or fdWritable set when epoll reported the
