@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"time"
 	"unicode/utf8"
@@ -74,18 +75,22 @@ func (c *Conn) awaitPeerClose(ctx context.Context) {
 	ctx, cancel := wsconn.WithStop(ctx, c.peerCloseDone())
 	defer cancel()
 	if c.readLock.Lock(ctx, &c.ended) == nil {
-		c.readUntilClose()
+		c.readUntilClose(ctx)
 		c.readLock.Unlock()
 	}
 }
 
 // readUntilClose reads and discards messages until the peer's close frame
-// arrives or reading fails, for a Close with no Read in progress. The
-// caller holds readLock.
-func (c *Conn) readUntilClose() {
+// arrives or reading fails, for a Close with no Read in progress; ctx is
+// Close's. The caller holds readLock. The contexts of earlier reads play no
+// part: the watch lets go of the last one, and the deadline is Close's.
+func (c *Conn) readUntilClose(ctx context.Context) {
 	if c.rd.err != nil {
 		return
 	}
+	c.rd.ctx = ctx
+	c.readWatch.Watch(context.Background(), c.br.nc, false)
+	defer c.readWatch.Unwatch()
 	c.br.nc.SetReadDeadline(time.Now().Add(c.closeTimeout()))
 	var scratch [512]byte
 	for c.rd.err == nil {
@@ -95,12 +100,13 @@ func (c *Conn) readUntilClose() {
 			}
 			continue
 		}
-		if _, err := c.nextDataFrame(); err != nil {
+		h, err := c.nextDataFrame()
+		if err != nil {
 			return
 		}
 		// A data frame after our close frame: skip it.
 		c.rd.inMessage = false
-		if _, err := c.br.Discard(int(c.rd.frameLeft)); err != nil {
+		if _, err := c.br.Discard(int(h.length)); err != nil {
 			c.readFailed(err)
 			return
 		}
@@ -158,12 +164,26 @@ func (c *Conn) awaitCloseWrite() {
 
 // end ends the connection at once: it is the one place where the connection
 // ends (CloseNow is end after the close frame on its way). It takes mu, and
-// may be called under readLock, msgLock or frameLock.
+// may be called under readLock, msgLock or frameLock. The transport is
+// closed once mu is released: a TLS connection's close sends close_notify,
+// a write that may wait.
 func (c *Conn) end() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ended.Ended() {
+	nc, ok := c.endLocked()
+	c.mu.Unlock()
+	if !ok {
 		return nil
+	}
+	return nc.Close()
+}
+
+// endLocked records the connection's end and tells whatever serves it,
+// under mu; it returns the transport for end to close, with ok false when
+// the connection had ended already or lingers (see linger), which closes
+// it itself.
+func (c *Conn) endLocked() (nc net.Conn, ok bool) {
+	if c.ended.Ended() {
+		return nil, false
 	}
 	if r := c.rareLocked(); r.closeErr == nil {
 		r.closeErr = &CloseError{Code: StatusAbnormalClosure, Reason: "connection closed without a closing handshake"}
@@ -187,9 +207,9 @@ func (c *Conn) end() error {
 	c.readWatch.Release()
 	c.writeWatch.Release()
 	if c.lingering {
-		return nil
+		return nil, false
 	}
-	return c.br.nc.Close()
+	return c.br.nc, true
 }
 
 // writeClose sends the close frame, bounded by the close timeout from the

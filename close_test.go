@@ -3,6 +3,7 @@ package websocket
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,5 +69,26 @@ func TestCloseReplyThatCannotGoOutIsBounded(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the handler did not end")
+	}
+}
+
+// TestCloseSkipsUnreadMessages checks that Close, with no Read in progress,
+// reads past the messages nobody read to the peer's close frame: whole
+// frames, fragments and a compressed message alike.
+func TestCloseSkipsUnreadMessages(t *testing.T) { run(t, testCloseSkipsUnreadMessages) }
+
+func testCloseSkipsUnreadMessages(t *testing.T, m mode) {
+	c := m.echo(t, nil).dial(t, nil)
+	ctx := context.Background()
+	for _, msg := range []string{"one", "two", strings.Repeat("three", 2000)} {
+		if err := c.Write(ctx, MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := c.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(StatusNormalClosure, ""); err != nil {
+		t.Fatalf("Close with two echoes unread: %v", err)
 	}
 }

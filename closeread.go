@@ -2,11 +2,11 @@ package websocket
 
 import (
 	"context"
-	"errors"
+	"fmt"
 )
 
 // errReadClosed is what Read and Reader return after CloseRead.
-var errReadClosed = errors.New("websocket: Read or Reader called after CloseRead; the connection is read by CloseRead's goroutine")
+var errReadClosed = fmt.Errorf("%w: Read or Reader called after CloseRead; the connection is read by CloseRead's goroutine", ErrReadOwned)
 
 // CloseRead is for a connection that only writes, a feed pushing updates,
 // say. A connection must be read for its pings to be answered and its
@@ -27,7 +27,7 @@ func (c *Conn) CloseRead(ctx context.Context) context.Context {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	r.closeReadCtx = ctx
-	c.readClosed.Store(true)
+	c.readBy.CompareAndSwap(0, readByCloseRead)
 	c.mu.Unlock()
 	go func() {
 		defer cancel()
@@ -36,7 +36,7 @@ func (c *Conn) CloseRead(ctx context.Context) context.Context {
 			return
 		}
 		err := c.nextMessage(ctx)
-		c.readLock.Unlock()
+		c.unlockRead()
 		switch {
 		case err == nil:
 			c.Close(StatusPolicyViolation, "unexpected data message")

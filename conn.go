@@ -82,14 +82,14 @@ type Conn struct {
 	// The closing state. setClosing is the one place that changes
 	// closeSent, closeErr and lingering, and end the one place that ends the
 	// connection; see their comments for the rule each follows.
-	mu         sync.Mutex
-	closeSent  atomic.Bool // a close frame went out; no data may follow (written under mu, read freely)
-	readClosed atomic.Bool // CloseRead was called: Read and Reader refuse
-	client     bool        // this end is the client: it masks, and expects unmasked frames; never changes
-	lingering  bool        // a failed connection drains the peer until it closes, before closing TCP
-	peerSeen   bool        // the peer's close frame arrived
-	ended      wsconn.End  // the connection ended (TCP closed, or left to a lingering failure)
-	served     *engineConn // the Engine serving the connection, if any; told by end
+	mu        sync.Mutex
+	closeSent atomic.Bool   // a close frame went out; no data may follow (written under mu, read freely)
+	readBy    atomic.Uint32 // readByCloseRead or readByEngine once something else reads: Read and Reader refuse
+	client    bool          // this end is the client: it masks, and expects unmasked frames; never changes
+	lingering bool          // a failed connection drains the peer until it closes, before closing TCP
+	peerSeen  bool          // the peer's close frame arrived
+	ended     wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
+	served    *engineConn   // the Engine serving the connection, if any; told by end
 
 	// rare holds what few connections use (see connRare): made by newConn
 	// when the options set any of it, else by its first use, under mu;
@@ -232,10 +232,19 @@ func (c *Conn) Extensions() string {
 }
 
 // LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.br.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.transport().LocalAddr() }
 
 // RemoteAddr returns the peer's network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.br.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.transport().RemoteAddr() }
+
+// transport returns the connection's transport for a caller that holds
+// none of the connection's locks: an Engine swaps it (useTransport) under
+// mu, among others.
+func (c *Conn) transport() net.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.br.nc
+}
 
 // lockErr turns the error of a failed wait for one of the connection's
 // semaphores into the one a caller sees: the context's, or why the

@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -229,36 +228,19 @@ func (b *connReader) frameBuffered() bool {
 		return false
 	}
 	p := (*b.buf)[b.r:b.w]
-	hdr := frameHeaderSize(p)
-	if n < hdr {
-		return false
+	h, hdr, err := parseFrameHeader(p)
+	if hdr == 0 {
+		return false // the header has not arrived whole
 	}
-	var length uint64
-	switch l := p[1] & 0x7F; l {
-	case 126:
-		length = uint64(binary.BigEndian.Uint16(p[2:]))
-	case 127:
-		length = binary.BigEndian.Uint64(p[2:])
-	default:
-		length = uint64(l)
-	}
-	// A frame that cannot fit the buffer is read as it comes; so is one
-	// whose header the parser will refuse (a length with the top bit set,
-	// a control frame over 125 bytes).
-	if length > uint64(int(b.size)-hdr) || (p[0]&0x08 != 0 && length > maxControlPayload) {
-		return true
-	}
-	if uint64(n-hdr) >= length {
+	// A frame whose header the parser refuses is failed now; a frame that
+	// cannot fit the buffer is read as it comes.
+	if err != nil || h.length > int64(int(b.size)-hdr) || int64(n-hdr) >= h.length {
 		return true
 	}
 	// RFC 6455 §8.1: invalid text fails the connection as soon as it is
 	// seen, not when its frame is complete.
-	if opcode(p[0]&0x0F) == opText && p[0]&bitRSV1 == 0 && n > hdr {
-		var key uint32
-		if p[1]&bitMask != 0 {
-			key = binary.LittleEndian.Uint32(p[hdr-4:])
-		}
-		return !validTextPrefix(p[hdr:n], key)
+	if h.op == opText && h.rsv&bitRSV1 == 0 && n > hdr {
+		return !validTextPrefix(p[hdr:n], h.key)
 	}
 	return false
 }

@@ -120,6 +120,10 @@ func (e *Engine) Serve(c *Conn) error {
 		c.mu.Unlock()
 		return errors.New("websocket: Engine.Serve: the connection is already served by an engine")
 	}
+	if !c.readBy.CompareAndSwap(0, readByEngine) {
+		c.mu.Unlock()
+		return errors.New("websocket: Engine.Serve: the connection is read by CloseRead's goroutine")
+	}
 	c.served = ec
 	c.mu.Unlock()
 	e.conns.add(ec)
@@ -214,6 +218,7 @@ const (
 	flagClosed uint32 = 1 << 3 // the connection ended (Conn.end ran)
 	flagEnded  uint32 = 1 << 4 // OnClose was called
 	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
+	flagOnMsg  uint32 = 1 << 6 // OnMessage runs: the engine does not read the connection
 )
 
 // engineConn is a connection an engine serves.
@@ -298,7 +303,7 @@ func (ec *engineConn) run() {
 func (ec *engineConn) runBlocking() {
 	c := ec.c
 	for {
-		typ, _, err := c.Reader(context.Background())
+		typ, _, err := c.reader(context.Background())
 		if err != nil {
 			ec.end()
 			return
@@ -312,8 +317,14 @@ func (ec *engineConn) deliver(typ MessageType) {
 	if ec.idle != nil {
 		ec.idle.Reset(ec.e.opts.IdleTimeout)
 	}
+	ec.flags.Or(flagOnMsg)
 	ec.e.opts.OnMessage(ec.c, typ, ec.c.messageReader())
+	ec.flags.And(^flagOnMsg)
 }
+
+// delivering reports whether OnMessage runs for the connection, during
+// which nothing reads it but the message reader and Ping (readPong).
+func (ec *engineConn) delivering() bool { return ec.flags.Load()&flagOnMsg != 0 }
 
 // fdClosed is called when the connection's descriptor has been closed: its
 // id may go to another connection.
@@ -357,7 +368,7 @@ func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
 	if err := c.readLock.Lock(context.Background(), &c.ended); err != nil {
 		return 0, c.lockErr(err)
 	}
-	defer c.readLock.Unlock()
+	defer c.unlockRead()
 	if fresh {
 		c.br.drained = false
 	}

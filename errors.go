@@ -48,6 +48,20 @@ var (
 	// [StatusMessageTooBig].
 	ErrMessageTooBig = errors.New("websocket: message exceeds the read limit")
 
+	// ErrReadOwned is wrapped by the error of [Conn.Read] and [Conn.Reader]
+	// on a connection that something else reads: the goroutine that
+	// [Conn.CloseRead] started, or an [Engine] ([Engine.Serve]), which
+	// hands each message to OnMessage with a reader of its own. They fail
+	// at once, without waiting for their context.
+	ErrReadOwned = errors.New("websocket: the connection is read by something else")
+
+	// ErrPongBehindMessage is wrapped by the error of a [Conn.Ping] made
+	// while an Engine's OnMessage runs for the connection, when the pong
+	// cannot be read before OnMessage returns: the rest of the message
+	// OnMessage was given, or the peer's next message, comes before it.
+	// The connection stays usable.
+	ErrPongBehindMessage = errors.New("websocket: the pong is behind a message the engine delivers after OnMessage returns")
+
 	// ErrBadHandshake is wrapped by every error that reports a failed opening
 	// handshake, [HandshakeError] among them.
 	ErrBadHandshake = errors.New("websocket: bad handshake")

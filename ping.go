@@ -3,17 +3,29 @@ package websocket
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"time"
 )
 
-// Ping sends a ping and waits for its pong. The pong is seen by a [Conn.Read]
-// or [Conn.Reader] in progress, so another goroutine must be reading. ctx bounds the wait.
+// Ping sends a ping and waits for its pong. ctx bounds the wait.
+//
+// The pong is seen by whatever reads the connection: a [Conn.Read] or
+// [Conn.Reader] in progress, so another goroutine must be reading; the
+// goroutine of [Conn.CloseRead]; or an [Engine], which reads a connection
+// between two calls of OnMessage. While OnMessage runs for the connection
+// (inside OnMessage, or from another goroutine meanwhile), Ping reads the
+// connection's control frames itself once the message OnMessage was given
+// has been read to its end: it returns when the pong arrives, and fails at
+// once, with an error wrapping [ErrPongBehindMessage], when the rest of
+// that message or the peer's next message stands before the pong, which
+// the engine reads only after OnMessage returns.
 func (c *Conn) Ping(ctx context.Context) error {
 	c.mu.Lock()
 	if c.ended.Ended() {
 		c.mu.Unlock()
 		return c.closedErr()
 	}
+	served := c.served
 	r := c.rareLocked()
 	r.pingSeq++
 	id := r.pingSeq
@@ -33,6 +45,11 @@ func (c *Conn) Ping(ctx context.Context) error {
 	if err := c.writeControl(opPing, payload[:]); err != nil {
 		return err
 	}
+	if served != nil && served.delivering() {
+		if err := c.readPong(ctx, pong); err != nil {
+			return err
+		}
+	}
 	select {
 	case <-pong:
 		select {
@@ -45,6 +62,44 @@ func (c *Conn) Ping(ctx context.Context) error {
 		return ctx.Err()
 	case <-c.ended.Done():
 		return c.closedErr()
+	}
+}
+
+// readPong reads the control frames that come before the next message
+// until the pong arrives, for a Ping made while OnMessage runs, when the
+// engine does not read the connection. It stops, failing, at the first
+// byte of a message.
+func (c *Conn) readPong(ctx context.Context, pong <-chan struct{}) error {
+	if err := c.readLock.Lock(ctx, &c.ended); err != nil {
+		return c.lockErr(err)
+	}
+	defer c.unlockRead()
+	if c.rd.err != nil {
+		return c.rd.err
+	}
+	if c.rd.inMessage {
+		return fmt.Errorf("%w: OnMessage has not read its message to the end", ErrPongBehindMessage)
+	}
+	if err := c.readWatch.Watch(ctx, c.br.nc, false); err != nil {
+		return err
+	}
+	c.rd.ctx = ctx
+	for {
+		select {
+		case <-pong:
+			return nil
+		default:
+		}
+		p, err := c.br.Peek(2)
+		if err != nil {
+			return c.readFailedBetween(err)
+		}
+		if !opcode(p[0] & 0x0F).isControl() {
+			return fmt.Errorf("%w: the peer's next message came first", ErrPongBehindMessage)
+		}
+		if _, err := c.nextFrame(); err != nil {
+			return err
+		}
 	}
 }
 

@@ -46,13 +46,19 @@ type readState struct {
 // connection with [StatusInvalidFramePayloadData]. A message longer than the
 // read limit fails it with [StatusMessageTooBig].
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if c.readClosed.Load() {
-		return 0, nil, errReadClosed
+	if err := c.readRefused(); err != nil {
+		return 0, nil, err
 	}
+	return c.reader(ctx)
+}
+
+// reader is Reader for whatever reads the connection: the user, or an
+// Engine's goroutine.
+func (c *Conn) reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer c.readLock.Unlock()
+	defer c.unlockRead()
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
@@ -65,13 +71,13 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 // has begun it closes it. The read limit ([Conn.SetReadLimit]) bounds the
 // memory it takes.
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	if c.readClosed.Load() {
-		return 0, nil, errReadClosed
+	if err := c.readRefused(); err != nil {
+		return 0, nil, err
 	}
 	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer c.readLock.Unlock()
+	defer c.unlockRead()
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
@@ -102,7 +108,36 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	}
 }
 
-// lockRead takes readLock for a read. On a connection that has ended it
+// What reads a connection instead of Read and Reader, in Conn.readBy.
+const (
+	readByCloseRead uint32 = 1 + iota // CloseRead's goroutine
+	readByEngine                      // an Engine, which hands messages to OnMessage
+)
+
+// errReadByEngine is what Read and Reader return on a connection an Engine
+// serves.
+var errReadByEngine = fmt.Errorf("%w: Read or Reader called on a connection an Engine serves; the engine reads it and hands each message to OnMessage, with a reader of the message", ErrReadOwned)
+
+// readRefused returns why Read and Reader may not read the connection, or
+// nil when they may.
+func (c *Conn) readRefused() error {
+	switch c.readBy.Load() {
+	case readByCloseRead:
+		return errReadClosed
+	case readByEngine:
+		return errReadByEngine
+	}
+	return nil
+}
+
+// unlockRead ends a read that lockRead began: the end of its context no
+// longer touches the connection, and readLock is released.
+func (c *Conn) unlockRead() {
+	c.readWatch.Unwatch()
+	c.readLock.Unlock()
+}
+
+// lockRead takes readLock for a read, until unlockRead. On a connection that has ended it
 // reports how reading ended (the peer's close frame, say) when it can see
 // it, else why the connection closed.
 func (c *Conn) lockRead(ctx context.Context) error {
@@ -134,7 +169,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if err := c.lockRead(context.Background()); err != nil {
 		return 0, err
 	}
-	defer c.readLock.Unlock()
+	defer c.unlockRead()
 	if c.rd.err != nil {
 		// The reading side is finished, inside the message or after it:
 		// a failure hands the connection's bytes to linger, and nothing
@@ -342,53 +377,61 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 }
 
 // nextDataFrame reads frame headers, handling control frames, until a data
-// frame arrives, and checks the rules that apply to every frame.
+// frame arrives.
 func (c *Conn) nextDataFrame() (frameHeader, error) {
 	for {
-		// Between messages, an event-mode connection reads only frames
-		// that have arrived (engine.go); within a message it waits.
-		if c.br.nonblock && !c.rd.inMessage {
-			if err := c.br.bufferFrame(); err == errWouldBlock {
-				return frameHeader{}, err
-			} else if err != nil {
-				return frameHeader{}, c.readFailed(err)
-			}
+		h, err := c.nextFrame()
+		if err != nil || !h.op.isControl() {
+			return h, err
+		}
+	}
+}
+
+// nextFrame reads the next frame's header, checks the rules that apply to
+// every frame, and handles the frame when it is a control frame.
+func (c *Conn) nextFrame() (frameHeader, error) {
+	// Between messages, an event-mode connection reads only frames
+	// that have arrived (engine.go); within a message it waits.
+	if c.br.nonblock && !c.rd.inMessage {
+		if err := c.br.bufferFrame(); err == errWouldBlock {
+			return frameHeader{}, err
+		} else if err != nil {
+			return frameHeader{}, c.readFailed(err)
+		}
+	}
+	if !c.rd.inMessage {
+		if err := c.bufferControlFrame(); err != nil {
+			return frameHeader{}, c.readFailedBetween(err)
+		}
+	}
+	h, err := readFrameHeader(&c.br)
+	if err != nil {
+		if errors.Is(err, errFrameHeader) {
+			return h, c.fail(StatusProtocolError, err.Error())
 		}
 		if !c.rd.inMessage {
-			if err := c.bufferControlFrame(); err != nil {
-				return frameHeader{}, c.readFailedBetween(err)
-			}
+			return h, c.readFailedBetween(err)
 		}
-		h, err := readFrameHeader(&c.br)
-		if err != nil {
-			if errors.Is(err, errFrameHeader) {
-				return h, c.fail(StatusProtocolError, err.Error())
-			}
-			if !c.rd.inMessage {
-				return h, c.readFailedBetween(err)
-			}
-			return h, c.readFailed(err)
-		}
-		// RFC 6455 §5.1: clients mask every frame, servers none.
-		if h.masked == c.client {
-			if c.client {
-				return h, c.fail(StatusProtocolError, "server sent a masked frame")
-			}
-			return h, c.fail(StatusProtocolError, "client sent an unmasked frame")
-		}
-		// RFC 6455 §5.2: RSV bits are zero unless an extension defines them;
-		// permessage-deflate defines RSV1 on a message's first frame (RFC 7692 §6).
-		if h.rsv != 0 && (h.rsv != bitRSV1 || c.comp == nil || (h.op != opText && h.op != opBinary)) {
-			return h, c.fail(StatusProtocolError, fmt.Sprintf("reserved bits %#x set without an extension that defines them", h.rsv>>4))
-		}
-		if h.op.isControl() {
-			if err := c.handleControl(h); err != nil {
-				return h, err
-			}
-			continue
-		}
-		return h, nil
+		return h, c.readFailed(err)
 	}
+	// RFC 6455 §5.1: clients mask every frame, servers none.
+	if h.masked == c.client {
+		if c.client {
+			return h, c.fail(StatusProtocolError, "server sent a masked frame")
+		}
+		return h, c.fail(StatusProtocolError, "client sent an unmasked frame")
+	}
+	// RFC 6455 §5.2: RSV bits are zero unless an extension defines them;
+	// permessage-deflate defines RSV1 on a message's first frame (RFC 7692 §6).
+	if h.rsv != 0 && (h.rsv != bitRSV1 || c.comp == nil || (h.op != opText && h.op != opBinary)) {
+		return h, c.fail(StatusProtocolError, fmt.Sprintf("reserved bits %#x set without an extension that defines them", h.rsv>>4))
+	}
+	if h.op.isControl() {
+		if err := c.handleControl(h); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
 }
 
 // bufferControlFrame makes sure that, when the next frame is a control
@@ -400,14 +443,11 @@ func (c *Conn) bufferControlFrame() error {
 	if err != nil {
 		return err
 	}
-	if !opcode(p[0]&0x0F).isControl() || p[1]&0x7F > maxControlPayload {
+	length := int(p[1] & 0x7F) // 126 and 127 announce longer lengths
+	if !opcode(p[0]&0x0F).isControl() || length > maxControlPayload {
 		return nil // a data frame, or a control frame readFrameHeader refuses
 	}
-	n := 2 + int(p[1]&0x7F)
-	if p[1]&bitMask != 0 {
-		n += 4
-	}
-	_, err = c.br.Peek(n)
+	_, err = c.br.Peek(frameHeaderSize(p) + length)
 	return err
 }
 

@@ -88,7 +88,7 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op opcode, rsv byte, p 
 	if err := c.lockDataFrame(ctx); err != nil {
 		return err
 	}
-	defer c.frameLock.Unlock()
+	defer c.unlockDataFrame()
 	if err := c.writeFrameLocked(fin, op, rsv, p); err != nil {
 		return c.ioError(ctx, err)
 	}
@@ -100,28 +100,37 @@ func (c *Conn) writeEncoded(ctx context.Context, frame []byte) error {
 	if err := c.lockDataFrame(ctx); err != nil {
 		return err
 	}
-	defer c.frameLock.Unlock()
+	defer c.unlockDataFrame()
 	if err := c.writeFull(frame, nil); err != nil {
 		return c.ioError(ctx, err)
 	}
 	return nil
 }
 
-// lockDataFrame takes frameLock for a data frame whose write ctx bounds.
-// It fails, holding nothing, when a close frame has gone out (RFC 6455
-// §5.5.1 allows no data frame after it) or ctx has ended.
+// lockDataFrame takes frameLock for a data frame whose write ctx bounds,
+// until unlockDataFrame. It fails, holding nothing, when a close frame has
+// gone out (RFC 6455 §5.5.1 allows no data frame after it) or ctx has
+// ended.
 func (c *Conn) lockDataFrame(ctx context.Context) error {
 	if err := c.frameLock.Lock(ctx, &c.ended); err != nil {
 		return c.lockErr(err)
 	}
-	err := c.writable()
-	if err == nil {
-		err = c.writeWatch.Watch(ctx, c.br.nc, true)
-	}
-	if err != nil {
+	if err := c.writable(); err != nil {
 		c.frameLock.Unlock()
+		return err
 	}
-	return err
+	if err := c.writeWatch.Watch(ctx, c.br.nc, true); err != nil {
+		c.unlockDataFrame()
+		return err
+	}
+	return nil
+}
+
+// unlockDataFrame ends the write of a data frame: ctx's end no longer
+// touches the connection, and frameLock is released.
+func (c *Conn) unlockDataFrame() {
+	c.writeWatch.Unwatch()
+	c.frameLock.Unlock()
 }
 
 // writable reports why nothing more may be sent once a close frame has

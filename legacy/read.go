@@ -121,7 +121,12 @@ func (c *Conn) acquire(ctx context.Context, s *wsconn.Sem, op string) error {
 	return nil
 }
 
-func (c *Conn) releaseRead() { c.readSem.Unlock() }
+// releaseRead ends a read: the end of its context no longer touches the
+// connection, and readSem is released.
+func (c *Conn) releaseRead() {
+	c.readWatch.Unwatch()
+	c.readSem.Unlock()
+}
 
 // watchRead makes the end of ctx interrupt the reads that follow. The
 // caller holds readSem.

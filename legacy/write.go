@@ -199,7 +199,12 @@ func (c *Conn) acquireWrite(ctx context.Context) error {
 	return c.acquire(ctx, &c.writeSem, "write")
 }
 
-func (c *Conn) releaseWrite() { c.writeSem.Unlock() }
+// releaseWrite ends a write: the end of its context no longer touches the
+// connection, and writeSem is released.
+func (c *Conn) releaseWrite() {
+	c.writeWatch.Unwatch()
+	c.writeSem.Unlock()
+}
 
 // failWrite closes the connection after a failed write: part of a frame may
 // be on the wire, and nothing could follow it. The caller holds writeSem.

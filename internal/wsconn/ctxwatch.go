@@ -9,12 +9,16 @@ import (
 
 // CtxWatch makes a blocked read or write return when the context of the
 // operation ends, by pushing the connection's read or write deadline into
-// the past. It keeps watching the last context it was given between
-// operations, so that a connection used again and again with one context
-// (an http.Request's, say) registers with that context once, not once per
-// message; an operation with that context again costs an atomic load and a
-// comparison, and one with a context that cannot end costs an atomic load
-// and a call of its Done.
+// the past. An operation is bracketed by Watch and Unwatch: the context's
+// end touches the connection only between the two. It keeps its
+// registration with the last context between operations, so that a
+// connection used again and again with one context (an http.Request's, say)
+// registers with that context once, not once per message; an operation with
+// that context again costs two atomic stores and a load, and one with a
+// context that cannot end costs an atomic load and a call of its Done. When
+// that context ends between operations, the watch only records it: the next
+// operation with it fails at once with its error, and every other
+// operation, a Close's read among them, goes on undisturbed.
 //
 // A watch that has only seen contexts that cannot end holds nothing, a
 // pointer's worth in its connection: the state of a real watch is made by
@@ -36,13 +40,18 @@ type watchState struct {
 	last  context.Context
 	conn  Deadliner
 	write bool // the watch sets conn's write deadline, not its read deadline
-	// fired is set when the watched context ended and the deadline was
-	// pushed into the past; cleared when the watch changes.
+	// active is set from Watch to Unwatch: an operation is under way, and
+	// the watched context's end must push the deadline.
+	active atomic.Bool
+	// fired is set when the watched context ended (and, if an operation
+	// was under way, the deadline was pushed into the past); cleared when
+	// the watch changes.
 	fired atomic.Bool
 
-	mu   sync.Mutex
-	ctx  context.Context // the watched context; nil if none
-	stop func() bool     // unregisters the watch of ctx
+	mu     sync.Mutex
+	ctx    context.Context // the watched context; nil if none
+	stop   func() bool     // unregisters the watch of ctx
+	pushed bool            // fire pushed the deadline into the past, and nothing cleared it since
 }
 
 // Deadliner is the part of a net.Conn that a watch sets.
@@ -59,6 +68,7 @@ var Past = time.Unix(1, 0)
 // which reads from conn, or writes to it when write is set; a watch is
 // given the same conn and write every time. It returns ctx's error if ctx
 // was seen to end already. A context that cannot end needs no watching.
+// The caller ends the operation with Unwatch, whatever Watch returned.
 func (w *CtxWatch) Watch(ctx context.Context, conn Deadliner, write bool) error {
 	st := w.state.Load()
 	if st == nil {
@@ -66,6 +76,10 @@ func (w *CtxWatch) Watch(ctx context.Context, conn Deadliner, write bool) error 
 			return nil
 		}
 	} else if ctx == st.last {
+		// Stored before fired is loaded, as fire stores fired before it
+		// loads active: either this sees fired, or fire sees the
+		// operation and pushes the deadline.
+		st.active.Store(true)
 		if st.fired.Load() {
 			return ctx.Err()
 		}
@@ -74,8 +88,39 @@ func (w *CtxWatch) Watch(ctx context.Context, conn Deadliner, write bool) error 
 	return w.watchNew(ctx, conn, write)
 }
 
+// Unwatch ends the operation Watch began: from now on the end of the
+// watched context leaves the connection alone. A deadline that the
+// context pushed into the past during the operation is cleared, so that
+// what the connection does next (a closing handshake, a control frame
+// with a deadline of its own) is not cut short by an operation that has
+// returned.
+func (w *CtxWatch) Unwatch() {
+	st := w.state.Load()
+	if st == nil {
+		return
+	}
+	st.active.Store(false)
+	if !st.fired.Load() {
+		return
+	}
+	// fire stores fired before it loads active: seeing fired, wait for a
+	// fire that may still push the deadline, then clear it.
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pushed {
+		st.pushed = false
+		st.setDeadline(time.Time{})
+	}
+}
+
 // watchNew is Watch with a context other than the last one.
 func (w *CtxWatch) watchNew(ctx context.Context, conn Deadliner, write bool) error {
+	if err := ctx.Err(); err != nil {
+		// Ended already: the operation must not start, rather than be
+		// cut short at some point of its work when the context's
+		// AfterFunc runs. The watch stays as it was.
+		return err
+	}
 	done := ctx.Done()
 	st := w.state.Load()
 	if st == nil {
@@ -93,17 +138,22 @@ func (w *CtxWatch) watchNew(ctx context.Context, conn Deadliner, write bool) err
 		return nil
 	}
 	st.ctx = ctx
+	st.active.Store(true)
 	st.stop = context.AfterFunc(ctx, func() { st.fire(ctx) })
 	return nil
 }
 
-// fire pushes the deadline into the past when ctx is still the watched one.
+// fire records that ctx ended, when it is still the watched one, and
+// pushes the deadline into the past when an operation is under way.
 func (st *watchState) fire(ctx context.Context) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.ctx == ctx {
 		st.fired.Store(true)
-		st.setDeadline(Past)
+		if st.active.Load() {
+			st.pushed = true
+			st.setDeadline(Past)
+		}
 	}
 }
 
@@ -127,7 +177,7 @@ func (w *CtxWatch) Replace(conn Deadliner) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.conn = conn
-	if st.fired.Load() {
+	if st.pushed {
 		st.setDeadline(Past)
 	}
 }
@@ -151,7 +201,8 @@ func (st *watchState) releaseLocked(clear bool) {
 		return
 	}
 	st.stop()
-	if st.fired.Load() && clear {
+	if st.pushed && clear {
+		st.pushed = false
 		st.setDeadline(time.Time{})
 	}
 	st.ctx, st.stop = nil, nil
