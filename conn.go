@@ -42,12 +42,13 @@ const (
 // *[CloseError] with the peer's code and reason. After a close every method
 // returns an error matching [ErrClosed].
 type Conn struct {
-	// Lock order: readLock, then msgLock, then frameLock, then mu, then
-	// the leaf locks inside ended and the two watches (each guards only
-	// its own state). A goroutine holding one may take those after it,
-	// never those before; mu is never held across a blocking call.
-	// readLock and msgLock are independent (a reader answering a ping
-	// takes frameLock alone).
+	// Lock order (the package doc's Concurrency section says who holds
+	// each): readLock, then msgLock, then frameLock, then mu, then the leaf
+	// locks inside ended, the two watches and the tracking Server (each
+	// guards only its own state). A goroutine holding one may take those
+	// after it, never those before; mu is never held across a blocking
+	// call. readLock and msgLock are independent (a reader answering a
+	// ping takes frameLock alone).
 	//
 	// Made lazily, so that an idle connection holds none of them: rare
 	// (see its comment; peerClose, in it, by peerCloseDone), the channel

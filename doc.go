@@ -31,6 +31,40 @@
 // messages are serialized: two messages never interleave on the wire, and a
 // pong or close frame can go out between the frames of a long message.
 //
+// A context given to a call bounds that call alone: once the call has
+// returned, the context's end touches nothing (a per-call timeout's
+// cancel, or a request's context that ends with its handler, leaves later
+// calls and the closing handshake undisturbed). A call given a context that
+// has already ended fails with the context's error before doing anything.
+//
+// Inside, a connection has these locks, always taken in this order; a
+// goroutine holding one may take those after it, never those before:
+//
+//  1. readLock, held by whatever reads frames: Read and Reader and the
+//     message reader, CloseRead's goroutine, Close when no Read runs, an
+//     Engine between two calls of OnMessage, Ping while OnMessage runs. It
+//     is held across the blocking read, which its context or a deadline
+//     bounds.
+//  2. msgLock, held for the whole of a data message being written (Write,
+//     Writer until its Close, WritePrepared). Independent of readLock: a
+//     reader answering a ping or a close frame takes frameLock alone.
+//  3. frameLock, held for one frame on the wire, data or control, across
+//     the blocking write, which the write's context or the close timeout
+//     bounds.
+//  4. mu, the connection's state: the closing handshake's steps, the pings
+//     waiting for their pong, the transport an Engine swaps in. Never held
+//     across a blocking call: the transport is closed after mu is released
+//     (a TLS close may wait to send close_notify).
+//  5. Leaf locks, each guarding only its own state and taking nothing
+//     after it but the transport's deadline setters: the connection's end
+//     signal, each of the two context watches (which set the transport's
+//     read or write deadline), and the lock of the Server tracking the
+//     connection, which the connection's end tells under mu.
+//
+// The three first are semaphores whose wait gives up when the caller's
+// context ends or the connection ends; a goroutine blocked on one never
+// holds mu.
+//
 // # Closing
 //
 // Close sends a close frame, waits for the peer's, and closes the TCP
