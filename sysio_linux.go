@@ -1,4 +1,4 @@
-//go:build linux && !race && !386
+//go:build linux && !386
 
 package websocket
 
@@ -20,9 +20,14 @@ import (
 // descriptor made blocking by someone else returns EAGAIN. A descriptor that
 // is no socket is read and written as the syscall package does.
 //
-// Race builds use the syscall package's calls instead (sysio_other.go),
-// which tell the race detector that a write orders memory before the read
-// that sees its bytes; so does 386, which has no direct recvfrom.
+// Race builds make the same calls, and tell the race detector what the
+// syscall package's calls tell it (race_io.go): that a write orders memory
+// before the read that sees its bytes, and that a read writes its buffer.
+// 386, which has no direct recvfrom, uses the syscall package's calls
+// (sysio_other.go).
+
+// rawSyscalls says that this build reads and writes with the raw calls.
+const rawSyscalls = true
 
 // sysRead reads into p.
 func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
@@ -30,6 +35,9 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	if e == syscall.ENOTSOCK {
 		n, err := syscall.Read(int(fd), p)
 		return n, errno(err)
+	}
+	if e == 0 {
+		raceReadDone(p[:n])
 	}
 	return int(n), e
 }
@@ -39,6 +47,7 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 // has gone.
 func sysWrite(fd uintptr, hdr, p []byte) (int, syscall.Errno) {
 	const flags = syscall.MSG_DONTWAIT | syscall.MSG_NOSIGNAL
+	raceWriteStart(hdr, p)
 	var n uintptr
 	var e syscall.Errno
 	if len(hdr) == 0 || len(p) == 0 {

@@ -1,8 +1,12 @@
-//go:build unix && (!linux || race || 386)
+//go:build unix && (!linux || 386)
 
 package websocket
 
 import "syscall"
+
+// rawSyscalls says that this build reads and writes through the syscall
+// package.
+const rawSyscalls = false
 
 // sysRead reads into p through the syscall package (see sysio_linux.go for
 // Linux's raw calls).
