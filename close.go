@@ -177,6 +177,18 @@ func (c *Conn) end() error {
 	return nc.Close()
 }
 
+// endSoon ends the connection at once, as end does, but leaves the close
+// of its transport to a goroutine: a shutdown that ends thousands of TLS
+// connections does not wait for each one's close_notify in turn.
+func (c *Conn) endSoon() {
+	c.mu.Lock()
+	nc, ok := c.endLocked()
+	c.mu.Unlock()
+	if ok {
+		go nc.Close()
+	}
+}
+
 // endLocked records the connection's end and tells whatever serves it,
 // under mu; it returns the transport for end to close, with ok false when
 // the connection had ended already or lingers (see linger), which closes
@@ -193,7 +205,9 @@ func (c *Conn) endLocked() (nc net.Conn, ok bool) {
 		c.served.connClosed()
 	}
 	if r := c.rare.Load(); r != nil {
-		if r.server != nil {
+		if r.server != nil && c.served == nil {
+			// An engine's connection is done for its Server once its
+			// OnClose has returned: engineConn.end tells it.
 			r.server.connClosed(c)
 		}
 		if r.keepAlive != nil {

@@ -65,6 +65,15 @@ type Engine struct {
 	pollers []*epoller // empty where there is no event mode
 	closing atomic.Bool
 	conns   connTable
+	// live counts the connections Serve took whose OnClose has not
+	// returned; drained is closed once closing is set and live is zero.
+	// Serve counts a connection before it looks at closing, and Shutdown
+	// sets closing before it looks at live: either Serve refuses, or
+	// Shutdown waits for the connection.
+	live      atomic.Int64
+	drained   chan struct{}
+	drainOnce sync.Once
+	stopOnce  sync.Once // stops the pollers
 	// work hands a connection with bytes to read to an idle worker. spare
 	// counts the workers waiting on it; see worker.
 	work  chan *engineConn
@@ -87,7 +96,7 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	if opts == nil || opts.OnMessage == nil {
 		return nil, errors.New("websocket: NewEngine: EngineOptions.OnMessage is required")
 	}
-	e := &Engine{opts: *opts, work: make(chan *engineConn)}
+	e := &Engine{opts: *opts, work: make(chan *engineConn), drained: make(chan struct{})}
 	if e.opts.Pollers <= 0 {
 		e.opts.Pollers = runtime.GOMAXPROCS(0)
 	}
@@ -99,39 +108,34 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	return e, nil
 }
 
-// Serve hands c to the engine and returns at once: from now on the engine
-// reads c and calls OnMessage with its messages. Nothing else may read c
-// (Read, Reader) after. Serve lets a frame being written to c by another
-// goroutine finish first. A handler that calls Accept and then Serve can
-// return, which lets net/http release the request; over HTTP/2, where the
-// connection is the request's stream and ends with the handler (see
-// Accept), the handler must wait for OnClose instead.
+// Serve hands c to the engine: from now on the engine reads c and calls
+// OnMessage with its messages, and OnClose once it has ended. Serve does
+// not wait for a message; it may wait for a frame that another goroutine is
+// writing to c (at most the close timeout), since the engine takes c's
+// transport over between two frames. Nothing else may read c (Read, Reader)
+// after. A handler that calls Accept and then Serve can return, which lets
+// net/http release the request; over HTTP/2, where the connection is the
+// request's stream and ends with the handler (see Accept), the handler must
+// wait for OnClose instead.
+//
+// Serve fails when the engine is shutting down, when c has ended, or when
+// something else reads c (another engine, CloseRead). The engine has then
+// not taken c: OnClose is not called for it, and the caller still owns c
+// and must close it, with StatusGoingAway when the engine is shutting
+// down (the error then matches ErrClosed).
 func (e *Engine) Serve(c *Conn) error {
-	if e.closing.Load() {
-		return fmt.Errorf("websocket: Engine.Serve on a closed engine: %w", ErrClosed)
+	e.live.Add(1) // before closing is looked at: see live
+	ec, err := e.claim(c)
+	if err != nil {
+		e.left()
+		return err
 	}
-	ec := &engineConn{e: e, c: c}
-	c.mu.Lock()
-	if c.ended.Ended() {
-		c.mu.Unlock()
-		return c.closedErr()
-	}
-	if c.served != nil {
-		c.mu.Unlock()
-		return errors.New("websocket: Engine.Serve: the connection is already served by an engine")
-	}
-	if !c.readBy.CompareAndSwap(0, readByEngine) {
-		c.mu.Unlock()
-		return errors.New("websocket: Engine.Serve: the connection is read by CloseRead's goroutine")
-	}
-	c.served = ec
-	c.mu.Unlock()
 	e.conns.add(ec)
 	if e.opts.IdleTimeout > 0 {
 		ec.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
 	}
 	if e.closing.Load() {
-		// Close began after the check above and may not have seen c.
+		// Shutdown began after claim looked and may not have seen c.
 		go c.Close(StatusGoingAway, "server shutting down")
 	}
 	// The first run reads what the handshake left buffered, and what
@@ -142,6 +146,36 @@ func (e *Engine) Serve(c *Conn) error {
 		go ec.runBlocking()
 	}
 	return nil
+}
+
+// claim makes c the engine's, unless the engine is shutting down or c
+// cannot be served.
+func (e *Engine) claim(c *Conn) (*engineConn, error) {
+	if e.closing.Load() {
+		return nil, fmt.Errorf("websocket: Engine.Serve: the engine is shutting down: %w", ErrClosed)
+	}
+	ec := &engineConn{e: e, c: c}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended.Ended() {
+		return nil, c.closedErr()
+	}
+	if c.served != nil {
+		return nil, errors.New("websocket: Engine.Serve: the connection is already served by an engine")
+	}
+	if !c.readBy.CompareAndSwap(0, readByEngine) {
+		return nil, errors.New("websocket: Engine.Serve: the connection is read by CloseRead's goroutine")
+	}
+	c.served = ec
+	return ec, nil
+}
+
+// left counts off a connection whose OnClose has returned, or that Serve
+// refused.
+func (e *Engine) left() {
+	if e.live.Add(-1) == 0 && e.closing.Load() {
+		e.drainOnce.Do(func() { close(e.drained) })
+	}
 }
 
 // dispatch runs ec on an idle worker, or on a new one.
@@ -179,30 +213,74 @@ func (e *Engine) worker(ec *engineConn) {
 	}
 }
 
-// Close closes every connection the engine serves with StatusGoingAway,
-// each bounded by its close timeout, then stops the pollers. Serve fails
-// after Close.
+// Shutdown closes every connection the engine serves with StatusGoingAway
+// (1001), running all their closing handshakes at once, each bounded by its
+// close timeout, and returns once the OnClose of every one of them has
+// returned; then it stops the pollers. Serve fails from the moment
+// Shutdown is called.
+//
+// When ctx ends first, the connections still open are closed at once (as
+// CloseNow, without waiting for a close frame on its way), Shutdown waits
+// at most one more second for their OnClose, and returns an error wrapping
+// ctx's that says how many were left. A later Shutdown or Close waits for
+// the same connections and returns nil once they are done.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	if e.closing.CompareAndSwap(false, true) {
+		if e.live.Load() == 0 {
+			e.drainOnce.Do(func() { close(e.drained) })
+		}
+		for ec := range e.conns.each {
+			go ec.c.Close(StatusGoingAway, "server shutting down")
+		}
+	}
+	select {
+	case <-e.drained:
+		return e.stopPollers()
+	case <-ctx.Done():
+	}
+	left := e.live.Load()
+	for ec := range e.conns.each {
+		if ec.flags.Load()&flagEnded == 0 {
+			ec.c.endSoon()
+		}
+	}
+	err := fmt.Errorf("websocket: Engine.Shutdown: %d connections were still open and were closed at once: %w", left, ctx.Err())
+	t := time.NewTimer(onCloseWait)
+	defer t.Stop()
+	select {
+	case <-e.drained:
+	case <-t.C:
+		err = fmt.Errorf("%w; the OnClose of %d had not returned %v later", err, e.live.Load(), onCloseWait)
+	}
+	e.stopPollers()
+	return err
+}
+
+// onCloseWait is how long Engine.Shutdown and Server.Shutdown wait for the
+// connections they closed at once, when their context ended, to end and for
+// their OnClose and handlers to return.
+const onCloseWait = time.Second
+
+// engineCloseWait bounds Engine.Close: twice the default close timeout.
+const engineCloseWait = 2 * defaultCloseTimeout
+
+// Close is Shutdown with a context that ends after 10 seconds, twice the
+// default close timeout: it closes every connection with StatusGoingAway
+// and waits for their OnClose.
 func (e *Engine) Close() error {
-	if !e.closing.CompareAndSwap(false, true) {
-		return nil
-	}
-	all := e.conns.all()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 256)
-	for _, ec := range all {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			ec.c.Close(StatusGoingAway, "server shutting down")
-			<-sem
-		}()
-	}
-	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), engineCloseWait)
+	defer cancel()
+	return e.Shutdown(ctx)
+}
+
+// stopPollers stops the poller goroutines, once.
+func (e *Engine) stopPollers() error {
 	var errs []error
-	for _, p := range e.pollers {
-		errs = append(errs, p.close())
-	}
+	e.stopOnce.Do(func() {
+		for _, p := range e.pollers {
+			errs = append(errs, p.close())
+		}
+	})
 	return errors.Join(errs...)
 }
 
@@ -358,6 +436,12 @@ func (ec *engineConn) end() {
 	if ec.e.opts.OnClose != nil {
 		ec.e.opts.OnClose(ec.c, ec.c.closedErr())
 	}
+	// A Server waits for the OnClose of an engine's connections: Conn.end
+	// leaves telling it to here.
+	if s := ec.c.trackedBy(); s != nil {
+		s.connClosed(ec.c)
+	}
+	ec.e.left()
 }
 
 // nextEventMessage starts the next message of an event-mode connection if
