@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,15 @@ type EngineOptions struct {
 	// discarded. Writes to c (Write, Writer, WritePrepared, Ping, Close) may
 	// be made here or from any other goroutine.
 	OnMessage func(c *Conn, typ MessageType, r io.Reader)
+
+	// OnOpen, when set, is called by Serve for each connection it takes,
+	// on Serve's goroutine, before the engine reads the connection: before
+	// the connection's first OnMessage, and before Conns yields it. What
+	// it returns is the connection's state, which [Engine.State] returns
+	// from then on: a user's name, a session, the rooms it joined. The
+	// state never changes; a connection whose state changes keeps a
+	// pointer there. OnOpen may write to c, and close it. Nil by default.
+	OnOpen func(c *Conn) any
 
 	// OnClose, when set, is called once per connection after it has ended
 	// and after its last OnMessage has returned, with the reason it ended:
@@ -74,6 +84,9 @@ type Engine struct {
 	drained   chan struct{}
 	drainOnce sync.Once
 	stopOnce  sync.Once // stops the pollers
+	// n counts the connections Serve took whose OnClose has not returned,
+	// for Len; unlike live, never a connection that Serve refuses.
+	n atomic.Int64
 	// work hands a connection with bytes to read to an idle worker. spare
 	// counts the workers waiting on it; see worker.
 	work  chan *engineConn
@@ -130,10 +143,21 @@ func (e *Engine) Serve(c *Conn) error {
 		e.left()
 		return err
 	}
-	e.conns.add(ec)
-	if e.opts.IdleTimeout > 0 {
-		ec.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
+	var state any
+	if e.opts.OnOpen != nil {
+		state = e.opts.OnOpen(c)
 	}
+	if state != nil || e.opts.IdleTimeout > 0 {
+		r := &engineRare{state: state}
+		if e.opts.IdleTimeout > 0 {
+			r.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
+		}
+		c.mu.Lock() // State reads it under c.mu
+		ec.rare = r
+		c.mu.Unlock()
+	}
+	e.conns.add(ec)
+	e.n.Add(1) // after add: Conns yields whatever Len counts
 	if e.closing.Load() {
 		// Shutdown began after claim looked and may not have seen c.
 		go c.Close(StatusGoingAway, "server shutting down")
@@ -168,6 +192,48 @@ func (e *Engine) claim(c *Conn) (*engineConn, error) {
 	}
 	c.served = ec
 	return ec, nil
+}
+
+// State returns what OnOpen returned for c, or nil when c is not served
+// by e or OnOpen returned nil. It may be called from any goroutine; in
+// OnMessage and OnClose it is a lock and a few loads. The state lives in
+// the engine's record of c, so a connection without one costs nothing more.
+func (e *Engine) State(c *Conn) any {
+	c.mu.Lock()
+	ec := c.served
+	var r *engineRare
+	if ec != nil {
+		r = ec.rare
+	}
+	c.mu.Unlock()
+	if ec == nil || ec.e != e || r == nil {
+		return nil
+	}
+	return r.state
+}
+
+// Len returns the number of connections the engine serves: those Serve
+// took whose OnClose has not returned. Like the length of a channel, it may
+// change as soon as it is read; it suits a gauge.
+func (e *Engine) Len() int { return int(e.n.Load()) }
+
+// Conns returns an iterator over the open connections the engine serves,
+// for a broadcast or to visit each. It takes no lock, so the loop may
+// write to, close and Serve connections, and may stop at any time; a
+// connection that joins or ends during the loop may be yielded or not,
+// and one that ends may still be yielded after its end, where a write to it
+// fails with an error matching ErrClosed. A write from the loop waits
+// for the connection's socket: a broadcast to many slow peers bounds each
+// write with a context, or writes from a goroutine per peer (WritePrepared
+// spares compressing a message once per connection).
+func (e *Engine) Conns() iter.Seq[*Conn] {
+	return func(yield func(*Conn) bool) {
+		for ec := range e.conns.each {
+			if ec.flags.Load()&flagClosed == 0 && !yield(ec.c) {
+				return
+			}
+		}
+	}
 }
 
 // left counts off a connection whose OnClose has returned, or that Serve
@@ -306,7 +372,14 @@ type engineConn struct {
 	c     *Conn
 	id    uint64 // in e.conns, until the connection ends and its descriptor is closed
 	flags atomic.Uint32
-	idle  *time.Timer
+	rare  *engineRare // nil unless the connection has a state or an idle timer; set by Serve
+}
+
+// engineRare is what only some of an engine's connections have, kept apart
+// so that engineConn stays in its size class.
+type engineRare struct {
+	idle  *time.Timer // closes the connection after IdleTimeout without a message
+	state any         // what OnOpen returned
 }
 
 // setState moves the connection's state from one to another, keeping its
@@ -392,8 +465,8 @@ func (ec *engineConn) runBlocking() {
 
 // deliver hands the message just begun to OnMessage.
 func (ec *engineConn) deliver(typ MessageType) {
-	if ec.idle != nil {
-		ec.idle.Reset(ec.e.opts.IdleTimeout)
+	if r := ec.rare; r != nil && r.idle != nil {
+		r.idle.Reset(ec.e.opts.IdleTimeout)
 	}
 	ec.flags.Or(flagOnMsg)
 	ec.e.opts.OnMessage(ec.c, typ, ec.c.messageReader())
@@ -427,8 +500,8 @@ func (ec *engineConn) end() {
 	if f&flagEnded != 0 {
 		return
 	}
-	if ec.idle != nil {
-		ec.idle.Stop()
+	if r := ec.rare; r != nil && r.idle != nil {
+		r.idle.Stop()
 	}
 	if f&flagEvents == 0 {
 		ec.e.conns.remove(ec.id)
@@ -441,6 +514,7 @@ func (ec *engineConn) end() {
 	if s := ec.c.trackedBy(); s != nil {
 		s.connClosed(ec.c)
 	}
+	ec.e.n.Add(-1)
 	ec.e.left()
 }
 
