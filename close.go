@@ -205,10 +205,15 @@ func (c *Conn) endLocked() (nc net.Conn, ok bool) {
 		c.served.connClosed()
 	}
 	if r := c.rare.Load(); r != nil {
-		if r.server != nil && c.served == nil {
-			// An engine's connection is done for its Server once its
-			// OnClose has returned: engineConn.end tells it.
-			r.server.connClosed(c)
+		if w := r.watchers; w != nil {
+			if w.server != nil && c.served == nil {
+				// An engine's connection is done for its Server once its
+				// OnClose has returned: engineConn.end tells it.
+				w.server.connClosed(c)
+			}
+			if w.cancel != nil {
+				w.cancel(r.closeErr)
+			}
 		}
 		if r.keepAlive != nil {
 			r.keepAlive.Stop()

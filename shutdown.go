@@ -150,7 +150,7 @@ func (s *Server) add(c *Conn, r *http.Request) {
 	closing := s.closing
 	s.mu.Unlock()
 	c.mu.Lock()
-	c.rareLocked().server = s
+	c.watchersLocked().server = s
 	ended := c.ended.Ended() // closed before it was tracked: CloseNow did not see s
 	c.mu.Unlock()
 	if ended {
@@ -166,8 +166,8 @@ func (s *Server) add(c *Conn, r *http.Request) {
 func (c *Conn) trackedBy() *Server {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r := c.rare.Load(); r != nil {
-		return r.server
+	if r := c.rare.Load(); r != nil && r.watchers != nil {
+		return r.watchers.server
 	}
 	return nil
 }
