@@ -16,12 +16,21 @@ import (
 // field has the default it names.
 type EngineOptions struct {
 	// OnMessage is called with each message a connection receives, in
-	// order, one at a time per connection, on a goroutine of that
-	// connection's own: a slow OnMessage holds back its connection only. r
-	// reads the payload as it arrives (a large message is never held whole)
-	// and is valid until OnMessage returns; what is left unread is
-	// discarded. Writes to c (Write, Writer, WritePrepared, Ping, Close) may
-	// be made here or from any other goroutine.
+	// order, one at a time per connection. In event mode it runs on a
+	// worker goroutine the engine lends the connection while it has
+	// messages (workers are pooled and serve one connection after
+	// another); otherwise on the connection's own goroutine. Either way a
+	// slow OnMessage holds back its connection only, and keeps a goroutine
+	// while it runs. r reads the payload as it arrives (a large message is
+	// never held whole) and is valid until OnMessage returns; what is left
+	// unread is discarded.
+	//
+	// Inside OnMessage c may be written to (Write, Writer, WritePrepared,
+	// WriteJSON), pinged (Ping: see [ErrPongBehindMessage]) and closed
+	// (Close completes the closing handshake by itself; CloseNow); Read
+	// and Reader fail at once with an error matching [ErrReadOwned], since
+	// the engine reads between two calls. Writes may be made from any
+	// other goroutine too.
 	OnMessage func(c *Conn, typ MessageType, r io.Reader)
 
 	// OnOpen, when set, is called by Serve for each connection it takes,
@@ -30,12 +39,19 @@ type EngineOptions struct {
 	// it returns is the connection's state, which [Engine.State] returns
 	// from then on: a user's name, a session, the rooms it joined. The
 	// state never changes; a connection whose state changes keeps a
-	// pointer there. OnOpen may write to c, and close it. Nil by default.
+	// pointer there. OnOpen may write to c and close it (OnClose then
+	// follows); a Ping there waits in vain, since the engine reads the
+	// pong only once OnOpen has returned. Nil by default.
 	OnOpen func(c *Conn) any
 
-	// OnClose, when set, is called once per connection after it has ended
-	// and after its last OnMessage has returned, with the reason it ended:
-	// a *CloseError as Read would have returned it. Nil by default.
+	// OnClose, when set, is called once for each connection Serve took,
+	// after the connection has ended (its Context is canceled, and
+	// every call on it fails with an error matching [ErrClosed]) and after
+	// its last OnMessage has returned, with the reason it ended: a
+	// *CloseError as Read would have returned it. State still returns the
+	// connection's state there; Conns no longer yields it. Conn.Close
+	// does not wait for OnClose; Engine.Shutdown, Engine.Close and
+	// Server.Shutdown do. Nil by default.
 	OnClose func(c *Conn, err error)
 
 	// Pollers is the number of goroutines that wait for connections to
@@ -70,6 +86,13 @@ type EngineOptions struct {
 // HTTP/2 streams, in-memory pipes — and every connection on systems other
 // than Linux are served the same way through the same API, by a goroutine
 // per connection. Large deployments terminate TLS at a proxy in front.
+//
+// A connection's life on an engine: Serve calls OnOpen, whose result is the
+// connection's [Engine.State]; then OnMessage with each message; then,
+// once the connection has ended, OnClose. [Engine.Len] counts the
+// connections between Serve and their OnClose, [Engine.Conns] visits
+// them, and [Engine.Shutdown] closes them all with StatusGoingAway and
+// waits for their OnClose.
 type Engine struct {
 	opts    EngineOptions
 	pollers []*epoller // empty where there is no event mode

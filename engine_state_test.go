@@ -203,3 +203,69 @@ func testEngineServeRefused(t *testing.T, m mode) {
 		t.Fatalf("%d calls of OnOpen or OnClose by the engines that refused", n)
 	}
 }
+
+// TestEngineCloseInCallbacks checks what the docs promise of Close in the
+// callbacks: inside OnMessage it completes the closing handshake (the
+// engine does not read meanwhile; Close reads the peer's answer itself)
+// and OnClose follows once OnMessage has returned; inside OnClose a write
+// fails with ErrClosed, Close returns at once, and State still answers.
+func TestEngineCloseInCallbacks(t *testing.T) { run(t, testEngineCloseInCallbacks, plainTCP, plainTLS) }
+
+func testEngineCloseInCallbacks(t *testing.T, m mode) {
+	type result struct {
+		closeErr, writeErr, closeAgain error
+		took                           time.Duration
+		state                          any
+		inMessage                      bool
+	}
+	results := make(chan result, 1)
+	var e *Engine
+	var onMessage atomic.Bool
+	var res result
+	e, err := NewEngine(&EngineOptions{
+		OnOpen: func(c *Conn) any { return "open" },
+		OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+			onMessage.Store(true)
+			defer onMessage.Store(false)
+			io.Copy(io.Discard, r)
+			start := time.Now()
+			res.closeErr = c.Close(StatusNormalClosure, "bye")
+			res.took = time.Since(start)
+		},
+		OnClose: func(c *Conn, err error) {
+			res.inMessage = onMessage.Load()
+			res.writeErr = c.Write(context.Background(), MessageText, []byte("late"))
+			res.closeAgain = c.Close(StatusNormalClosure, "")
+			res.state = e.State(c)
+			results <- res
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	srv := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := Accept(w, r, nil); err == nil {
+			e.Serve(c)
+		}
+	}))
+	c := srv.dial(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, MessageText, []byte("close, please")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(ctx); CloseStatus(err) != StatusNormalClosure {
+		t.Fatalf("the client read %v, want the server's 1000", err)
+	}
+	r := <-results
+	if r.closeErr != nil || r.took > 2*time.Second {
+		t.Fatalf("Close inside OnMessage: %v after %v", r.closeErr, r.took)
+	}
+	if r.inMessage {
+		t.Fatal("OnClose ran while OnMessage had not returned")
+	}
+	if !errors.Is(r.writeErr, ErrClosed) || r.closeAgain != nil || r.state != "open" {
+		t.Fatalf("inside OnClose: Write %v, Close %v, State %v; want ErrClosed, nil, open", r.writeErr, r.closeAgain, r.state)
+	}
+}
