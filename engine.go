@@ -156,9 +156,9 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 //
 // Serve fails when the engine is shutting down, when c has ended, or when
 // something else reads c (another engine, CloseRead). The engine has then
-// not taken c: OnClose is not called for it, and the caller still owns c
-// and must close it, with StatusGoingAway when the engine is shutting
-// down (the error then matches ErrClosed).
+// not taken c: neither OnOpen nor OnClose is called for it, and the caller
+// still owns c and must close it, with StatusGoingAway when the engine is
+// shutting down (the error then matches ErrClosed).
 func (e *Engine) Serve(c *Conn) error {
 	e.live.Add(1) // before closing is looked at: see live
 	ec, err := e.claim(c)
