@@ -177,6 +177,18 @@ func (c *Conn) end() error {
 	return nc.Close()
 }
 
+// endSoon ends the connection at once, as end does, but leaves the close
+// of its transport to a goroutine: a shutdown that ends thousands of TLS
+// connections does not wait for each one's close_notify in turn.
+func (c *Conn) endSoon() {
+	c.mu.Lock()
+	nc, ok := c.endLocked()
+	c.mu.Unlock()
+	if ok {
+		go nc.Close()
+	}
+}
+
 // endLocked records the connection's end and tells whatever serves it,
 // under mu; it returns the transport for end to close, with ok false when
 // the connection had ended already or lingers (see linger), which closes
@@ -193,8 +205,15 @@ func (c *Conn) endLocked() (nc net.Conn, ok bool) {
 		c.served.connClosed()
 	}
 	if r := c.rare.Load(); r != nil {
-		if r.server != nil {
-			r.server.connClosed(c)
+		if w := r.watchers; w != nil {
+			if w.server != nil && c.served == nil {
+				// An engine's connection is done for its Server once its
+				// OnClose has returned: engineConn.end tells it.
+				w.server.connClosed(c)
+			}
+			if w.cancel != nil {
+				w.cancel(r.closeErr)
+			}
 		}
 		if r.keepAlive != nil {
 			r.keepAlive.Stop()

@@ -124,7 +124,26 @@ type connRare struct {
 	pingSeq      uint64
 	closeReadCtx context.Context // returned by CloseRead, once called
 	keepAlive    *time.Timer     // pings the peer; nil without keep-alive
-	server       *Server         // the Server tracking the connection for its shutdown, if any; told by end
+	watchers     *endWatchers    // made by the first Server.add or Context; told by end
+}
+
+// endWatchers is what end tells of the connection's end, besides the
+// engine serving it; kept apart from connRare, which most connections
+// that close or keep alive hold, because few connections have either.
+type endWatchers struct {
+	server *Server                 // the Server tracking the connection for its shutdown
+	ctx    context.Context         // returned by Context
+	cancel context.CancelCauseFunc // cancels ctx, with the close error
+}
+
+// watchersLocked returns the connection's endWatchers, making them on
+// first use; the caller holds mu.
+func (c *Conn) watchersLocked() *endWatchers {
+	r := c.rareLocked()
+	if r.watchers == nil {
+		r.watchers = new(endWatchers)
+	}
+	return r.watchers
 }
 
 // rareLocked returns the connection's rare part, making it on first use;

@@ -76,14 +76,32 @@
 // Every error after a close matches ErrClosed with errors.Is (and
 // net.ErrClosed, as a closed net.Conn's errors do).
 //
+// # Many connections: the Engine
+//
+// A handler may hand its connection to an [Engine] with Serve and return;
+// the engine then reads the connection without a goroutine of its own
+// while it waits (on Linux, from epoll) and calls EngineOptions.OnMessage
+// with each message. OnOpen, called by Serve, gives the connection a state
+// ([Engine.State]); OnClose is called once the connection has ended and
+// its last OnMessage has returned. [Engine.Len] and [Engine.Conns] count
+// and visit the connections served. Inside OnMessage a connection may be
+// written to, pinged and closed; Read and Reader fail with an error
+// matching [ErrReadOwned], since the engine reads. [Conn.Context] ends with
+// the connection, for what outlives a message.
+//
 // # Shutting a server down
 //
 // http.Server.Shutdown forgets a connection once Accept has taken it over.
 // A [Server] made with NewServer(srv) before srv starts knows every
 // WebSocket Accept upgrades for srv; its Shutdown shuts srv down, closes
 // every WebSocket with StatusGoingAway (1001), and returns once they have
-// ended and their handlers have returned, or once its context ends (the
-// rest are then dropped with CloseNow).
+// ended, their handlers have returned and, for those an Engine serves,
+// their OnClose has returned, or once its context ends (the rest are then
+// dropped with CloseNow). [Engine.Shutdown] does the same for an engine's
+// connections, all closing handshakes at once, and [Engine.Close] is
+// Shutdown bounded by 10 seconds. Conn.Close returns once its own closing
+// handshake is done and the connection has ended; it does not wait for
+// OnClose.
 //
 // # HTTP/2
 //

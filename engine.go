@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,17 +16,42 @@ import (
 // field has the default it names.
 type EngineOptions struct {
 	// OnMessage is called with each message a connection receives, in
-	// order, one at a time per connection, on a goroutine of that
-	// connection's own: a slow OnMessage holds back its connection only. r
-	// reads the payload as it arrives (a large message is never held whole)
-	// and is valid until OnMessage returns; what is left unread is
-	// discarded. Writes to c (Write, Writer, WritePrepared, Ping, Close) may
-	// be made here or from any other goroutine.
+	// order, one at a time per connection. In event mode it runs on a
+	// worker goroutine the engine lends the connection while it has
+	// messages (workers are pooled and serve one connection after
+	// another); otherwise on the connection's own goroutine. Either way a
+	// slow OnMessage holds back its connection only, and keeps a goroutine
+	// while it runs. r reads the payload as it arrives (a large message is
+	// never held whole) and is valid until OnMessage returns; what is left
+	// unread is discarded.
+	//
+	// Inside OnMessage c may be written to (Write, Writer, WritePrepared,
+	// WriteJSON), pinged (Ping: see [ErrPongBehindMessage]) and closed
+	// (Close completes the closing handshake by itself; CloseNow); Read
+	// and Reader fail at once with an error matching [ErrReadOwned], since
+	// the engine reads between two calls. Writes may be made from any
+	// other goroutine too.
 	OnMessage func(c *Conn, typ MessageType, r io.Reader)
 
-	// OnClose, when set, is called once per connection after it has ended
-	// and after its last OnMessage has returned, with the reason it ended:
-	// a *CloseError as Read would have returned it. Nil by default.
+	// OnOpen, when set, is called by Serve for each connection it takes,
+	// on Serve's goroutine, before the engine reads the connection: before
+	// the connection's first OnMessage, and before Conns yields it. What
+	// it returns is the connection's state, which [Engine.State] returns
+	// from then on: a user's name, a session, the rooms it joined. The
+	// state never changes; a connection whose state changes keeps a
+	// pointer there. OnOpen may write to c and close it (OnClose then
+	// follows); a Ping there waits in vain, since the engine reads the
+	// pong only once OnOpen has returned. Nil by default.
+	OnOpen func(c *Conn) any
+
+	// OnClose, when set, is called once for each connection Serve took,
+	// after the connection has ended (its Context is canceled, and
+	// every call on it fails with an error matching [ErrClosed]) and after
+	// its last OnMessage has returned, with the reason it ended: a
+	// *CloseError as Read would have returned it. State still returns the
+	// connection's state there; Conns no longer yields it. Conn.Close
+	// does not wait for OnClose; Engine.Shutdown, Engine.Close and
+	// Server.Shutdown do. Nil by default.
 	OnClose func(c *Conn, err error)
 
 	// Pollers is the number of goroutines that wait for connections to
@@ -60,11 +86,30 @@ type EngineOptions struct {
 // HTTP/2 streams, in-memory pipes — and every connection on systems other
 // than Linux are served the same way through the same API, by a goroutine
 // per connection. Large deployments terminate TLS at a proxy in front.
+//
+// A connection's life on an engine: Serve calls OnOpen, whose result is the
+// connection's [Engine.State]; then OnMessage with each message; then,
+// once the connection has ended, OnClose. [Engine.Len] counts the
+// connections between Serve and their OnClose, [Engine.Conns] visits
+// them, and [Engine.Shutdown] closes them all with StatusGoingAway and
+// waits for their OnClose.
 type Engine struct {
 	opts    EngineOptions
 	pollers []*epoller // empty where there is no event mode
 	closing atomic.Bool
 	conns   connTable
+	// live counts the connections Serve took whose OnClose has not
+	// returned; drained is closed once closing is set and live is zero.
+	// Serve counts a connection before it looks at closing, and Shutdown
+	// sets closing before it looks at live: either Serve refuses, or
+	// Shutdown waits for the connection.
+	live      atomic.Int64
+	drained   chan struct{}
+	drainOnce sync.Once
+	stopOnce  sync.Once // stops the pollers
+	// n counts the connections Serve took whose OnClose has not returned,
+	// for Len; unlike live, never a connection that Serve refuses.
+	n atomic.Int64
 	// work hands a connection with bytes to read to an idle worker. spare
 	// counts the workers waiting on it; see worker.
 	work  chan *engineConn
@@ -87,7 +132,7 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	if opts == nil || opts.OnMessage == nil {
 		return nil, errors.New("websocket: NewEngine: EngineOptions.OnMessage is required")
 	}
-	e := &Engine{opts: *opts, work: make(chan *engineConn)}
+	e := &Engine{opts: *opts, work: make(chan *engineConn), drained: make(chan struct{})}
 	if e.opts.Pollers <= 0 {
 		e.opts.Pollers = runtime.GOMAXPROCS(0)
 	}
@@ -99,39 +144,45 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	return e, nil
 }
 
-// Serve hands c to the engine and returns at once: from now on the engine
-// reads c and calls OnMessage with its messages. Nothing else may read c
-// (Read, Reader) after. Serve lets a frame being written to c by another
-// goroutine finish first. A handler that calls Accept and then Serve can
-// return, which lets net/http release the request; over HTTP/2, where the
-// connection is the request's stream and ends with the handler (see
-// Accept), the handler must wait for OnClose instead.
+// Serve hands c to the engine: from now on the engine reads c and calls
+// OnMessage with its messages, and OnClose once it has ended. Serve does
+// not wait for a message; it may wait for a frame that another goroutine is
+// writing to c (at most the close timeout), since the engine takes c's
+// transport over between two frames. Nothing else may read c (Read, Reader)
+// after. A handler that calls Accept and then Serve can return, which lets
+// net/http release the request; over HTTP/2, where the connection is the
+// request's stream and ends with the handler (see Accept), the handler must
+// wait for OnClose instead.
+//
+// Serve fails when the engine is shutting down, when c has ended, or when
+// something else reads c (another engine, CloseRead). The engine has then
+// not taken c: neither OnOpen nor OnClose is called for it, and the caller
+// still owns c and must close it, with StatusGoingAway when the engine is
+// shutting down (the error then matches ErrClosed).
 func (e *Engine) Serve(c *Conn) error {
-	if e.closing.Load() {
-		return fmt.Errorf("websocket: Engine.Serve on a closed engine: %w", ErrClosed)
+	e.live.Add(1) // before closing is looked at: see live
+	ec, err := e.claim(c)
+	if err != nil {
+		e.left()
+		return err
 	}
-	ec := &engineConn{e: e, c: c}
-	c.mu.Lock()
-	if c.ended.Ended() {
+	var state any
+	if e.opts.OnOpen != nil {
+		state = e.opts.OnOpen(c)
+	}
+	if state != nil || e.opts.IdleTimeout > 0 {
+		r := &engineRare{state: state}
+		if e.opts.IdleTimeout > 0 {
+			r.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
+		}
+		c.mu.Lock() // State reads it under c.mu
+		ec.rare = r
 		c.mu.Unlock()
-		return c.closedErr()
 	}
-	if c.served != nil {
-		c.mu.Unlock()
-		return errors.New("websocket: Engine.Serve: the connection is already served by an engine")
-	}
-	if !c.readBy.CompareAndSwap(0, readByEngine) {
-		c.mu.Unlock()
-		return errors.New("websocket: Engine.Serve: the connection is read by CloseRead's goroutine")
-	}
-	c.served = ec
-	c.mu.Unlock()
 	e.conns.add(ec)
-	if e.opts.IdleTimeout > 0 {
-		ec.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
-	}
+	e.n.Add(1) // after add: Conns yields whatever Len counts
 	if e.closing.Load() {
-		// Close began after the check above and may not have seen c.
+		// Shutdown began after claim looked and may not have seen c.
 		go c.Close(StatusGoingAway, "server shutting down")
 	}
 	// The first run reads what the handshake left buffered, and what
@@ -142,6 +193,78 @@ func (e *Engine) Serve(c *Conn) error {
 		go ec.runBlocking()
 	}
 	return nil
+}
+
+// claim makes c the engine's, unless the engine is shutting down or c
+// cannot be served.
+func (e *Engine) claim(c *Conn) (*engineConn, error) {
+	if e.closing.Load() {
+		return nil, fmt.Errorf("websocket: Engine.Serve: the engine is shutting down: %w", ErrClosed)
+	}
+	ec := &engineConn{e: e, c: c}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended.Ended() {
+		return nil, c.closedErr()
+	}
+	if c.served != nil {
+		return nil, errors.New("websocket: Engine.Serve: the connection is already served by an engine")
+	}
+	if !c.readBy.CompareAndSwap(0, readByEngine) {
+		return nil, errors.New("websocket: Engine.Serve: the connection is read by CloseRead's goroutine")
+	}
+	c.served = ec
+	return ec, nil
+}
+
+// State returns what OnOpen returned for c, or nil when c is not served
+// by e or OnOpen returned nil. It may be called from any goroutine; in
+// OnMessage and OnClose it is a lock and a few loads. The state lives in
+// the engine's record of c, so a connection without one costs nothing more.
+func (e *Engine) State(c *Conn) any {
+	c.mu.Lock()
+	ec := c.served
+	var r *engineRare
+	if ec != nil {
+		r = ec.rare
+	}
+	c.mu.Unlock()
+	if ec == nil || ec.e != e || r == nil {
+		return nil
+	}
+	return r.state
+}
+
+// Len returns the number of connections the engine serves: those Serve
+// took whose OnClose has not returned. Like the length of a channel, it may
+// change as soon as it is read; it suits a gauge.
+func (e *Engine) Len() int { return int(e.n.Load()) }
+
+// Conns returns an iterator over the open connections the engine serves,
+// for a broadcast or to visit each. It takes no lock, so the loop may
+// write to, close and Serve connections, and may stop at any time; a
+// connection that joins or ends during the loop may be yielded or not,
+// and one that ends may still be yielded after its end, where a write to it
+// fails with an error matching ErrClosed. A write from the loop waits
+// for the connection's socket: a broadcast to many slow peers bounds each
+// write with a context, or writes from a goroutine per peer (WritePrepared
+// spares compressing a message once per connection).
+func (e *Engine) Conns() iter.Seq[*Conn] {
+	return func(yield func(*Conn) bool) {
+		for ec := range e.conns.each {
+			if ec.flags.Load()&flagClosed == 0 && !yield(ec.c) {
+				return
+			}
+		}
+	}
+}
+
+// left counts off a connection whose OnClose has returned, or that Serve
+// refused.
+func (e *Engine) left() {
+	if e.live.Add(-1) == 0 && e.closing.Load() {
+		e.drainOnce.Do(func() { close(e.drained) })
+	}
 }
 
 // dispatch runs ec on an idle worker, or on a new one.
@@ -179,30 +302,74 @@ func (e *Engine) worker(ec *engineConn) {
 	}
 }
 
-// Close closes every connection the engine serves with StatusGoingAway,
-// each bounded by its close timeout, then stops the pollers. Serve fails
-// after Close.
+// Shutdown closes every connection the engine serves with StatusGoingAway
+// (1001), running all their closing handshakes at once, each bounded by its
+// close timeout, and returns once the OnClose of every one of them has
+// returned; then it stops the pollers. Serve fails from the moment
+// Shutdown is called.
+//
+// When ctx ends first, the connections still open are closed at once (as
+// CloseNow, without waiting for a close frame on its way), Shutdown waits
+// at most one more second for their OnClose, and returns an error wrapping
+// ctx's that says how many were left. A later Shutdown or Close waits for
+// the same connections and returns nil once they are done.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	if e.closing.CompareAndSwap(false, true) {
+		if e.live.Load() == 0 {
+			e.drainOnce.Do(func() { close(e.drained) })
+		}
+		for ec := range e.conns.each {
+			go ec.c.Close(StatusGoingAway, "server shutting down")
+		}
+	}
+	select {
+	case <-e.drained:
+		return e.stopPollers()
+	case <-ctx.Done():
+	}
+	left := e.live.Load()
+	for ec := range e.conns.each {
+		if ec.flags.Load()&flagEnded == 0 {
+			ec.c.endSoon()
+		}
+	}
+	err := fmt.Errorf("websocket: Engine.Shutdown: %d connections were still open and were closed at once: %w", left, ctx.Err())
+	t := time.NewTimer(onCloseWait)
+	defer t.Stop()
+	select {
+	case <-e.drained:
+	case <-t.C:
+		err = fmt.Errorf("%w; the OnClose of %d had not returned %v later", err, e.live.Load(), onCloseWait)
+	}
+	e.stopPollers()
+	return err
+}
+
+// onCloseWait is how long Engine.Shutdown and Server.Shutdown wait for the
+// connections they closed at once, when their context ended, to end and for
+// their OnClose and handlers to return.
+const onCloseWait = time.Second
+
+// engineCloseWait bounds Engine.Close: twice the default close timeout.
+const engineCloseWait = 2 * defaultCloseTimeout
+
+// Close is Shutdown with a context that ends after 10 seconds, twice the
+// default close timeout: it closes every connection with StatusGoingAway
+// and waits for their OnClose.
 func (e *Engine) Close() error {
-	if !e.closing.CompareAndSwap(false, true) {
-		return nil
-	}
-	all := e.conns.all()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 256)
-	for _, ec := range all {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			ec.c.Close(StatusGoingAway, "server shutting down")
-			<-sem
-		}()
-	}
-	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), engineCloseWait)
+	defer cancel()
+	return e.Shutdown(ctx)
+}
+
+// stopPollers stops the poller goroutines, once.
+func (e *Engine) stopPollers() error {
 	var errs []error
-	for _, p := range e.pollers {
-		errs = append(errs, p.close())
-	}
+	e.stopOnce.Do(func() {
+		for _, p := range e.pollers {
+			errs = append(errs, p.close())
+		}
+	})
 	return errors.Join(errs...)
 }
 
@@ -228,7 +395,14 @@ type engineConn struct {
 	c     *Conn
 	id    uint64 // in e.conns, until the connection ends and its descriptor is closed
 	flags atomic.Uint32
-	idle  *time.Timer
+	rare  *engineRare // nil unless the connection has a state or an idle timer; set by Serve
+}
+
+// engineRare is what only some of an engine's connections have, kept apart
+// so that engineConn stays in its size class.
+type engineRare struct {
+	idle  *time.Timer // closes the connection after IdleTimeout without a message
+	state any         // what OnOpen returned
 }
 
 // setState moves the connection's state from one to another, keeping its
@@ -314,8 +488,8 @@ func (ec *engineConn) runBlocking() {
 
 // deliver hands the message just begun to OnMessage.
 func (ec *engineConn) deliver(typ MessageType) {
-	if ec.idle != nil {
-		ec.idle.Reset(ec.e.opts.IdleTimeout)
+	if r := ec.rare; r != nil && r.idle != nil {
+		r.idle.Reset(ec.e.opts.IdleTimeout)
 	}
 	ec.flags.Or(flagOnMsg)
 	ec.e.opts.OnMessage(ec.c, typ, ec.c.messageReader())
@@ -349,8 +523,8 @@ func (ec *engineConn) end() {
 	if f&flagEnded != 0 {
 		return
 	}
-	if ec.idle != nil {
-		ec.idle.Stop()
+	if r := ec.rare; r != nil && r.idle != nil {
+		r.idle.Stop()
 	}
 	if f&flagEvents == 0 {
 		ec.e.conns.remove(ec.id)
@@ -358,6 +532,13 @@ func (ec *engineConn) end() {
 	if ec.e.opts.OnClose != nil {
 		ec.e.opts.OnClose(ec.c, ec.c.closedErr())
 	}
+	// A Server waits for the OnClose of an engine's connections: Conn.end
+	// leaves telling it to here.
+	if s := ec.c.trackedBy(); s != nil {
+		s.connClosed(ec.c)
+	}
+	ec.e.n.Add(-1)
+	ec.e.left()
 }
 
 // nextEventMessage starts the next message of an event-mode connection if

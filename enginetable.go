@@ -87,22 +87,26 @@ func (t *connTable) remove(id uint64) {
 	t.free = append(t.free, uint64(gen)<<32|uint64(uint32(id)))
 }
 
-// all returns every connection in the table.
-func (t *connTable) all() []*engineConn {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var all []*engineConn
-	for i := range t.n {
-		if ec := t.slot(i).Load(); ec != nil {
-			all = append(all, ec)
-		}
-	}
-	return all
-}
-
 // len returns the number of connections in the table.
 func (t *connTable) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return int(t.n) - len(t.free)
+}
+
+// each yields every connection in the table. It takes no lock, so yield
+// may add and remove connections: one added or removed meanwhile may be
+// yielded or not.
+func (t *connTable) each(yield func(*engineConn) bool) {
+	p := t.chunks.Load()
+	if p == nil {
+		return
+	}
+	for _, chunk := range *p {
+		for i := range chunk {
+			if ec := chunk[i].Load(); ec != nil && !yield(ec) {
+				return
+			}
+		}
+	}
 }

@@ -128,7 +128,9 @@ func ExampleEngine() {
 		if err != nil {
 			return
 		}
-		engine.Serve(c)
+		if err := engine.Serve(c); err != nil {
+			c.Close(websocket.StatusGoingAway, "shutting down") // Serve left c to us
+		}
 	})
 	srv := httptest.NewServer(handler)
 	defer srv.Close()

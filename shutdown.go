@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Server adds graceful shutdown of WebSockets to an http.Server. The
@@ -63,14 +64,18 @@ func NewServer(srv *http.Server) *Server {
 
 // Shutdown shuts the http.Server down gracefully (http.Server.Shutdown) and
 // at the same time closes every WebSocket it accepted with StatusGoingAway
-// (1001), running each closing handshake. It returns once every connection
-// has ended and every handler that accepted one has returned. A request
-// that reaches Accept from then on is refused with 503 Service Unavailable.
+// (1001), running all their closing handshakes at once. It returns once
+// every connection has ended, every handler that accepted one has returned,
+// and, for a connection handed to an [Engine], its OnClose has returned. A
+// request that reaches Accept from then on is refused with 503 Service
+// Unavailable.
 //
 // When ctx ends first, the connections still open are closed at once
-// (without waiting for a close frame on its way, as CloseNow would) and Shutdown returns an error wrapping ctx's; no client is
-// left connected, though a handler blocked on something other than its
-// connection may still be running.
+// (without waiting for a close frame on its way, as CloseNow would),
+// Shutdown waits at most one more second for their handlers and OnClose,
+// and returns an error wrapping ctx's; no client is left connected, though a
+// handler or an OnClose blocked on something other than its connection may
+// still be running.
 func (s *Server) Shutdown(ctx context.Context) error {
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- s.srv.Shutdown(ctx) }()
@@ -86,9 +91,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		for _, c := range left {
-			c.end()
+			c.endSoon()
 		}
 		err = fmt.Errorf("websocket: Server.Shutdown: %d connections or their handlers still running: %w", len(left), ctx.Err())
+		t := time.NewTimer(onCloseWait)
+		select {
+		case <-s.idle:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	if herr := <-httpDone; err == nil {
 		err = herr
@@ -139,7 +150,7 @@ func (s *Server) add(c *Conn, r *http.Request) {
 	closing := s.closing
 	s.mu.Unlock()
 	c.mu.Lock()
-	c.rareLocked().server = s
+	c.watchersLocked().server = s
 	ended := c.ended.Ended() // closed before it was tracked: CloseNow did not see s
 	c.mu.Unlock()
 	if ended {
@@ -149,6 +160,16 @@ func (s *Server) add(c *Conn, r *http.Request) {
 	if closing {
 		go c.Close(StatusGoingAway, "server shutting down")
 	}
+}
+
+// trackedBy returns the Server tracking c for its shutdown, or nil.
+func (c *Conn) trackedBy() *Server {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.rare.Load(); r != nil && r.watchers != nil {
+		return r.watchers.server
+	}
+	return nil
 }
 
 // handlerReturned records that the handler that accepted c has returned.

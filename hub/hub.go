@@ -15,6 +15,12 @@ import (
 // *websocket.Conn implements it. The hub calls WritePrepared from one
 // goroutine at a time per subscriber, and Close only to disconnect a slow
 // subscriber under the Disconnect policy.
+//
+// A Conn that also has a method Context() context.Context, canceled when
+// the connection ends, as *websocket.Conn does, ends its subscriber as soon
+// as it ends, rather than at the next write: a connection an Engine serves
+// needs no sub.Close in its OnClose. The hub waits for that with
+// [context.AfterFunc], which keeps no goroutine.
 type Conn interface {
 	WritePrepared(ctx context.Context, pm *websocket.PreparedMessage) error
 	Close(code websocket.StatusCode, reason string) error
@@ -126,8 +132,10 @@ func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
 // Subscribe attaches c to the hub as a new subscriber of the given topics
 // (possibly none; Subscriber.Subscribe adds more). Messages published from
 // then on are written to c until the subscriber is closed, fails to write,
-// or is disconnected by the hub's Policy. The caller keeps reading from c
-// and closing it; the hub only writes.
+// or is disconnected by the hub's Policy, or c ends (see Conn); a c that
+// has ended already is refused with an error matching
+// websocket.ErrClosed. The caller keeps reading from c and closing it; the
+// hub only writes.
 func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscriber, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -135,6 +143,12 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 	for _, t := range topics {
 		if err := topicname.Check(t); err != nil {
 			return nil, err
+		}
+	}
+	connCtx := context.Context(nil)
+	if cc, ok := c.(interface{ Context() context.Context }); ok {
+		if connCtx = cc.Context(); connCtx.Err() != nil {
+			return nil, errConnEnded
 		}
 	}
 	s := &Subscriber{hub: h, conn: c, topics: make(map[string]struct{}, len(topics)), done: make(chan struct{})}
@@ -145,6 +159,9 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 	}
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
+	if connCtx != nil {
+		s.watch(connCtx)
+	}
 	for _, t := range topics {
 		if err := s.Subscribe(ctx, t); err != nil {
 			s.Close()

@@ -35,6 +35,10 @@ type Subscriber struct {
 
 	writer sync.WaitGroup // the running writer goroutine
 	done   chan struct{}  // closed when the subscriber has ended
+
+	// stopWatch, when the connection has a context, stops the wait for
+	// its end (see watch); guarded by mu, set once.
+	stopWatch func() bool
 }
 
 // Subscribe adds topic to s's subscriptions; it is a no-op if s is already
@@ -78,16 +82,32 @@ func (s *Subscriber) Close() error {
 }
 
 // Done returns a channel closed when s has ended: by Close, by a failed
-// write, by the Disconnect policy or by the hub's Close.
+// write, by the Disconnect policy, by the hub's Close, or by the end of its
+// connection (see Conn).
 func (s *Subscriber) Done() <-chan struct{} { return s.done }
 
 // Err returns nil while s is live, and afterwards why it ended:
-// [ErrSubscriberClosed], [ErrSlowConsumer], [ErrHubClosed], or the
-// error of the write that failed.
+// [ErrSubscriberClosed], [ErrSlowConsumer], [ErrHubClosed], the error of
+// the write that failed, or, when its connection ended, an error matching
+// [websocket.ErrClosed].
 func (s *Subscriber) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// errConnEnded is the Err of a subscriber whose connection ended.
+var errConnEnded = fmt.Errorf("hub: the subscriber's connection ended: %w", websocket.ErrClosed)
+
+// watch ends s when connCtx, its connection's context, ends; the function
+// it leaves there runs on a goroutine of its own, once the connection has
+// ended. A subscriber that ends first takes it back (see end).
+func (s *Subscriber) watch(connCtx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.stopWatch = context.AfterFunc(connCtx, func() { s.end(errConnEnded, false) })
+	}
 }
 
 // enqueue queues pm for writing, applying the hub's policy to a full queue,
@@ -241,7 +261,11 @@ func (s *Subscriber) end(err error, fromWriter bool) bool {
 	}
 	s.err = err
 	s.q.reset()
+	stopWatch := s.stopWatch
 	s.mu.Unlock()
+	if stopWatch != nil {
+		stopWatch() // a subscriber that ends before its connection leaves nothing on it
+	}
 	s.hub.leave(s, nil, true)
 	if !fromWriter {
 		s.writer.Wait()
