@@ -39,9 +39,9 @@ type EngineOptions struct {
 	// it returns is the connection's state, which [Engine.State] returns
 	// from then on: a user's name, a session, the rooms it joined. The
 	// state never changes; a connection whose state changes keeps a
-	// pointer there. OnOpen may write to c and close it (OnClose then
-	// follows); a Ping there waits in vain, since the engine reads the
-	// pong only once OnOpen has returned. Nil by default.
+	// pointer there. OnOpen may write to c, ping it (Ping reads its pong
+	// itself, as in OnMessage) and close it (OnClose then follows). Nil
+	// by default.
 	OnOpen func(c *Conn) any
 
 	// OnClose, when set, is called once for each connection Serve took,
@@ -168,7 +168,11 @@ func (e *Engine) Serve(c *Conn) error {
 	}
 	var state any
 	if e.opts.OnOpen != nil {
+		// Nothing reads c yet: a Ping in OnOpen reads its pong itself,
+		// as in OnMessage.
+		ec.flags.Or(flagOnMsg)
 		state = e.opts.OnOpen(c)
+		ec.flags.And(^flagOnMsg)
 	}
 	if state != nil || e.opts.IdleTimeout > 0 {
 		r := &engineRare{state: state}
@@ -385,7 +389,7 @@ const (
 	flagClosed uint32 = 1 << 3 // the connection ended (Conn.end ran)
 	flagEnded  uint32 = 1 << 4 // OnClose was called
 	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
-	flagOnMsg  uint32 = 1 << 6 // OnMessage runs: the engine does not read the connection
+	flagOnMsg  uint32 = 1 << 6 // OnOpen or OnMessage runs: the engine does not read the connection
 )
 
 // engineConn is a connection an engine serves.
@@ -496,8 +500,8 @@ func (ec *engineConn) deliver(typ MessageType) {
 	ec.flags.And(^flagOnMsg)
 }
 
-// delivering reports whether OnMessage runs for the connection, during
-// which nothing reads it but the message reader and Ping (readPong).
+// delivering reports whether OnOpen or OnMessage runs for the connection,
+// during which nothing reads it but the message reader and Ping (readPong).
 func (ec *engineConn) delivering() bool { return ec.flags.Load()&flagOnMsg != 0 }
 
 // fdClosed is called when the connection's descriptor has been closed: its

@@ -117,3 +117,40 @@ func TestEngineReadRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestEnginePingInOnOpen checks that a Ping in OnOpen, before the engine
+// reads the connection, returns with the peer's pong.
+func TestEnginePingInOnOpen(t *testing.T) { run(t, testEnginePingInOnOpen) }
+
+func testEnginePingInOnOpen(t *testing.T, m mode) {
+	e, err := NewEngine(&EngineOptions{
+		OnOpen: func(c *Conn) any {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := c.Ping(ctx)
+			c.Write(ctx, MessageText, []byte(fmt.Sprintf("%v|%v", err, time.Since(start) < time.Second)))
+			return nil
+		},
+		OnMessage: func(*Conn, MessageType, io.Reader) {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	s := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := Accept(w, r, m.acceptOptions(nil)); err == nil {
+			e.Serve(c)
+		}
+	}))
+	c := s.dial(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "<nil>|true" {
+		t.Fatalf("Ping in OnOpen: %s, want <nil> at once", b)
+	}
+}
