@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/duplexws/websocket"
@@ -15,16 +16,20 @@ import (
 
 // A chat room on an Engine. Each connection's state is a member, made by
 // OnOpen and named by its first message; every message goes to everyone in
-// the room through Conns; OnClose says who left; Shutdown closes the room
+// the room who has named itself, through Conns; OnClose says who left; Shutdown closes the room
 // and returns once every member's OnClose has run. No map of connections,
 // no lock: the engine keeps both.
 func ExampleEngine_chat() {
 	type member struct {
-		name string // set by the member's first message; read by its own callbacks only
+		name   string      // set by the member's first message; read by its own callbacks only
+		joined atomic.Bool // the member has named itself and hears the room
 	}
 	var room *websocket.Engine
 	say := func(text string) {
 		for c := range room.Conns() {
+			if !room.State(c).(*member).joined.Load() {
+				continue // connected, not yet named
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			c.Write(ctx, websocket.MessageText, []byte(text))
 			cancel()
@@ -40,6 +45,7 @@ func ExampleEngine_chat() {
 			}
 			if m.name == "" {
 				m.name = string(text)
+				m.joined.Store(true)
 				say(m.name + " joined")
 				return
 			}

@@ -17,7 +17,9 @@ import (
 // the next one, stands before the pong; Read and Reader fail at once, since
 // the engine owns the reads. Over TCP the engine serves the connection from
 // its epoll, over TLS from a goroutine of its own: both behave alike.
-func TestEngineCallsInOnMessage(t *testing.T) { run(t, testEngineCallsInOnMessage) }
+func TestEngineCallsInOnMessage(t *testing.T) {
+	run(t, testEngineCallsInOnMessage, plainTCP, deflateTCP, plainTLS, deflateTLS)
+}
 
 func testEngineCallsInOnMessage(t *testing.T, m mode) {
 	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
@@ -120,7 +122,9 @@ func TestEngineReadRefused(t *testing.T) {
 
 // TestEnginePingInOnOpen checks that a Ping in OnOpen, before the engine
 // reads the connection, returns with the peer's pong.
-func TestEnginePingInOnOpen(t *testing.T) { run(t, testEnginePingInOnOpen) }
+func TestEnginePingInOnOpen(t *testing.T) {
+	run(t, testEnginePingInOnOpen, plainTCP, deflateTCP, plainTLS, deflateTLS)
+}
 
 func testEnginePingInOnOpen(t *testing.T, m mode) {
 	e, err := NewEngine(&EngineOptions{

@@ -99,9 +99,6 @@ func newServerStream(w http.ResponseWriter, rc *http.ResponseController, r *http
 	return newStreamConn(&streamConn{
 		r: r.Body,
 		w: &responseStream{ctx: ctx, w: w, rc: rc},
-		abortRead: func() {
-			r.Body.Close()
-		},
 		abortWrite: func() {
 			// Resetting the stream is the one way to end a write that
 			// waits for flow control; net/http does it when a write

@@ -166,7 +166,6 @@ func connectStream(ctx context.Context, rt http.RoundTripper, h1 *http.Request, 
 	s := newStreamConn(&streamConn{
 		r:          body,
 		w:          pw,
-		abortRead:  func() { body.Close() },
 		abortWrite: func() { pw.CloseWithError(errDeadline) },
 		closeFn: func() error {
 			pw.Close() // END_STREAM after what was written

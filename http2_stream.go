@@ -1,12 +1,15 @@
 package websocket
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // streamConn presents one HTTP/2 stream carrying a WebSocket (RFC 8441) as
@@ -17,10 +20,14 @@ import (
 //
 // net/http's streams have no such deadlines (its own reset the stream when
 // they pass, even with no read or write waiting), so streamConn keeps its
-// own: a deadline that passes while no read (or write) is in progress only
-// makes the next one fail, as on TCP; one that passes while a read or write
-// is blocked interrupts it the only way HTTP/2 allows, by breaking that
-// direction of the stream, after which the Conn closes it anyway.
+// own (wsconn.Deadline). A read of the stream cannot be interrupted but by
+// breaking the stream, so the stream is read by a goroutine of its own,
+// started by the first Read, which hands what it read to the Reads one
+// buffer at a time: a Read whose deadline passes returns, the stream's read
+// goes on, and the next Read takes what it brings, so that a read deadline
+// (a context that ends between two messages) leaves the stream usable, as
+// on TCP. A write whose deadline passes while it waits is interrupted by
+// breaking that direction of the stream, after which the Conn closes it.
 //
 // Closing is RFC 8441 §6's mapping of TCP: an orderly close ends the
 // stream with END_STREAM, an abort resets it.
@@ -28,43 +35,153 @@ type streamConn struct {
 	r io.ReadCloser // the stream's incoming data
 	w io.Writer     // the stream's outgoing data, flushed by each Write
 
-	// abortRead and abortWrite break a blocked read or write; closeFn
-	// ends the stream. Each is called once at most.
-	abortRead  func()
+	// abortWrite breaks a blocked write; closeFn ends the stream. Each
+	// is called once at most.
 	abortWrite func()
 	closeFn    func() error
 
 	local, remote net.Addr
 
-	rd, wd streamDeadline
+	rd, wd *wsconn.Deadline
 
-	mu     sync.Mutex
-	closed bool
+	// The reading side: startRead starts pump, which hands each chunk it
+	// read over in, and takes the next once the Reads have taken it all
+	// (free). cur, what the Reads have not taken of the last chunk, is
+	// guarded by the Conn's read lock, as a net.Conn's reads are.
+	startRead sync.Once
+	in        chan streamChunk
+	free      chan struct{}
+	cur       streamChunk
+
+	mu      sync.Mutex
+	closed  bool
+	done    chan struct{} // closed by Close
+	writing bool          // a Write is under way
+	broken  bool          // a write was interrupted: nothing more can be written
 }
 
+// streamChunk is what one read of the stream brought.
+type streamChunk struct {
+	p   []byte
+	err error
+}
+
+// streamChunkSize is the size of the buffer the stream is read into.
+const streamChunkSize = 16 << 10
+
 func newStreamConn(s *streamConn) *streamConn {
-	s.rd.abort = s.abortRead
-	s.wd.abort = s.abortWrite
+	s.rd, s.wd = wsconn.NewDeadline(), wsconn.NewDeadline()
+	s.in = make(chan streamChunk)
+	s.free = make(chan struct{}, 1)
+	s.done = make(chan struct{})
 	return s
 }
 
 // errStreamClosed is what reads and writes return after Close.
 var errStreamClosed = fmt.Errorf("HTTP/2 stream: %w", net.ErrClosed)
 
+// errDeadline is returned once the deadline has passed; it matches
+// os.ErrDeadlineExceeded, as a net.Conn's timeout does.
+var errDeadline = fmt.Errorf("HTTP/2 stream: %w", os.ErrDeadlineExceeded)
+
 func (s *streamConn) Read(p []byte) (int, error) {
-	if err := s.rd.begin(); err != nil {
-		return 0, err
+	if len(s.cur.p) == 0 && s.cur.err == nil {
+		ctx := s.rd.Context()
+		select {
+		case <-s.done:
+			return 0, errStreamClosed
+		default:
+		}
+		if ctx.Err() != nil {
+			return 0, errDeadline
+		}
+		s.startRead.Do(func() { go s.pump() })
+		select {
+		case s.cur = <-s.in:
+		case <-ctx.Done():
+			return 0, errDeadline
+		case <-s.done:
+			return 0, errStreamClosed
+		}
 	}
-	n, err := s.r.Read(p)
-	return n, s.rd.end(err)
+	n := copy(p, s.cur.p)
+	s.cur.p = s.cur.p[n:]
+	if len(s.cur.p) > 0 {
+		return n, nil
+	}
+	if s.cur.err != nil {
+		return n, s.cur.err // the stream's end, for this and every later Read
+	}
+	s.free <- struct{}{}
+	return n, nil
+}
+
+// pump reads the stream until it ends or is closed, handing each chunk to
+// the Reads and waiting for them to take it all before it reads again.
+func (s *streamConn) pump() {
+	buf := make([]byte, streamChunkSize)
+	for {
+		n, err := s.r.Read(buf)
+		if n == 0 && err == nil {
+			continue
+		}
+		select {
+		case s.in <- streamChunk{buf[:n], err}:
+		case <-s.done:
+			return
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-s.free:
+		case <-s.done:
+			return
+		}
+	}
 }
 
 func (s *streamConn) Write(p []byte) (int, error) {
-	if err := s.wd.begin(); err != nil {
-		return 0, err
+	ctx := s.wd.Context()
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return 0, errStreamClosed
+	case s.broken || ctx.Err() != nil:
+		s.mu.Unlock()
+		return 0, errDeadline
 	}
+	s.writing = true
+	s.mu.Unlock()
+	stop := context.AfterFunc(ctx, s.breakWrite)
 	n, err := s.w.Write(p)
-	return n, s.wd.end(err)
+	stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writing = false
+	switch {
+	case err == nil:
+		return n, nil
+	case s.closed:
+		return n, errStreamClosed
+	case s.broken:
+		return n, errDeadline
+	}
+	return n, err
+}
+
+// breakWrite interrupts a Write whose deadline passed while it waited.
+func (s *streamConn) breakWrite() {
+	s.mu.Lock()
+	abort := s.writing && !s.broken && !s.closed
+	if abort {
+		s.broken = true
+	}
+	s.mu.Unlock()
+	if abort {
+		s.abortWrite()
+	}
 }
 
 // Close ends the stream. Blocked reads and writes return: a write waiting
@@ -76,10 +193,13 @@ func (s *streamConn) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
+	abort := s.writing && !s.broken
+	s.broken = true
 	s.mu.Unlock()
-	abortRead, abortWrite := s.rd.stop(), s.wd.stop()
-	abortRead()
-	abortWrite()
+	if abort {
+		s.abortWrite()
+	}
 	return s.closeFn()
 }
 
@@ -87,127 +207,13 @@ func (s *streamConn) LocalAddr() net.Addr  { return s.local }
 func (s *streamConn) RemoteAddr() net.Addr { return s.remote }
 
 func (s *streamConn) SetDeadline(t time.Time) error {
-	s.rd.set(t)
-	s.wd.set(t)
+	s.rd.Set(t)
+	s.wd.Set(t)
 	return nil
 }
 
-func (s *streamConn) SetReadDeadline(t time.Time) error  { s.rd.set(t); return nil }
-func (s *streamConn) SetWriteDeadline(t time.Time) error { s.wd.set(t); return nil }
-
-// streamDeadline is the deadline of one direction of a streamConn.
-type streamDeadline struct {
-	abort func() // breaks the direction while an operation is blocked
-
-	mu      sync.Mutex
-	timer   *time.Timer
-	gen     uint64 // counts set calls, so that a stale timer does nothing
-	expired bool   // the deadline has passed
-	busy    bool   // a read or write is in progress
-	broken  bool   // abort was called: the direction is unusable
-	closed  bool   // the stream was closed
-}
-
-// errDeadline is returned once the deadline has passed; it matches
-// os.ErrDeadlineExceeded, as a net.Conn's timeout does.
-var errDeadline = fmt.Errorf("HTTP/2 stream: %w", os.ErrDeadlineExceeded)
-
-// set makes t the deadline; the zero time removes it.
-func (d *streamDeadline) set(t time.Time) {
-	d.mu.Lock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	d.expired = false
-	if t.IsZero() {
-		d.mu.Unlock()
-		return
-	}
-	wait := time.Until(t)
-	if wait > 0 {
-		gen := d.gen
-		d.timer = time.AfterFunc(wait, func() { d.expire(gen) })
-		d.mu.Unlock()
-		return
-	}
-	abort := d.expireLocked()
-	d.mu.Unlock()
-	abort()
-}
-
-// expire runs when the timer of the set call numbered gen fires.
-func (d *streamDeadline) expire(gen uint64) {
-	d.mu.Lock()
-	if gen != d.gen {
-		d.mu.Unlock()
-		return
-	}
-	abort := d.expireLocked()
-	d.mu.Unlock()
-	abort()
-}
-
-// expireLocked marks the deadline passed and returns what to call, out of
-// the lock, to interrupt a blocked operation.
-func (d *streamDeadline) expireLocked() func() {
-	d.expired = true
-	if d.busy && !d.broken {
-		d.broken = true
-		return d.abort
-	}
-	return func() {}
-}
-
-// begin starts a read or write, refusing it once the deadline has passed.
-func (d *streamDeadline) begin() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	switch {
-	case d.closed:
-		return errStreamClosed
-	case d.expired || d.broken:
-		return errDeadline
-	}
-	d.busy = true
-	return nil
-}
-
-// end finishes a read or write and returns its error, or the deadline's
-// when the deadline interrupted it.
-func (d *streamDeadline) end(err error) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.busy = false
-	switch {
-	case err == nil || err == io.EOF:
-		return err
-	case d.closed:
-		return errStreamClosed
-	case d.broken:
-		return errDeadline
-	}
-	return err
-}
-
-// stop marks the stream closed and releases the timer. It returns what
-// to call, out of the lock, to interrupt an operation still blocked.
-func (d *streamDeadline) stop() func() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.gen++
-	d.closed = true
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	if d.busy && !d.broken {
-		d.broken = true
-		return d.abort
-	}
-	return func() {}
-}
+func (s *streamConn) SetReadDeadline(t time.Time) error  { s.rd.Set(t); return nil }
+func (s *streamConn) SetWriteDeadline(t time.Time) error { s.wd.Set(t); return nil }
 
 // streamAddr is the address of an HTTP/2 connection's end as net/http
 // reports it, a string.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,34 +12,68 @@ import (
 	"time"
 )
 
-// mode is one way of carrying a test's connections: with or without
-// permessage-deflate, over TCP or TLS. Tests of the connection itself run in
-// every mode, as net/http's tests run over HTTP/1 and HTTP/2.
+// mode is one way of serving a test's connections: with or without
+// permessage-deflate, a goroutine per connection over TCP or TLS, an Engine
+// over TCP (event mode on Linux) or TLS (a goroutine per connection inside
+// the engine), or HTTP/2 streams over TLS (RFC 8441). Tests of the
+// connection itself run in every mode, as net/http's tests run over HTTP/1
+// and HTTP/2.
 type mode struct {
 	deflate bool // both ends negotiate permessage-deflate and compress every message
 	tls     bool // wss:// to httptest's TLS server
+	engine  bool // the server's connections are served by an Engine
+	http2   bool // the WebSocket is an HTTP/2 stream (with tls)
 }
 
 var (
-	plainTCP   = mode{}
-	deflateTCP = mode{deflate: true}
-	plainTLS   = mode{tls: true}
-	deflateTLS = mode{deflate: true, tls: true}
+	plainTCP      = mode{}
+	deflateTCP    = mode{deflate: true}
+	plainTLS      = mode{tls: true}
+	deflateTLS    = mode{deflate: true, tls: true}
+	plainEngine   = mode{engine: true}
+	deflateEngine = mode{deflate: true, engine: true}
+	plainEngTLS   = mode{engine: true, tls: true}
+	deflateEngTLS = mode{deflate: true, engine: true, tls: true}
+	plainHTTP2    = mode{http2: true, tls: true}
+	deflateHTTP2  = mode{deflate: true, http2: true, tls: true}
 )
 
-// allModes is what run uses when it is given no modes.
-var allModes = []mode{plainTCP, deflateTCP, plainTLS, deflateTLS}
+// allModes is what run uses when it is given no modes: every way a Conn
+// is served, plain and compressed.
+var allModes = []mode{
+	plainTCP, deflateTCP, plainTLS, deflateTLS,
+	plainEngine, deflateEngine, plainEngTLS, deflateEngTLS,
+	plainHTTP2, deflateHTTP2,
+}
 
-// String names the mode's subtest: plain-tcp, deflate-tcp, plain-tls, deflate-tls.
+// String names the mode's subtest: plain-tcp, deflate-tls,
+// plain-engine-tcp, deflate-engine-tls, plain-http2 and so on.
 func (m mode) String() string {
 	s := "plain"
 	if m.deflate {
 		s = "deflate"
 	}
+	switch {
+	case m.http2:
+		return s + "-http2"
+	case m.engine:
+		s += "-engine"
+	}
 	if m.tls {
 		return s + "-tls"
 	}
 	return s + "-tcp"
+}
+
+// needsReadingServer skips a test whose server calls Read or Reader in its
+// handler, which an Engine's connection refuses: in engine modes the
+// server's side of a test is written with serveMessages instead. It is the
+// one place that says what a mode cannot do.
+func (m mode) needsReadingServer(t testing.TB) {
+	t.Helper()
+	if m.engine {
+		t.Skipf("%v: the test's server reads with Read or Reader, which an Engine's connection refuses (ErrReadOwned); its messages reach OnMessage", m)
+	}
 }
 
 // run runs f in each of modes (every mode when none is given), each a
@@ -74,13 +109,29 @@ func (m mode) acceptOptions(opts *AcceptOptions) *AcceptOptions {
 // testServer is a server a test started in some mode.
 type testServer struct {
 	mode mode
-	url  string      // ws:// or wss://
-	tls  *tls.Config // in TLS modes, trusts the server's certificate
+	url  string          // ws:// or wss://
+	tls  *tls.Config     // in TLS modes, trusts the server's certificate
+	h2   *http.Transport // in HTTP/2 modes, the client's transport
 }
 
-// serve serves h in the mode's transport until the test ends.
+// serve serves h, a handler that reads its connection with Read or
+// Reader, in the mode's transport until the test ends; in engine modes
+// the test is skipped (see needsReadingServer).
 func (m mode) serve(t testing.TB, h http.Handler) *testServer {
 	t.Helper()
+	m.needsReadingServer(t)
+	return m.serveHTTP(t, h)
+}
+
+// serveHTTP serves h in the mode's transport until the test ends.
+func (m mode) serveHTTP(t testing.TB, h http.Handler) *testServer {
+	t.Helper()
+	if m.http2 {
+		srv := startH2(t, true, h)
+		tr := srv.h2Transport()
+		t.Cleanup(tr.CloseIdleConnections)
+		return &testServer{mode: m, url: srv.wsURL(), tls: tr.TLSClientConfig, h2: tr}
+	}
 	if !m.tls {
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
@@ -93,10 +144,62 @@ func (m mode) serve(t testing.TB, h http.Handler) *testServer {
 	return &testServer{mode: m, url: "wss" + strings.TrimPrefix(srv.URL, "https"), tls: &tls.Config{RootCAs: roots}}
 }
 
-// echo serves echoHandler with the mode's accept options.
+// echo serves an echo of every message, with the mode's accept options.
 func (m mode) echo(t testing.TB, opts *AcceptOptions) *testServer {
 	t.Helper()
-	return m.serve(t, echoHandler(t, m.acceptOptions(opts)))
+	return m.serveMessages(t, opts, echoMessage)
+}
+
+// echoMessage sends a message back as it arrives.
+func echoMessage(c *Conn, typ MessageType, r io.Reader) {
+	w, err := c.Writer(context.Background(), typ)
+	if err != nil {
+		return
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		return
+	}
+	w.Close()
+}
+
+// serveMessages serves connections accepted with opts (and the mode's
+// options) whose every message is handed to onMessage: from OnMessage in
+// engine modes, from a read loop with Reader in the others. The
+// connection closes once onMessage has closed it, or its peer has.
+func (m mode) serveMessages(t testing.TB, opts *AcceptOptions, onMessage func(c *Conn, typ MessageType, r io.Reader)) *testServer {
+	t.Helper()
+	opts = m.acceptOptions(opts)
+	if !m.engine {
+		return m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := Accept(w, r, opts)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			for {
+				typ, rd, err := c.Reader(context.Background())
+				if err != nil {
+					return
+				}
+				onMessage(c, typ, rd)
+			}
+		}))
+	}
+	e, err := NewEngine(&EngineOptions{OnMessage: onMessage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		if err := e.Serve(c); err != nil {
+			c.CloseNow()
+		}
+	}))
+	t.Cleanup(func() { e.Close() }) // before the HTTP server closes: cleanups run last first
+	return s
 }
 
 // dialOptions returns a copy of opts (nil: the defaults) that offers
@@ -112,6 +215,9 @@ func (s *testServer) dialOptions(opts *DialOptions) *DialOptions {
 	}
 	if o.TLSConfig == nil {
 		o.TLSConfig = s.tls
+	}
+	if o.HTTP2 == nil {
+		o.HTTP2 = s.h2
 	}
 	return &o
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // NetConn returns a net.Conn that carries a byte stream over c, for code
@@ -29,7 +31,7 @@ import (
 // StatusNormalClosure. The returned net.Conn is safe for concurrent use;
 // c must not be read through other means while it is in use.
 func (c *Conn) NetConn(typ MessageType) net.Conn {
-	return &netConn{c: c, typ: typ, rd: newDeadline(), wd: newDeadline()}
+	return &netConn{c: c, typ: typ, rd: wsconn.NewDeadline(), wd: wsconn.NewDeadline()}
 }
 
 type netConn struct {
@@ -40,7 +42,7 @@ type netConn struct {
 	r      io.Reader  // the message being read; nil between messages
 	eof    bool       // the peer closed normally
 
-	rd, wd *deadline
+	rd, wd *wsconn.Deadline
 }
 
 func (n *netConn) Read(p []byte) (int, error) {
@@ -52,7 +54,7 @@ func (n *netConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	ctx := n.rd.context()
+	ctx := n.rd.Context()
 	if ctx.Err() != nil {
 		return 0, os.ErrDeadlineExceeded
 	}
@@ -92,7 +94,7 @@ func (n *netConn) readError(ctx context.Context, err error) error {
 }
 
 func (n *netConn) Write(p []byte) (int, error) {
-	ctx := n.wd.context()
+	ctx := n.wd.Context()
 	if ctx.Err() != nil {
 		return 0, os.ErrDeadlineExceeded
 	}
@@ -113,73 +115,17 @@ func (n *netConn) LocalAddr() net.Addr  { return n.c.LocalAddr() }
 func (n *netConn) RemoteAddr() net.Addr { return n.c.RemoteAddr() }
 
 func (n *netConn) SetDeadline(t time.Time) error {
-	n.rd.set(t)
-	n.wd.set(t)
+	n.rd.Set(t)
+	n.wd.Set(t)
 	return nil
 }
 
 func (n *netConn) SetReadDeadline(t time.Time) error {
-	n.rd.set(t)
+	n.rd.Set(t)
 	return nil
 }
 
 func (n *netConn) SetWriteDeadline(t time.Time) error {
-	n.wd.set(t)
+	n.wd.Set(t)
 	return nil
-}
-
-// deadline is a net.Conn deadline as a context: the context ends when the
-// deadline passes, which ends the calls waiting with it. Until then, a new
-// deadline re-arms the same context, so that it applies to pending calls;
-// once it has passed, a new deadline starts a fresh context.
-type deadline struct {
-	mu     sync.Mutex
-	ctx    context.Context
-	cancel context.CancelFunc
-	timer  *time.Timer // nil when no deadline is set
-	gen    uint64      // counts set calls, so that a stale timer does nothing
-}
-
-func newDeadline() *deadline {
-	d := &deadline{}
-	d.ctx, d.cancel = context.WithCancel(context.Background())
-	return d
-}
-
-// context returns the context for a call starting now.
-func (d *deadline) context() context.Context {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.ctx
-}
-
-// set moves the deadline to t; the zero time removes it.
-func (d *deadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	if d.ctx.Err() != nil {
-		d.ctx, d.cancel = context.WithCancel(context.Background())
-	}
-	if t.IsZero() {
-		return
-	}
-	wait := time.Until(t)
-	if wait <= 0 {
-		d.cancel()
-		return
-	}
-	d.gen++
-	gen, cancel := d.gen, d.cancel
-	d.timer = time.AfterFunc(wait, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.gen == gen {
-			cancel()
-		}
-	})
 }

@@ -41,7 +41,9 @@ func dialRawPath(t *testing.T, srv *testServer, target, extra string) *rawPeer {
 	var nc net.Conn
 	var err error
 	if srv.tls != nil {
-		nc, err = tls.DialWithDialer(d, "tcp", host, srv.tls)
+		conf := srv.tls.Clone()
+		conf.NextProtos = []string{"http/1.1"} // an HTTP/1.1 upgrade, in HTTP/2 modes too
+		nc, err = tls.DialWithDialer(d, "tcp", host, conf)
 	} else {
 		nc, err = d.Dial("tcp", host)
 	}
