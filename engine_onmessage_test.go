@@ -22,7 +22,7 @@ func TestEngineCallsInOnMessage(t *testing.T) {
 }
 
 func testEngineCallsInOnMessage(t *testing.T, m mode) {
-	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+	s := m.serveEngine(t, nil, &EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		first := make([]byte, 4)
@@ -42,15 +42,6 @@ func testEngineCallsInOnMessage(t *testing.T, m mode) {
 		}
 		c.Write(ctx, MessageText, []byte(fmt.Sprintf("%v|%v", err, time.Since(start) < time.Second)))
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	s := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := Accept(w, r, m.acceptOptions(nil)); err == nil {
-			e.Serve(c)
-		}
-	}))
 	c := s.dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -127,7 +118,7 @@ func TestEnginePingInOnOpen(t *testing.T) {
 }
 
 func testEnginePingInOnOpen(t *testing.T, m mode) {
-	e, err := NewEngine(&EngineOptions{
+	s := m.serveEngine(t, nil, &EngineOptions{
 		OnOpen: func(c *Conn) any {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -138,15 +129,6 @@ func testEnginePingInOnOpen(t *testing.T, m mode) {
 		},
 		OnMessage: func(*Conn, MessageType, io.Reader) {},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	s := m.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := Accept(w, r, m.acceptOptions(nil)); err == nil {
-			e.Serve(c)
-		}
-	}))
 	c := s.dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

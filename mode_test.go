@@ -185,7 +185,16 @@ func (m mode) serveMessages(t testing.TB, opts *AcceptOptions, onMessage func(c 
 			}
 		}))
 	}
-	e, err := NewEngine(&EngineOptions{OnMessage: onMessage})
+	return m.serveEngine(t, opts, &EngineOptions{OnMessage: onMessage})
+}
+
+// serveEngine serves connections accepted with opts (and the mode's
+// options) through an Engine made with eopts, in the mode's transport,
+// until the test ends.
+func (m mode) serveEngine(t testing.TB, opts *AcceptOptions, eopts *EngineOptions) *testServer {
+	t.Helper()
+	opts = m.acceptOptions(opts)
+	e, err := NewEngine(eopts)
 	if err != nil {
 		t.Fatal(err)
 	}
