@@ -32,12 +32,32 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	}
 	defer c.msgLock.Unlock()
 	if c.compresses(len(p)) {
+		if err := ctx.Err(); err != nil {
+			return err // before the compressor takes p in
+		}
 		buf := wsconn.GetBuffer(len(p)/2 + 64)
 		defer wsconn.PutBuffer(buf)
 		*buf = c.comp.AppendCompressed((*buf)[:0], p)
-		return c.writeFrame(ctx, true, op, bitRSV1, *buf)
+		if err := c.writeFrame(ctx, true, op, bitRSV1, *buf); err != nil {
+			return c.messageBroken(ctx, err, true)
+		}
+		return nil
 	}
 	return c.writeFrame(ctx, true, op, 0, p)
+}
+
+// messageBroken returns the error of a data message that could not be
+// written whole, after closing the connection when the message was
+// committed: frames of it went out, after which the peer expects the rest,
+// or the compressor took it in, after which, under context takeover, the
+// peer's decompressor would misread every later message (RFC 7692 §7.2.3).
+// A message that failed before either stays unsent and the connection
+// usable, as does one that failed because the connection is closing.
+func (c *Conn) messageBroken(ctx context.Context, err error, committed bool) error {
+	if !committed || errors.Is(err, ErrClosed) || c.ended.Ended() {
+		return err
+	}
+	return c.ioError(ctx, err)
 }
 
 // Writer returns a writer for one message of type typ, sent as it is written
@@ -48,6 +68,9 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	op, err := dataOpcode(typ)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // before anything of the message is taken in
 	}
 	if err := c.msgLock.Lock(ctx, &c.ended); err != nil {
 		return nil, c.lockErr(err)
@@ -323,8 +346,8 @@ func (w *messageWriter) writeRaw(p []byte) (int, error) {
 // flush sends p as the message's next frame; the writer holds msgLock.
 func (w *messageWriter) flush(fin bool, p []byte) error {
 	if err := w.c.writeFrame(w.ctx, fin, w.op, w.rsv, p); err != nil {
-		w.err = err
-		return err
+		w.err = w.c.messageBroken(w.ctx, err, w.op == opContinuation || w.zw != nil)
+		return w.err
 	}
 	w.op, w.rsv = opContinuation, 0
 	return nil
