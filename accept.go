@@ -26,6 +26,15 @@ type AcceptOptions struct {
 	// preference; the first one the client also offered is chosen. None by default.
 	Subprotocols []string
 
+	// SelectSubprotocol, when set, chooses the subprotocol instead of
+	// Subprotocols, from the request and the subprotocols the client offered
+	// (in its order; offered is empty when it offered none): it returns one of
+	// offered, or "" for none. A name the client did not offer fails the
+	// handshake with 500 (RFC 6455 §4.2.2: the server picks one of the
+	// client's). As gorilla's Subprotocols(r), it lets the choice depend on
+	// the request (path, a token). Nil by default.
+	SelectSubprotocol func(r *http.Request, offered []string) string
+
 	// OriginPatterns lists the hosts, besides the request's own, whose pages
 	// may connect: patterns as path.Match takes them, matched against the
 	// Origin's host ("example.com", "*.example.com") or, when a pattern holds
@@ -36,6 +45,22 @@ type AcceptOptions struct {
 	// Only for servers that authenticate without cookies or other ambient
 	// credentials: otherwise any site can act as its visitors. Off by default.
 	InsecureSkipOriginCheck bool
+
+	// CheckOrigin, when set, is asked about the requests whose Origin the
+	// rules above refuse (neither the request's host nor one of
+	// OriginPatterns): it returns true to accept the request, as gorilla's
+	// Upgrader.CheckOrigin. Requests without an Origin, and same-host and
+	// OriginPatterns origins, are accepted without asking it. Nil, the
+	// default, refuses the others with 403.
+	CheckOrigin func(r *http.Request) bool
+
+	// OnRefuse, when set, answers the requests Accept refuses instead of
+	// the default plain-text answer: it is given err, whose Status is the
+	// status to answer and Reason the explanation, with the headers that
+	// status calls for (Allow, Sec-WebSocket-Version) already set on w. It
+	// must write the answer; Accept then returns err, as without it. As
+	// gorilla's Upgrader.Error. Nil by default.
+	OnRefuse func(w http.ResponseWriter, r *http.Request, err *HandshakeError)
 
 	// ResponseHeader holds extra headers for the 101 response, such as
 	// Set-Cookie. None by default.
@@ -83,6 +108,14 @@ type AcceptOptions struct {
 	// valid only during the call. None by default.
 	OnPing func(payload []byte)
 	OnPong func(payload []byte)
+
+	// OnPingConn and OnPongConn are OnPing and OnPong given the connection
+	// too, for hooks shared by many connections that act on the one that
+	// read the frame (extend its read deadline, count its pongs). When a
+	// hook and its Conn form are both set, both are called, the former
+	// first. None by default.
+	OnPingConn func(c *Conn, payload []byte)
+	OnPongConn func(c *Conn, payload []byte)
 
 	// LegacyVersions lists pre-RFC 6455 protocol versions to accept besides
 	// 13: 7 (hybi-07) and 8 (hybi-08 to hybi-12), which frame messages as
@@ -218,8 +251,21 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 // the connection's configuration and the request's Server, if any.
 func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *Server, *HandshakeError) {
 	if !o.InsecureSkipOriginCheck {
-		if err := wshttp.CheckOrigin(origin, r.Host, o.OriginPatterns); err != nil {
-			return connConfig{}, nil, &HandshakeError{Status: http.StatusForbidden, Reason: err.Error()}
+		if err := wshttp.CheckOrigin(origin, r.Host, o.OriginPatterns); err != nil && (o.CheckOrigin == nil || !o.CheckOrigin(r)) {
+			reason := err.Error()
+			if o.CheckOrigin != nil {
+				reason = fmt.Sprintf("the origin %q is not allowed", origin)
+			}
+			return connConfig{}, nil, &HandshakeError{Status: http.StatusForbidden, Reason: reason}
+		}
+	}
+	subprotocol := selectSubprotocol(r.Header, o.Subprotocols)
+	if o.SelectSubprotocol != nil {
+		offered := wshttp.Tokens(r.Header, "Sec-WebSocket-Protocol")
+		subprotocol = o.SelectSubprotocol(r, offered)
+		if subprotocol != "" && !slices.Contains(offered, subprotocol) {
+			return connConfig{}, nil, &HandshakeError{Status: http.StatusInternalServerError,
+				Reason: fmt.Sprintf("AcceptOptions.SelectSubprotocol chose %q, which the client did not offer", subprotocol)}
 		}
 	}
 	srv := serverOf(r)
@@ -236,7 +282,9 @@ func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
-		subprotocol:     selectSubprotocol(r.Header, o.Subprotocols),
+		onPingConn:      o.OnPingConn,
+		onPongConn:      o.OnPongConn,
+		subprotocol:     subprotocol,
 		extensions:      extensions,
 		comp:            comp,
 		compression:     compression,
@@ -316,6 +364,10 @@ func refuse(w http.ResponseWriter, r *http.Request, herr *HandshakeError, opts *
 		h.Set("Sec-WebSocket-Version", supportedVersions(opts))
 	case herr.Status == http.StatusBadRequest && r.ProtoMajor == 2:
 		h.Set("Sec-WebSocket-Version", "13")
+	}
+	if opts.OnRefuse != nil {
+		opts.OnRefuse(w, r, herr)
+		return
 	}
 	http.Error(w, herr.Reason, herr.Status)
 }

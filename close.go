@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,9 +24,15 @@ import (
 // Close returns nil when the handshake completed, and an error otherwise; a
 // second call, or a call after the peer closed, waits for the first to finish
 // and returns nil. The reason must be valid UTF-8 of at most 123 bytes, and
-// the code one that may be sent (1000–1003, 1007–1014, 3000–4999).
+// the code one that may be sent (1000–1003, 1007–1014, 3000–4999), or
+// [StatusNoStatusRcvd] with no reason: the close frame then carries no code,
+// as a browser's close() without arguments sends, and the peer reports 1005.
 func (c *Conn) Close(code StatusCode, reason string) error {
-	if err := wsconn.CheckCloseArgs(int(code), reason); err != nil {
+	if code == StatusNoStatusRcvd {
+		if reason != "" {
+			return errors.New("websocket: a close frame without a code has no reason; give a code with the reason")
+		}
+	} else if err := wsconn.CheckCloseArgs(int(code), reason); err != nil {
 		return fmt.Errorf("websocket: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout())

@@ -114,6 +114,8 @@ type connRare struct {
 	compressFrom    int                  // the smallest message sent compressed
 	onPing          func(payload []byte) // hooks from the options, called by the reader
 	onPong          func(payload []byte)
+	onPingConn      func(c *Conn, payload []byte)
+	onPongConn      func(c *Conn, payload []byte)
 
 	// Guarded by Conn.mu.
 	closeErr     error                    // why the connection closed, once it has: the first reason recorded
@@ -182,6 +184,8 @@ type connConfig struct {
 	pingTimeout     time.Duration
 	closeTimeout    time.Duration
 	onPing, onPong  func(payload []byte)
+	onPingConn      func(c *Conn, payload []byte)
+	onPongConn      func(c *Conn, payload []byte)
 
 	subprotocol string
 	extensions  string
@@ -197,7 +201,8 @@ func newConn(br connReader, client bool, cfg connConfig) *Conn {
 		client: client,
 		comp:   cfg.comp,
 	}
-	if cfg.subprotocol != "" || cfg.extensions != "" || cfg.closeTimeout > 0 || cfg.writeBufferSize > 0 || cfg.comp != nil || cfg.onPing != nil || cfg.onPong != nil {
+	if cfg.subprotocol != "" || cfg.extensions != "" || cfg.closeTimeout > 0 || cfg.writeBufferSize > 0 || cfg.comp != nil || cfg.onPing != nil || cfg.onPong != nil ||
+		cfg.onPingConn != nil || cfg.onPongConn != nil {
 		r := &connRare{
 			subprotocol:     cfg.subprotocol,
 			extensions:      cfg.extensions,
@@ -205,6 +210,8 @@ func newConn(br connReader, client bool, cfg connConfig) *Conn {
 			writeBufferSize: cfg.writeBufferSize,
 			onPing:          cfg.onPing,
 			onPong:          cfg.onPong,
+			onPingConn:      cfg.onPingConn,
+			onPongConn:      cfg.onPongConn,
 		}
 		if r.closeTimeout <= 0 {
 			r.closeTimeout = defaultCloseTimeout

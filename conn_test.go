@@ -175,8 +175,11 @@ func TestCloseArgumentsChecked(t *testing.T) {
 	t.Parallel()
 	url := startEcho(t, nil)
 	c := dialT(t, url, nil)
-	if err := c.Close(1005, ""); err == nil {
-		t.Error("Close(1005) accepted")
+	if err := c.Close(1006, ""); err == nil {
+		t.Error("Close(1006) accepted")
+	}
+	if err := c.Close(1005, "reason"); err == nil {
+		t.Error("Close(1005) with a reason accepted: a frame without a code has none")
 	}
 	if err := c.Close(1000, strings.Repeat("x", 124)); err == nil {
 		t.Error("a 124-byte reason accepted")

@@ -81,6 +81,11 @@ type DialOptions struct {
 	OnPing func(payload []byte)
 	OnPong func(payload []byte)
 
+	// OnPingConn and OnPongConn are OnPing and OnPong given the connection
+	// too, as in AcceptOptions. None by default.
+	OnPingConn func(c *Conn, payload []byte)
+	OnPongConn func(c *Conn, payload []byte)
+
 	// Version is the protocol version to speak: 13 (RFC 6455), the default,
 	// or 8 (hybi-08 to hybi-12, for old servers), which sends the origin as
 	// Sec-WebSocket-Origin.
@@ -109,11 +114,14 @@ type DialOptions struct {
 	// client, for code that configures its HTTP in one: its Transport
 	// dials, proxies and does TLS (TLSConfig, Proxy and NetDialContext must
 	// then be unset), its Jar sends cookies and stores those the answer
-	// sets, its CheckRedirect rules redirects. The Transport must be an
-	// *http.Transport (nil means http.DefaultTransport); Dial uses a clone
-	// of it for the one connection, over HTTP/1.1, so the client's pool is
-	// left alone. Its Timeout must be zero: Dial's context bounds the
-	// handshake. Nil, the default, dials with the fields above.
+	// sets, its CheckRedirect rules redirects, its Timeout bounds the
+	// handshake (beside Dial's context) and not the connection. An
+	// *http.Transport (nil means http.DefaultTransport) is cloned for the
+	// one connection, over HTTP/1.1, so the client's pool is left alone;
+	// any other RoundTripper, such as one that wraps a transport to add
+	// headers or traces, carries the request as it is, and must in the end
+	// send it through an *http.Transport (whose connection Dial learns from
+	// net/http's client trace). Nil, the default, dials with the fields above.
 	HTTPClient *http.Client
 }
 
@@ -245,6 +253,8 @@ func (o *DialOptions) agreed(answer http.Header) (connConfig, error) {
 		closeTimeout:    o.CloseTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
+		onPingConn:      o.OnPingConn,
+		onPongConn:      o.OnPongConn,
 		subprotocol:     subprotocol,
 		extensions:      strings.Join(answer.Values("Sec-WebSocket-Extensions"), ", "),
 		comp:            comp,

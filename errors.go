@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 )
 
 // CloseError is the status a connection was closed with: the code and reason of
@@ -34,6 +35,22 @@ func CloseStatus(err error) StatusCode {
 		return ce.Code
 	}
 	return -1
+}
+
+// IsCloseStatus tells whether err carries a *[CloseError] with one of codes:
+// CloseStatus(err) among codes. It is gorilla's IsCloseError.
+func IsCloseStatus(err error, codes ...StatusCode) bool {
+	s := CloseStatus(err)
+	return s != -1 && slices.Contains(codes, s)
+}
+
+// IsUnexpectedClose tells whether err carries a *[CloseError] whose code
+// is none of expected: a close the program did not plan for, worth
+// logging. It is gorilla's IsUnexpectedCloseError. An error without a
+// CloseError (a write that failed, say) is not a close, and gives false.
+func IsUnexpectedClose(err error, expected ...StatusCode) bool {
+	s := CloseStatus(err)
+	return s != -1 && !slices.Contains(expected, s)
 }
 
 var (

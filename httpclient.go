@@ -8,37 +8,48 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"time"
 )
 
 // dialHTTPClient runs the opening handshake through opts.HTTPClient: its
 // Transport carries the request, its Jar adds and stores cookies, its
-// CheckRedirect rules redirects. The transport is cloned for the one
-// connection, kept to HTTP/1.1 (the Upgrade mechanism is HTTP/1.1's), and
-// its dialer wrapped to see the connection it opens: reads and writes go
-// through the 101 response's body, deadlines (how contexts end blocked
-// calls) to that connection.
+// CheckRedirect rules redirects, its Timeout bounds the handshake (not the
+// connection, which a Timeout on the 101 response's body would cut off).
+// An *http.Transport is cloned for the one connection, kept to HTTP/1.1
+// (the Upgrade mechanism is HTTP/1.1's), and its dialer wrapped to see the
+// connection it opens: reads and writes go through the 101 response's body,
+// deadlines (how contexts end blocked calls) to that connection. Any other
+// RoundTripper (one that wraps a transport to add headers, trace or
+// authenticate) carries the request as it is; the connection is the one
+// net/http's trace reports it got, and net/http sends a WebSocket upgrade
+// over HTTP/1.1 by itself.
 func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
 	client := opts.HTTPClient
-	switch {
-	case client.Timeout != 0:
-		return nil, nil, errors.New("websocket: DialOptions.HTTPClient has a Timeout, which would cut the connection off; bound the handshake with Dial's context")
-	case opts.TLSConfig != nil || opts.Proxy != nil || opts.NetDialContext != nil:
+	if opts.TLSConfig != nil || opts.Proxy != nil || opts.NetDialContext != nil {
 		return nil, nil, errors.New("websocket: DialOptions.HTTPClient is set: configure TLS, the proxy and dialing on its Transport, not in TLSConfig, Proxy and NetDialContext")
+	}
+	if client.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, client.Timeout)
+		defer cancel()
 	}
 	rt := client.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	var seen dialedConn
+	cl := *client
+	cl.Timeout = 0
 	base, ok := rt.(*http.Transport)
 	if !ok {
-		return nil, nil, fmt.Errorf("websocket: DialOptions.HTTPClient's Transport is a %T; Dial needs an *http.Transport (or nil, for http.DefaultTransport)", rt)
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { seen.set(info.Conn) }})
+		return upgradeThrough(&cl, req.WithContext(ctx), key, opts, &seen)
 	}
 	t := base.Clone()
 	t.ForceAttemptHTTP2 = false
 	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // not nil: no HTTP/2
-	var seen dialedConn
 	dial := t.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
@@ -47,10 +58,15 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	if t.DialTLSContext != nil {
 		t.DialTLSContext = seen.wrap(t.DialTLSContext)
 	}
-	cl := *client
 	cl.Transport = t
 	defer t.CloseIdleConnections()
+	return upgradeThrough(&cl, req.WithContext(ctx), key, opts, &seen)
+}
 
+// upgradeThrough sends the handshake req through cl and makes the
+// connection of its 101 answer, whose bytes go through the answer's body
+// and whose deadlines go to the connection seen reports.
+func upgradeThrough(cl *http.Client, req *http.Request, key string, opts *DialOptions, seen *dialedConn) (*Conn, *http.Response, error) {
 	resp, err := cl.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: handshake through DialOptions.HTTPClient: %w", err)
@@ -87,6 +103,12 @@ func (d *dialedConn) wrap(dial func(ctx context.Context, network, addr string) (
 		}
 		return nc, err
 	}
+}
+
+func (d *dialedConn) set(nc net.Conn) {
+	d.mu.Lock()
+	d.nc = nc
+	d.mu.Unlock()
 }
 
 func (d *dialedConn) get() net.Conn {

@@ -90,10 +90,6 @@ func TestDialHTTPClient(t *testing.T) {
 	}, plainTCP, deflateTCP, plainTLS)
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func TestDialHTTPClientRefusals(t *testing.T) {
 	t.Parallel()
 	url := startEcho(t, nil)
@@ -102,8 +98,6 @@ func TestDialHTTPClientRefusals(t *testing.T) {
 		opts *DialOptions
 		want string
 	}{
-		{"timeout", &DialOptions{HTTPClient: &http.Client{Timeout: time.Second}}, "Timeout"},
-		{"other round tripper", &DialOptions{HTTPClient: &http.Client{Transport: roundTripFunc(http.DefaultTransport.RoundTrip)}}, "*http.Transport"},
 		{"TLSConfig beside", &DialOptions{HTTPClient: &http.Client{}, Proxy: http.ProxyFromEnvironment}, "on its Transport"},
 		{"HTTP2 beside", &DialOptions{HTTPClient: &http.Client{}, HTTP2: &http.Transport{}}, "set one"},
 	} {

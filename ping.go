@@ -65,6 +65,20 @@ func (c *Conn) Ping(ctx context.Context) error {
 	}
 }
 
+// SendPing sends a ping carrying payload (at most 125 bytes) and returns
+// once it is written, without waiting for the pong: the pong goes to the
+// OnPong hooks of the options, as gorilla's WriteControl(PingMessage, ...)
+// leaves it to the pong handler. It waits for the connection's turn to
+// write and for the write at most the close timeout, as the pongs the
+// connection answers do. After the close frame went out it fails with an
+// error matching [ErrClosed].
+func (c *Conn) SendPing(payload []byte) error {
+	if len(payload) > maxControlPayload {
+		return fmt.Errorf("websocket: ping payload of %d bytes exceeds the limit of %d (RFC 6455 §5.5)", len(payload), maxControlPayload)
+	}
+	return c.writeControl(opPing, payload)
+}
+
 // readPong reads the control frames that come before the next message
 // until the pong arrives, for a Ping made while OnMessage runs, when the
 // engine does not read the connection. It stops, failing, at the first

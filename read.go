@@ -476,8 +476,13 @@ func (c *Conn) handleControl(h frameHeader) error {
 	}
 	switch h.op {
 	case opPing:
-		if r := c.rare.Load(); r != nil && r.onPing != nil {
-			r.onPing(payload)
+		if r := c.rare.Load(); r != nil {
+			if r.onPing != nil {
+				r.onPing(payload)
+			}
+			if r.onPingConn != nil {
+				r.onPingConn(c, payload)
+			}
 		}
 		// RFC 6455 §5.5.2: answer with a pong carrying the same payload,
 		// unless the closing handshake has begun.
@@ -485,8 +490,13 @@ func (c *Conn) handleControl(h frameHeader) error {
 			return err
 		}
 	case opPong:
-		if r := c.rare.Load(); r != nil && r.onPong != nil {
-			r.onPong(payload)
+		if r := c.rare.Load(); r != nil {
+			if r.onPong != nil {
+				r.onPong(payload)
+			}
+			if r.onPongConn != nil {
+				r.onPongConn(c, payload)
+			}
 		}
 		c.pongReceived(payload)
 	case opClose:

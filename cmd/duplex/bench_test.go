@@ -60,3 +60,14 @@ func TestBenchTableAndUnreachable(t *testing.T) {
 		t.Fatalf("bench of a 404: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestBenchRefusesChat checks that bench against a chat room, which sends
+// every member the messages of the others, stops with a message that says
+// the endpoint is not an echo rather than counting those as echoes.
+func TestBenchRefusesChat(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	r := runDuplex(t, "", "bench", "--duration", "20s", "--conns", "3", s.ws("/chat?room=bench"))
+	if r.code != 1 || !strings.Contains(r.stderr, "not an echo") || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stdout, "messages/s") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and one line saying the endpoint is not an echo", r.code, r.stdout, r.stderr)
+	}
+}

@@ -121,3 +121,34 @@ func TestServeBadBroker(t *testing.T) {
 		t.Fatalf("unreachable broker: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestServeChatRefusedJoinLogged checks that a join without a valid room is
+// answered 400 with the reason, and logged as refused with it rather than as
+// a connection to the room "".
+func TestServeChatRefusedJoinLogged(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	for _, q := range []string{"", "?room=a.b"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, resp, err := websocket.Dial(ctx, s.ws("/chat"+q), nil)
+		cancel()
+		if err == nil {
+			c.CloseNow()
+			t.Fatalf("/chat%s: joined", q)
+		}
+		if resp == nil || resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("/chat%s: %v, want 400", q, resp)
+		}
+	}
+	if !eventually(func() bool { return strings.Count(s.logs(), "chat join refused") == 2 }) {
+		t.Fatalf("refused joins not logged:\n%s", s.logs())
+	}
+	logs := s.logs()
+	for _, want := range []string{"no room", `bad room name \"a.b\"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "chat connection") || strings.Contains(logs, `room=""`) {
+		t.Errorf("a refused join was logged as a connection:\n%s", logs)
+	}
+}

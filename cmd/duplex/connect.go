@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -135,11 +136,100 @@ func dialError(err error, resp *http.Response) error {
 		return fmt.Errorf("bad handshake answer: %s", he.Reason)
 	}
 	msg := "handshake refused: HTTP " + resp.Status
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	if reason := strings.Join(strings.Fields(string(body)), " "); reason != "" {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if reason := bodySummary(resp.Header.Get("Content-Type"), body); reason != "" {
 		msg += ": " + reason
 	}
 	return errors.New(msg)
+}
+
+// maxReasonLen bounds the part of a refusal's body that connect shows.
+const maxReasonLen = 500
+
+// bodySummary returns what to show of the body of a refused handshake on
+// one line: the title of an HTML page (or its first line of text when it has
+// no title), the first line of anything else.
+func bodySummary(contentType string, body []byte) string {
+	s := string(body)
+	lower := strings.ToLower(s)
+	isHTML := strings.Contains(strings.ToLower(contentType), "html") ||
+		strings.HasPrefix(strings.TrimSpace(lower), "<!doctype html") || strings.HasPrefix(strings.TrimSpace(lower), "<html")
+	if isHTML {
+		if i := strings.Index(lower, "<title"); i >= 0 {
+			if j := strings.IndexByte(lower[i:], '>'); j >= 0 {
+				rest := s[i+j+1:]
+				if k := strings.Index(strings.ToLower(rest), "</title"); k >= 0 {
+					if t := squeeze(html.UnescapeString(rest[:k])); t != "" {
+						return clip(t)
+					}
+				}
+			}
+		}
+		s = html.UnescapeString(stripTags(s))
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if line = squeeze(line); line != "" {
+			return clip(line)
+		}
+	}
+	return ""
+}
+
+// stripTags removes the markup of an HTML page, and the content of its
+// head, scripts and styles, leaving its text.
+func stripTags(s string) string {
+	lower := strings.ToLower(s)
+	for _, el := range []string{"head", "script", "style"} {
+		from := 0
+		for {
+			i := strings.Index(lower[from:], "<"+el)
+			if i < 0 {
+				break
+			}
+			i += from
+			if next := i + 1 + len(el); next < len(lower) && lower[next] != '>' && lower[next] != ' ' {
+				from = next // <header> is not <head>
+				continue
+			}
+			j := strings.Index(lower[i:], "</"+el+">")
+			if j < 0 {
+				s, lower = s[:i], lower[:i]
+				break
+			}
+			end := i + j + len(el) + 3
+			s, lower = s[:i]+s[end:], lower[:i]+lower[end:]
+			from = i
+		}
+	}
+	var b strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>' && inTag:
+			inTag = false
+			b.WriteByte('\n')
+		case !inTag:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// squeeze collapses the runs of white space in s into single spaces.
+func squeeze(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// clip cuts s to maxReasonLen bytes, at a rune boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxReasonLen {
+		return s
+	}
+	cut := maxReasonLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // pipeSession runs connect with stdin and stdout as plain streams.

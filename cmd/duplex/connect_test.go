@@ -176,6 +176,31 @@ func rawHandshakeServer(t *testing.T, accept bool, headers string) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
+// htmlServer refuses every handshake with 403 and body, as HTML when it
+// starts with '<'.
+func htmlServer(t *testing.T, body string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(body, "<") {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		} else {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		}
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// TestConnectWithoutScheme checks that HOST:PORT/PATH connects as ws://.
+func TestConnectWithoutScheme(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
+	r := runDuplex(t, "hi\n", "connect", strings.TrimPrefix(s.url, "http://")+"/echo")
+	if r.code != 0 || r.stdout != "hi\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestConnectSaysWhyTheHandshakeFailed checks that a refused handshake
 // shows the server's reason, and a 101 answer that does not fit the request
 // says what is wrong with it, each on one line.
@@ -187,7 +212,13 @@ func TestConnectSaysWhyTheHandshakeFailed(t *testing.T) {
 		want []string
 	}{
 		{"origin refused", []string{"--origin", "http://evil.example", s.ws("/echo")},
-			[]string{"handshake refused: HTTP 403 Forbidden: ", "evil.example"}},
+			[]string{"handshake refused: HTTP 403 Forbidden: ", "evil.example", "--origin evil.example", "--insecure-origin"}},
+		{"HTML page", []string{htmlServer(t, "<!DOCTYPE html>\n<html><head><style>p{}</style>\n<title>\n  Access &amp; denied\n</title></head>\n<body><p>long</p>\n<p>page</p></body></html>")},
+			[]string{"handshake refused: HTTP 403 Forbidden: Access & denied"}},
+		{"HTML page without title", []string{htmlServer(t, "<html><head><script>var x;</script></head><body>\n<h1>Go away</h1><p>second line</p></body></html>")},
+			[]string{"handshake refused: HTTP 403 Forbidden: Go away"}},
+		{"text over several lines", []string{htmlServer(t, "first line\nsecond line\n")},
+			[]string{"handshake refused: HTTP 403 Forbidden: first line"}},
 		{"wrong accept key", []string{rawHandshakeServer(t, false, "")},
 			[]string{"bad handshake answer: ", "Sec-WebSocket-Accept"}},
 		{"subprotocol never offered", []string{"--subprotocol", "chat", rawHandshakeServer(t, true, "Sec-WebSocket-Protocol: other\r\n")},
@@ -205,6 +236,11 @@ func TestConnectSaysWhyTheHandshakeFailed(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(line, w) {
 					t.Errorf("stderr %q lacks %q", line, w)
+				}
+			}
+			for _, no := range []string{"second line", "long", "var x", "p{}", "OriginPatterns", "<"} {
+				if strings.Contains(line, no) {
+					t.Errorf("stderr %q shows %q", line, no)
 				}
 			}
 		})

@@ -41,7 +41,11 @@ func newFlagSet(env *cliEnv, name, synopsis, about string) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		w := env.stdout
-		fmt.Fprintf(w, "Usage: duplex %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fmt.Fprintf(w, "Usage: duplex %s %s\n\n%s\n", name, synopsis, about)
+		if strings.Contains(synopsis, "URL") {
+			fmt.Fprintf(w, "\n%s\n", urlHelp)
+		}
+		fmt.Fprint(w, "\nFlags:\n")
 		printFlags(w, fs)
 	}
 	return fs
@@ -85,7 +89,7 @@ func parseFlags(fs *flag.FlagSet, args []string, interspersed bool) ([]string, e
 				usage()
 				return nil, errHelpShown
 			}
-			return nil, &usageError{msg: err.Error()}
+			return nil, &usageError{msg: doubleDash(err.Error())}
 		}
 		rest := fs.Args()
 		consumed := len(args) - len(rest)
@@ -96,6 +100,35 @@ func parseFlags(fs *flag.FlagSet, args []string, interspersed bool) ([]string, e
 		args = rest[1:]
 	}
 }
+
+// flagErrorMarks precede a flag's name, with its one dash, in the errors of
+// the flag package.
+var flagErrorMarks = []string{"not defined: -", "for flag -", "for -", "needs an argument: -"}
+
+// doubleDash rewrites the flag package's error msg to name a long flag as
+// users type it and the help lists it, --size rather than -size.
+func doubleDash(msg string) string {
+	for _, m := range flagErrorMarks {
+		i := strings.Index(msg, m)
+		if i < 0 {
+			continue
+		}
+		name := msg[i+len(m):]
+		if j := strings.IndexAny(name, ": "); j >= 0 {
+			name = name[:j]
+		}
+		if len(name) > 1 {
+			at := i + len(m) - 1
+			return msg[:at] + "-" + msg[at:]
+		}
+		return msg
+	}
+	return msg
+}
+
+// urlHelp is the help text of the URL argument.
+const urlHelp = "URL is ws://, wss://, http:// or https://HOST[:PORT]/PATH; without a scheme,\n" +
+	"HOST:PORT/PATH means ws://HOST:PORT/PATH."
 
 // urlArg parses args with fs, flags before or after the URL, and returns the
 // one WebSocket URL they must hold.
@@ -213,9 +246,19 @@ func parseByteSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// parseWSURL checks that s is an absolute ws, wss, http or https URL with a host.
+// parseWSURL checks that s is an absolute ws, wss, http or https URL with a
+// host. Without a scheme, s is HOST[:PORT][/PATH] and the scheme is ws.
 func parseWSURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
+	raw := s
+	if !strings.Contains(s, "://") {
+		host, _, _ := strings.Cut(s, "/")
+		switch strings.ToLower(strings.TrimSuffix(host, ":")) {
+		case "ws", "wss", "http", "https":
+			return nil, usagef("bad URL %q: a scheme must be followed by ://", s)
+		}
+		raw = "ws://" + s
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, usagef("bad URL %q: %v", s, errors.Unwrap(err))
 	}

@@ -34,8 +34,13 @@ func TestUsageMistakesExit2WithOneLine(t *testing.T) {
 		{[]string{"exec", "--addr", "127.0.0.1:0"}, "no PROGRAM"},
 		{[]string{"exec", "--", "/no/such/program"}, "not found"},
 		{[]string{"bench", "--conns", "0", "ws://127.0.0.1:1/"}, "--conns"},
-		{[]string{"bench", "--size", "lots", "ws://127.0.0.1:1/"}, "byte count"},
+		{[]string{"bench", "--size", "lots", "ws://127.0.0.1:1/"}, "for flag --size: "},
+		{[]string{"bench", "--size"}, "needs an argument: --size"},
+		{[]string{"bench", "--no-such-flag", "ws://127.0.0.1:1/"}, "not defined: --no-such-flag"},
+		{[]string{"connect", "--insecure=maybe", "ws://127.0.0.1:1/"}, "for --insecure: "},
+		{[]string{"connect", "-H"}, "needs an argument: -H "},
 		{[]string{"bench", "http//oops"}, "bad URL"},
+		{[]string{"connect", "ws:/h"}, "://"},
 		{[]string{"autobahn", "ws://127.0.0.1:1/", "--agent", ""}, "--agent"},
 		{[]string{"autobahn", "a", "b"}, "want exactly one URL"},
 	}
@@ -206,6 +211,41 @@ func TestSendableCloseCodes(t *testing.T) {
 		if sendableCode(code) != ok {
 			t.Errorf("sendableCode(%d) = %v, want %v", code, !ok, ok)
 		}
+	}
+}
+
+// TestParseWSURLWithoutScheme checks that HOST:PORT and HOST:PORT/PATH,
+// as users type them, are ws:// URLs.
+func TestParseWSURLWithoutScheme(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"127.0.0.1:8080/echo", "ws://127.0.0.1:8080/echo"},
+		{"127.0.0.1:8080", "ws://127.0.0.1:8080"},
+		{"localhost/chat?room=a", "ws://localhost/chat?room=a"},
+		{"[::1]:9/x", "ws://[::1]:9/x"},
+		{"wss://h/x", "wss://h/x"},
+	}
+	for _, tc := range tests {
+		u, err := parseWSURL(tc.in)
+		if err != nil || u.String() != tc.want {
+			t.Errorf("parseWSURL(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+		}
+	}
+}
+
+// TestBareDuplexListsCommands checks that duplex without arguments prints
+// each command on one line, and no flags.
+func TestBareDuplexListsCommands(t *testing.T) {
+	r := runDuplex(t, "")
+	if r.code != 2 || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	for _, c := range commands() {
+		if strings.Count(r.stderr, "\n  "+c.name+" ") != 1 {
+			t.Errorf("usage lacks a line for %s:\n%s", c.name, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "--addr") || strings.Count(r.stderr, "\n") > len(commands())+6 {
+		t.Errorf("usage is more than the commands:\n%s", r.stderr)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -142,12 +143,22 @@ type chatHandler struct {
 }
 
 func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	room := r.URL.Query().Get("room")
+	if err := chat.CheckRoom(room); err != nil {
+		reason := "no room: join with /chat?room=NAME"
+		if room != "" {
+			reason = fmt.Sprintf("bad room name %q: 1 to %d letters, digits, '-' or '_'", room, chat.MaxRoomLen)
+		}
+		h.log.Info("chat join refused", "remote", r.RemoteAddr, "proto", r.Proto, "reason", reason)
+		http.Error(w, reason, http.StatusBadRequest)
+		return
+	}
 	id, ok := h.conns.enter(r)
 	if !ok {
 		tooBusy(w, h.log, r, "too many connections")
 		return
 	}
-	h.log.Info("chat connection", "remote", r.RemoteAddr, "proto", r.Proto, "room", r.URL.Query().Get("room"))
+	h.log.Info("chat connection", "remote", r.RemoteAddr, "proto", r.Proto, "room", room)
 	if h.engine != nil {
 		// The handler returns once the client has joined; its slot is
 		// freed when it leaves.

@@ -10,12 +10,14 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // serverFlags are the flags serve and exec share: where to listen, TLS, the
@@ -88,6 +90,57 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 	return o
 }
 
+// originGuard refuses, before h sees it, a WebSocket handshake whose Origin
+// the flags do not allow, with a 403 that names the flags that allow it: the
+// library's own refusal names its Go options, which a user of duplex does
+// not set. The check is the one Accept makes after it.
+func (f *serverFlags) originGuard(h http.Handler) http.Handler {
+	if f.insecureOrigin {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isHandshake(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		origin := r.Header.Get("Origin")
+		if v := r.Header.Get("Sec-WebSocket-Version"); v == "7" || v == "8" {
+			origin = r.Header.Get("Sec-WebSocket-Origin") // as Accept reads hybi-07/08
+		}
+		if err := wshttp.CheckOrigin(origin, r.Host, f.origins); err != nil {
+			http.Error(w, fmt.Sprintf("the origin %q is not allowed: its host is not %q and matches no --origin pattern; "+
+				"restart duplex with --origin %s to allow it (--insecure-origin allows any)", origin, r.Host, originHost(origin)), http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// isHandshake tells whether r asks for a WebSocket: an HTTP/1.1 upgrade, or
+// an HTTP/2 extended CONNECT (RFC 8441).
+func isHandshake(r *http.Request) bool {
+	if r.Method == http.MethodConnect {
+		return strings.EqualFold(r.Header.Get(":protocol"), "websocket")
+	}
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// originHost returns the host of origin for an --origin pattern, or
+// HOST when origin is not a URL.
+func originHost(origin string) string {
+	if u, err := url.Parse(origin); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "HOST"
+}
+
 // logger returns the slog logger of --log-format, writing to env.stderr.
 func (f *serverFlags) logger(env *cliEnv) *slog.Logger {
 	if f.logFormat == "json" {
@@ -129,7 +182,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		scheme = "https"
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           f.originGuard(h),
 		ReadHeaderTimeout: 10 * time.Second,
 		// A WebSocket handshake needs a few hundred bytes of headers, far
 		// below net/http's default of 1 MiB; larger requests get 431.

@@ -129,14 +129,19 @@ type run struct {
 	mu         sync.Mutex
 	samples    []string
 	extensions string
+
+	notEcho     chan struct{} // closed when a message arrived that its connection did not send
+	notEchoOnce sync.Once
 }
 
 // Run opens the connections, sends and receives for cfg.Duration, closes
 // them with 1000 and returns the result. It stops early, with the result so
-// far, when ctx is done. It fails only when no connection could be opened.
+// far, when ctx is done. It fails when no connection could be opened, and
+// with ErrNotEcho (and no result) as soon as a message arrives that its
+// connection did not send.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg = withDefaults(cfg)
-	r := &run{cfg: cfg, typ: websocket.MessageText, start: time.Now(),
+	r := &run{cfg: cfg, typ: websocket.MessageText, start: time.Now(), notEcho: make(chan struct{}),
 		stats: make([]connStats, cfg.Conns), hists: make([]histShard, min(cfg.Conns, 4*runtime.GOMAXPROCS(0)))}
 	for i := range r.hists {
 		r.hists[i].h = NewHistogram()
@@ -144,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Binary {
 		r.typ = websocket.MessageBinary
 	}
-	payload := makePayload(cfg.Size)
+	payloads := makePayloads(cfg.Size)
 
 	stop := make(chan struct{}) // closed at the end of the measured window
 	var wg, dialing sync.WaitGroup
@@ -168,7 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		dialing.Add(1)
 		go func() {
 			defer wg.Done()
-			r.conn(ctx, i, payload, stop, func() {
+			r.conn(ctx, i, payloads[i%len(payloads)], stop, func() {
 				if cfg.RampUp == 0 {
 					<-dialSlots
 				}
@@ -194,6 +199,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case <-timer.C:
 	case <-ctx.Done():
 		timer.Stop()
+	case <-r.notEcho:
+		timer.Stop()
 	}
 	r.measuring.Store(false)
 	window := time.Since(windowStart)
@@ -202,6 +209,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	wg.Wait()
 	<-progressDone
 	t := r.totals()
+	select {
+	case <-r.notEcho:
+		return nil, fmt.Errorf("%w: a connection received a message that another one sent, as a chat room or a broadcast does; "+
+			"bench measures the time to the echo of each message to its sender alone (duplex serve's /echo, for one)", ErrNotEcho)
+	default:
+	}
 
 	res := &Result{
 		URL: cfg.URL, Connections: cfg.Conns, MessageSize: cfg.Size, Binary: cfg.Binary,
@@ -253,6 +266,21 @@ func withDefaults(cfg Config) Config {
 		cfg.ProgressInterval = time.Second
 	}
 	return cfg
+}
+
+// makePayloads returns the two payloads that the connections send in
+// turn, even ones the first and odd ones the second, which differ in their
+// first byte: an endpoint that relays messages to other clients than their
+// sender gives some connection the other payload, and is found out.
+func makePayloads(size int) [2][]byte {
+	a := makePayload(size)
+	b := append([]byte(nil), a...)
+	if b[0] == 'a' {
+		b[0] = 'b'
+	} else {
+		b[0] = 'a'
+	}
+	return [2][]byte{a, b}
 }
 
 // makePayload returns size bytes of printable ASCII (valid UTF-8 for text
@@ -357,7 +385,7 @@ func (r *run) lockstep(c *websocket.Conn, st *connStats, h *histShard, payload [
 			return
 		}
 		if !echo {
-			r.ioFailed(c, stop, errNotEcho)
+			r.notAnEcho(c)
 			return
 		}
 		if counted {
@@ -426,8 +454,16 @@ func (r *run) readFailed(c *websocket.Conn, stop <-chan struct{}, err error) {
 	}
 }
 
-// errNotEcho is counted when a message arrives that was not sent.
-var errNotEcho = errors.New("read: a message arrived that was not sent (is the endpoint an echo?)")
+// ErrNotEcho is the error of a run whose endpoint sent a connection a
+// message that the connection had not sent: it does not echo, and the
+// send-to-echo times would measure something else.
+var ErrNotEcho = errors.New("the endpoint is not an echo")
+
+// notAnEcho ends the run: its endpoint is not an echo.
+func (r *run) notAnEcho(c *websocket.Conn) {
+	r.notEchoOnce.Do(func() { close(r.notEcho) })
+	c.CloseNow()
+}
 
 // readEcho reads the next message through buf, as many times as it takes,
 // and returns its length and whether it is sent, byte for byte.
@@ -525,7 +561,7 @@ func (r *run) read(c *websocket.Conn, st *connStats, h *histShard, payload []byt
 			echo = false
 		}
 		if !echo {
-			r.ioFailed(c, stop, errNotEcho)
+			r.notAnEcho(c)
 			return
 		}
 		if m.counted {

@@ -2,9 +2,11 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,16 +102,72 @@ func TestRunStopsWhenContextEnds(t *testing.T) {
 	}
 }
 
-func TestRunCountsErrors(t *testing.T) {
-	res, err := Run(context.Background(), Config{URL: echoServer(t, true, 0), Conns: 2, Duration: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors == 0 || !strings.Contains(strings.Join(res.ErrorSamples, " "), "not sent") {
-		t.Fatalf("an endpoint that is not an echo went unnoticed: %+v", res)
-	}
+// broadcastServer sends every message it receives to all its clients, as a
+// chat room does.
+func broadcastServer(t *testing.T) string {
+	var mu sync.Mutex
+	clients := map[*websocket.Conn]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		mu.Lock()
+		clients[c] = true
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			delete(clients, c)
+			mu.Unlock()
+		}()
+		for {
+			typ, p, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			for o := range clients {
+				o.Write(r.Context(), typ, p)
+			}
+			mu.Unlock()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
 
-	res, err = Run(context.Background(), Config{URL: "ws://127.0.0.1:1/", Conns: 2, Duration: 100 * time.Millisecond})
+// TestRunRefusesEndpointsThatAreNotEchoes checks that a server that sends a
+// connection what it did not send, as a chat room relays the messages of
+// every member to all, ends the run with ErrNotEcho rather than counting
+// other connections' messages as echoes.
+func TestRunRefusesEndpointsThatAreNotEchoes(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"unasked message, lockstep", Config{URL: echoServer(t, true, 0), Conns: 2}},
+		{"broadcast, lockstep", Config{URL: broadcastServer(t), Conns: 4}},
+		{"broadcast, pipelined", Config{URL: broadcastServer(t), Conns: 4, Pipeline: 8}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Duration = time.Minute
+			start := time.Now()
+			res, err := Run(context.Background(), cfg)
+			if !errors.Is(err, ErrNotEcho) || res != nil {
+				t.Fatalf("got %+v, %v; want no result and ErrNotEcho", res, err)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("the run took %v to notice", d)
+			}
+		})
+	}
+}
+
+func TestRunCountsErrors(t *testing.T) {
+	res, err := Run(context.Background(), Config{URL: "ws://127.0.0.1:1/", Conns: 2, Duration: 100 * time.Millisecond})
 	if err == nil || res.Errors != 2 || res.Connected != 0 {
 		t.Fatalf("unreachable endpoint: err %v, result %+v", err, res)
 	}
