@@ -30,7 +30,7 @@ func DialHTTP2Stream(ctx context.Context, rawURL string, tr *http.Transport, off
 		return nil, "", err
 	}
 	rt := tr.TLSNextProto["h2"](hostPort(u), nc.(*tls.Conn))
-	resp, s, err := connectStream(ctx, rt, req, &DialOptions{})
+	resp, s, err := connectStream(ctx, rt, req)
 	if err != nil {
 		return nil, "", err
 	}

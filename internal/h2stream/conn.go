@@ -1,4 +1,10 @@
-package websocket
+// Package h2stream carries a WebSocket on one HTTP/2 stream (RFC 8441):
+// the stream as a net.Conn with deadlines (Conn), its opening at both ends
+// through net/http (NewServerConn, Connect), and every workaround of
+// net/http's behaviour that this takes. Each workaround names the Go release
+// whose behaviour it answers, and a test beside it fails when a release
+// changes that behaviour.
+package h2stream
 
 import (
 	"context"
@@ -12,26 +18,26 @@ import (
 	"github.com/duplexws/websocket/internal/wsconn"
 )
 
-// streamConn presents one HTTP/2 stream carrying a WebSocket (RFC 8441) as
-// a net.Conn, so that a Conn runs on it as on TCP: reads come from the
+// Conn presents one HTTP/2 stream carrying a WebSocket (RFC 8441) as a
+// net.Conn, so that a WebSocket runs on it as on TCP: reads come from the
 // stream's incoming DATA frames, writes go out as DATA frames, and read and
 // write deadlines work as net.Conn's do, which is what ping, keep-alive,
 // context cancellation and the close timeouts rest on.
 //
 // net/http's streams have no such deadlines (its own reset the stream when
-// they pass, even with no read or write waiting), so streamConn keeps its
-// own (wsconn.Deadline). A read of the stream cannot be interrupted but by
+// they pass, even with no read or write waiting), so Conn keeps its own
+// (wsconn.Deadline). A read of the stream cannot be interrupted but by
 // breaking the stream, so the stream is read by a goroutine of its own,
 // started by the first Read, which hands what it read to the Reads one
 // buffer at a time: a Read whose deadline passes returns, the stream's read
 // goes on, and the next Read takes what it brings, so that a read deadline
 // (a context that ends between two messages) leaves the stream usable, as
 // on TCP. A write whose deadline passes while it waits is interrupted by
-// breaking that direction of the stream, after which the Conn closes it.
+// breaking that direction of the stream, after which the WebSocket closes it.
 //
 // Closing is RFC 8441 §6's mapping of TCP: an orderly close ends the
 // stream with END_STREAM, an abort resets it.
-type streamConn struct {
+type Conn struct {
 	r io.ReadCloser // the stream's incoming data
 	w io.Writer     // the stream's outgoing data, flushed by each Write
 
@@ -47,7 +53,7 @@ type streamConn struct {
 	// The reading side: startRead starts pump, which hands each chunk it
 	// read over in, and takes the next once the Reads have taken it all
 	// (free). cur, what the Reads have not taken of the last chunk, is
-	// guarded by the Conn's read lock, as a net.Conn's reads are.
+	// guarded by the WebSocket's read lock, as a net.Conn's reads are.
 	startRead sync.Once
 	in        chan streamChunk
 	free      chan struct{}
@@ -69,7 +75,7 @@ type streamChunk struct {
 // streamChunkSize is the size of the buffer the stream is read into.
 const streamChunkSize = 16 << 10
 
-func newStreamConn(s *streamConn) *streamConn {
+func newConn(s *Conn) *Conn {
 	s.rd, s.wd = wsconn.NewDeadline(), wsconn.NewDeadline()
 	s.in = make(chan streamChunk)
 	s.free = make(chan struct{}, 1)
@@ -84,7 +90,7 @@ var errStreamClosed = fmt.Errorf("HTTP/2 stream: %w", net.ErrClosed)
 // os.ErrDeadlineExceeded, as a net.Conn's timeout does.
 var errDeadline = fmt.Errorf("HTTP/2 stream: %w", os.ErrDeadlineExceeded)
 
-func (s *streamConn) Read(p []byte) (int, error) {
+func (s *Conn) Read(p []byte) (int, error) {
 	if len(s.cur.p) == 0 && s.cur.err == nil {
 		ctx := s.rd.Context()
 		select {
@@ -118,7 +124,7 @@ func (s *streamConn) Read(p []byte) (int, error) {
 
 // pump reads the stream until it ends or is closed, handing each chunk to
 // the Reads and waiting for them to take it all before it reads again.
-func (s *streamConn) pump() {
+func (s *Conn) pump() {
 	buf := make([]byte, streamChunkSize)
 	for {
 		n, err := s.r.Read(buf)
@@ -141,7 +147,7 @@ func (s *streamConn) pump() {
 	}
 }
 
-func (s *streamConn) Write(p []byte) (int, error) {
+func (s *Conn) Write(p []byte) (int, error) {
 	ctx := s.wd.Context()
 	s.mu.Lock()
 	switch {
@@ -172,7 +178,7 @@ func (s *streamConn) Write(p []byte) (int, error) {
 }
 
 // breakWrite interrupts a Write whose deadline passed while it waited.
-func (s *streamConn) breakWrite() {
+func (s *Conn) breakWrite() {
 	s.mu.Lock()
 	abort := s.writing && !s.broken && !s.closed
 	if abort {
@@ -186,7 +192,7 @@ func (s *streamConn) breakWrite() {
 
 // Close ends the stream. Blocked reads and writes return: a write waiting
 // for flow control resets the stream, since nothing else ends the wait.
-func (s *streamConn) Close() error {
+func (s *Conn) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -203,24 +209,24 @@ func (s *streamConn) Close() error {
 	return s.closeFn()
 }
 
-func (s *streamConn) LocalAddr() net.Addr  { return s.local }
-func (s *streamConn) RemoteAddr() net.Addr { return s.remote }
+func (s *Conn) LocalAddr() net.Addr  { return s.local }
+func (s *Conn) RemoteAddr() net.Addr { return s.remote }
 
-func (s *streamConn) SetDeadline(t time.Time) error {
+func (s *Conn) SetDeadline(t time.Time) error {
 	s.rd.Set(t)
 	s.wd.Set(t)
 	return nil
 }
 
-func (s *streamConn) SetReadDeadline(t time.Time) error  { s.rd.Set(t); return nil }
-func (s *streamConn) SetWriteDeadline(t time.Time) error { s.wd.Set(t); return nil }
+func (s *Conn) SetReadDeadline(t time.Time) error  { s.rd.Set(t); return nil }
+func (s *Conn) SetWriteDeadline(t time.Time) error { s.wd.Set(t); return nil }
 
-// streamAddr is the address of an HTTP/2 connection's end as net/http
+// addr is the address of an HTTP/2 connection's end as net/http
 // reports it, a string.
-type streamAddr string
+type addr string
 
-func (a streamAddr) Network() string { return "tcp" }
-func (a streamAddr) String() string  { return string(a) }
+func (a addr) Network() string { return "tcp" }
+func (a addr) String() string  { return string(a) }
 
 // addrOf returns a as a net.Addr, or a placeholder when it is unknown.
 func addrOf(a net.Addr, s string) net.Addr {
@@ -230,5 +236,5 @@ func addrOf(a net.Addr, s string) net.Addr {
 	if s == "" {
 		s = "unknown"
 	}
-	return streamAddr(s)
+	return addr(s)
 }
