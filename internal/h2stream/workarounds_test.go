@@ -250,7 +250,9 @@ func TestExtendedConnectUnsupportedError(t *testing.T) {
 // TestProbeFindsPool holds Pooled's probe: a round tripper maker asked with
 // a connection while its transport pools none to the server uses that
 // connection, and a round trip on it fails as NoPooledConn says; once a
-// connection is pooled the maker keeps to it (Go 1.24).
+// connection is pooled the maker keeps to it; once the pool is emptied, a
+// round trip fails with "http2: no cached connection was available" (Go
+// 1.24).
 func TestProbeFindsPool(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, false, http.HandlerFunc(echoStream))
@@ -269,13 +271,25 @@ func TestProbeFindsPool(t *testing.T) {
 	}
 	var dialled atomic.Int32
 	dial := func() (net.Conn, error) { dialled.Add(1); return net.Dial("tcp", u.Host) }
+	var pooled http.RoundTripper
 	for range 2 {
-		if _, nc, err := Pooled(context.Background(), tr, next, u.Host, false, dial); err != nil || nc != nil {
+		rt, nc, err := Pooled(context.Background(), tr, next, u.Host, false, dial)
+		if err != nil || nc != nil {
 			t.Fatalf("Pooled: %v, %v", nc, err)
 		}
+		pooled = rt
 	}
 	if n := dialled.Load(); n != 1 {
 		t.Fatalf("two Pooled calls dialled %d connections, want 1", n)
+	}
+
+	// The pooled connection goes away before the round trip: net/http
+	// says so in the words errNoCachedConn holds.
+	tr.CloseIdleConnections()
+	req, _ = http.NewRequest(http.MethodGet, srv.URL, nil)
+	_, err := pooled.RoundTrip(req)
+	if err == nil || err.Error() != errNoCachedConn || !NoPooledConn(err) {
+		t.Fatalf("a round trip with the pool emptied = %v, want net/http's %q", err, errNoCachedConn)
 	}
 }
 
