@@ -28,7 +28,7 @@ type connReader struct {
 	// sys reads and writes the descriptor through the runtime's poller
 	// (connreader_unix.go): nil where nc has no descriptor, and on an
 	// engine's connection, whose transport reads and writes its descriptor
-	// itself (fdConn).
+	// itself (fdTransport).
 	sys  *rawIO
 	size int32 // of the buffer borrowed; an int32 keeps the Conn in its size class
 

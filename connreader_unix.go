@@ -7,6 +7,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/duplexws/websocket/internal/netpoll"
 	"github.com/duplexws/websocket/internal/wsconn"
 )
 
@@ -14,7 +15,7 @@ import (
 // through net's syscall.RawConn, waiting in the runtime's poller with no
 // buffer borrowed. It is kept apart from the Conn, whose reader points to
 // it, so that a connection an engine serves, whose transport reads and
-// writes its descriptor itself (fdConn), holds none of it. The reading
+// writes its descriptor itself (fdTransport), holds none of it. The reading
 // half is used under readLock, the writing half under frameLock.
 type rawIO struct {
 	raw syscall.RawConn
@@ -57,7 +58,7 @@ func (b *connReader) rawRead(fd uintptr) bool {
 		p = *b.buf
 	}
 	for {
-		n, err := sysRead(fd, p)
+		n, err := netpoll.Read(fd, p)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -122,10 +123,10 @@ func (b *connReader) readFD(p []byte) (int, error) {
 }
 
 // nowReader is a transport that reads what its socket holds without ever
-// waiting: the engine's (fdConn). It returns syscall.EAGAIN when the socket
-// is empty, and closes nothing another goroutine may be using.
+// waiting: the engine's (fdTransport). It returns syscall.EAGAIN when the
+// socket is empty, and closes nothing another goroutine may be using.
 type nowReader interface {
-	readNow(p []byte) (int, error)
+	ReadNow(p []byte) (int, error)
 }
 
 // readNow reads what the socket holds into the buffer without waiting for
@@ -143,7 +144,7 @@ func (b *connReader) readNow() error {
 		*b.buf = (*b.buf)[:cap(*b.buf)]
 	}
 	space := len(*b.buf) - b.w
-	n, err := nr.readNow((*b.buf)[b.w:])
+	n, err := nr.ReadNow((*b.buf)[b.w:])
 	switch {
 	case err == syscall.EAGAIN:
 		b.drained = true

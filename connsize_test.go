@@ -5,10 +5,10 @@ import (
 	"io"
 	"math"
 	"net"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"testing"
-	"unsafe"
 )
 
 // The memory budget of an idle connection (issue 12): what the Conn itself
@@ -16,7 +16,7 @@ import (
 // Raising a figure here needs a reason in the commit that does it.
 //
 // An engine's connection (engine mode) is the Conn and its engineConn
-// (TestFDConnFirstField holds its size): 288 + 96 bytes, in two allocations.
+// (TestEngineConnSize holds its size): 288 + 96 bytes, in two allocations.
 const (
 	// maxConnSize keeps the Conn in the 288-byte size class, which
 	// net/http's per-request allocations leave alone (a size class the
@@ -31,10 +31,10 @@ const (
 )
 
 func TestConnSize(t *testing.T) {
-	if n := unsafe.Sizeof(Conn{}); n > maxConnSize {
+	if n := reflect.TypeFor[Conn]().Size(); n > maxConnSize {
 		t.Errorf("Conn is %d bytes, over the budget of %d: keep rarely used fields in connRare", n, maxConnSize)
 	}
-	if n := unsafe.Sizeof(rawIO{}); n > 128 {
+	if n := reflect.TypeFor[rawIO]().Size(); n > 128 {
 		t.Errorf("rawIO is %d bytes, over the budget of 128", n)
 	}
 }
@@ -101,7 +101,7 @@ func TestIdleConnAllocs(t *testing.T) {
 		bytes = min(bytes, (after.TotalAlloc-before.TotalAlloc)/n)
 		allocs = min(allocs, (after.Mallocs-before.Mallocs)/n)
 	}
-	t.Logf("Conn %d bytes; an idle connection allocated %d bytes in %d allocations", unsafe.Sizeof(Conn{}), bytes, allocs)
+	t.Logf("Conn %d bytes; an idle connection allocated %d bytes in %d allocations", reflect.TypeFor[Conn]().Size(), bytes, allocs)
 	if bytes > maxIdleConnBytes || allocs > maxIdleConnAllocs {
 		t.Errorf("an idle connection allocated %d bytes in %d allocations; the budget is %d bytes in %d", bytes, allocs, maxIdleConnBytes, maxIdleConnAllocs)
 	}

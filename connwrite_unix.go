@@ -6,25 +6,27 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/duplexws/websocket/internal/netpoll"
 )
 
 // vecWriter is a transport that writes a frame's header and payload, whole,
 // in one call, waiting while the socket's buffer is full: the engine's
-// (fdConn).
+// (fdTransport).
 type vecWriter interface {
-	writeVec(hdr, p []byte) error
+	WriteVec(hdr, p []byte) error
 }
 
 // writeFull writes hdr and then p, which may be empty, whole; the caller
 // holds frameLock. Where the reader reads the descriptor (attachPoller), the
-// writer writes it too, with sysWrite, and waits through the runtime's
+// writer writes it too, with netpoll.Write, and waits through the runtime's
 // poller while the socket's buffer is full; an engine's transport writes
 // its descriptor itself; elsewhere it writes through net.Conn.
 func (c *Conn) writeFull(hdr, p []byte) error {
 	s := c.br.sys
 	if s == nil {
 		if w, ok := c.br.nc.(vecWriter); ok {
-			return w.writeVec(hdr, p)
+			return w.WriteVec(hdr, p)
 		}
 		return c.writeNet(hdr, p)
 	}
@@ -53,7 +55,7 @@ func (c *Conn) writeFull(hdr, p []byte) error {
 func (c *Conn) writeFD(fd uintptr) bool {
 	s := c.br.sys
 	for len(s.wv[0])+len(s.wv[1]) > 0 {
-		n, err := sysWrite(fd, s.wv[0], s.wv[1])
+		n, err := netpoll.Write(fd, s.wv[0], s.wv[1])
 		switch {
 		case err == syscall.EINTR:
 			continue

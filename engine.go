@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/duplexws/websocket/internal/netpoll"
 )
 
 // EngineOptions configures an Engine. OnMessage is required; every other
@@ -95,7 +97,7 @@ type EngineOptions struct {
 // waits for their OnClose.
 type Engine struct {
 	opts    EngineOptions
-	pollers []*epoller // empty where there is no event mode
+	pollers []*netpoll.Poller // empty where there is no event mode
 	closing atomic.Bool
 	conns   connTable
 	// live counts the connections Serve took whose OnClose has not
@@ -183,7 +185,7 @@ func (e *Engine) Serve(c *Conn) error {
 		ec.rare = r
 		c.mu.Unlock()
 	}
-	e.conns.add(ec)
+	e.conns.Add(ec)
 	e.n.Add(1) // after add: Conns yields whatever Len counts
 	if e.closing.Load() {
 		// Shutdown began after claim looked and may not have seen c.
@@ -255,7 +257,7 @@ func (e *Engine) Len() int { return int(e.n.Load()) }
 // spares compressing a message once per connection).
 func (e *Engine) Conns() iter.Seq[*Conn] {
 	return func(yield func(*Conn) bool) {
-		for ec := range e.conns.each {
+		for ec := range e.conns.Each {
 			if ec.flags.Load()&flagClosed == 0 && !yield(ec.c) {
 				return
 			}
@@ -322,7 +324,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		if e.live.Load() == 0 {
 			e.drainOnce.Do(func() { close(e.drained) })
 		}
-		for ec := range e.conns.each {
+		for ec := range e.conns.Each {
 			go ec.c.Close(StatusGoingAway, "server shutting down")
 		}
 	}
@@ -332,7 +334,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	left := e.live.Load()
-	for ec := range e.conns.each {
+	for ec := range e.conns.Each {
 		if ec.flags.Load()&flagEnded == 0 {
 			ec.c.endSoon()
 		}
@@ -371,7 +373,7 @@ func (e *Engine) stopPollers() error {
 	var errs []error
 	e.stopOnce.Do(func() {
 		for _, p := range e.pollers {
-			errs = append(errs, p.close())
+			errs = append(errs, p.Close())
 		}
 	})
 	return errors.Join(errs...)
@@ -394,10 +396,10 @@ const (
 
 // engineConn is a connection an engine serves.
 type engineConn struct {
-	fd    fdConn // the connection's transport in event mode; the first field (fdConn.conn)
+	fd    netpoll.Conn // the connection's transport in event mode (fdTransport)
 	e     *Engine
 	c     *Conn
-	id    uint64 // in e.conns, until the connection ends and its descriptor is closed
+	id    uint64 // in e.conns, until the connection ends and its transport is closed
 	flags atomic.Uint32
 	rare  *engineRare // nil unless the connection has a state or an idle timer; set by Serve
 }
@@ -504,9 +506,10 @@ func (ec *engineConn) deliver(typ MessageType) {
 // during which nothing reads it but the message reader and Ping (readPong).
 func (ec *engineConn) delivering() bool { return ec.flags.Load()&flagOnMsg != 0 }
 
-// fdClosed is called when the connection's descriptor has been closed: its
-// id may go to another connection.
-func (ec *engineConn) fdClosed() { ec.e.conns.remove(ec.id) }
+// fdClosed is called when the connection's transport in event mode has
+// been closed: no call waits for its events any more, and its id may go to
+// another connection.
+func (ec *engineConn) fdClosed() { ec.e.conns.Remove(ec.id) }
 
 // connClosed is called by Conn.end (which CloseNow calls), with c.mu held.
 // A parked connection is ended here; a running one, or one served by a
@@ -519,7 +522,7 @@ func (ec *engineConn) connClosed() {
 }
 
 // end tells OnClose, once, and removes a connection served by a goroutine
-// from its engine; one in event mode leaves when its descriptor is closed
+// from its engine; one in event mode leaves when its transport is closed
 // (fdClosed), since until then a lingering close may still wait for its
 // events.
 func (ec *engineConn) end() {
@@ -531,7 +534,7 @@ func (ec *engineConn) end() {
 		r.idle.Stop()
 	}
 	if f&flagEvents == 0 {
-		ec.e.conns.remove(ec.id)
+		ec.e.conns.Remove(ec.id)
 	}
 	if ec.e.opts.OnClose != nil {
 		ec.e.opts.OnClose(ec.c, ec.c.closedErr())

@@ -77,7 +77,7 @@ func startEngineEcho(t testing.TB, aopts *AcceptOptions, eopts *EngineOptions) *
 }
 
 // served counts the connections the engine still holds.
-func (e *Engine) served() int { return e.conns.len() }
+func (e *Engine) served() int { return e.conns.Len() }
 
 // waitFor polls cond until it holds or d passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {

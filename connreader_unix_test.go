@@ -75,12 +75,3 @@ func TestBlockingDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// TestRawSyscallsInEveryBuild checks that on Linux (but 386) every build,
-// race builds included, reads and writes sockets with the raw calls that
-// production uses, so that the race detector sees the code that runs.
-func TestRawSyscallsInEveryBuild(t *testing.T) {
-	if runtime.GOOS == "linux" && runtime.GOARCH != "386" && !rawSyscalls {
-		t.Fatalf("this %s/%s build (race: %v) does not use the raw system calls", runtime.GOOS, runtime.GOARCH, raceEnabled)
-	}
-}

@@ -1,4 +1,4 @@
-package websocket
+package netpoll
 
 import (
 	"encoding/binary"
@@ -8,30 +8,29 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// fdConn is the transport of a connection an engine serves on Linux: the
-// connection's socket, taken over from its *net.TCPConn, with no runtime
-// poller, no net.TCPConn and no addresses behind it. A read or write that
-// would block waits for the engine's epoll to report the socket readable or
-// writable (the socket is registered once, edge-triggered, for both), so
-// an idle connection costs the runtime nothing. While no call waits, it
+// Conn is the transport of a connection an engine serves on Linux: the
+// connection's socket, taken over from its *net.TCPConn (Poller.Attach),
+// with no runtime poller, no net.TCPConn and no addresses behind it. A read
+// or write that would block waits for its Poller to report the socket
+// readable or writable (the socket is registered once, edge-triggered, for
+// both), so an idle connection costs the runtime nothing. While no call waits, it
 // holds no timer, channel or buffer: a waiting call makes its channel, and
 // a timer only when a deadline is set.
 //
 // It is a net.Conn whose deadlines behave as net.TCPConn's (a call past its
 // deadline fails with os.ErrDeadlineExceeded, and moving the deadline
-// wakes a waiting call to look again); the Conn's reader and writer use
-// its readNow and writeVec, which make raw system calls, so that neither
+// wakes a waiting call to look again); a WebSocket's reader and writer use
+// its ReadNow and WriteVec, which make raw system calls, so that neither
 // binds a function for a RawConn. One read and one write may wait at a
-// time, as the Conn's read and frame locks ensure. Close may come from any
+// time, as the WebSocket's read and frame locks ensure. Close may come from any
 // goroutine at any time: a reference count keeps the descriptor open until
 // the last call using it has returned, so its number is never used once it
 // may belong to another file.
-type fdConn struct {
+type Conn struct {
 	fd int32
 	// ready has fdReadable or fdWritable set when epoll reported the
 	// socket so since a waiting call last looked.
@@ -50,19 +49,19 @@ type fdConn struct {
 // fdWaiter is a call waiting for an event or a change of deadline.
 type fdWaiter struct{ wake chan struct{} }
 
-// Readiness that fdConn.ready records.
+// Readiness that Conn.ready records.
 const (
 	fdReadable uint32 = 1 << iota
 	fdWritable
 )
 
-// fdClosedErr is what a call on a closed fdConn returns, as net.TCPConn's
+// fdClosedErr is what a call on a closed Conn returns, as net.TCPConn's
 // calls do.
 var fdClosedErr = &net.OpError{Op: "use", Net: "tcp", Err: net.ErrClosed}
 
 // init makes f the transport of the socket whose descriptor is fd, already
 // non-blocking; remote is the peer's address.
-func (f *fdConn) init(fd int, remote net.Addr) {
+func (f *Conn) init(fd int, remote net.Addr) {
 	f.fd = int32(fd)
 	if ta, ok := remote.(*net.TCPAddr); ok && ta.Zone == "" {
 		if ip4 := ta.IP.To4(); ip4 != nil {
@@ -72,7 +71,7 @@ func (f *fdConn) init(fd int, remote net.Addr) {
 }
 
 // incref counts a call that uses the descriptor; it fails once Close ran.
-func (f *fdConn) incref() error {
+func (f *Conn) incref() error {
 	for {
 		s := f.refs.Load()
 		if s&1 != 0 {
@@ -85,30 +84,19 @@ func (f *fdConn) incref() error {
 }
 
 // decref ends a call; the last one after Close closes the descriptor.
-func (f *fdConn) decref() {
+func (f *Conn) decref() {
 	if f.refs.Add(^uint64(1)) == 1 {
 		f.destroy()
 	}
 }
 
-// destroy closes the descriptor, which takes it out of the engine's epoll,
-// and frees its connection's id.
-func (f *fdConn) destroy() {
-	unix.Close(int(f.fd))
-	f.conn().fdClosed()
-}
-
-// conn returns the engine connection f is the transport of. f is the first
-// field of its engineConn, which is found without a pointer of 8 bytes per
-// connection (the difference between two size classes).
-func (f *fdConn) conn() *engineConn {
-	return (*engineConn)(unsafe.Pointer(f))
-}
+// destroy closes the descriptor, which takes it out of its Poller's epoll.
+func (f *Conn) destroy() { unix.Close(int(f.fd)) }
 
 // Close closes the connection. Calls waiting for an event return
 // net.ErrClosed; the descriptor is closed when the last call in progress
 // returns.
-func (f *fdConn) Close() error {
+func (f *Conn) Close() error {
 	for {
 		s := f.refs.Load()
 		if s&1 != 0 {
@@ -126,7 +114,7 @@ func (f *fdConn) Close() error {
 }
 
 // CloseWrite shuts down the sending side of the socket.
-func (f *fdConn) CloseWrite() error {
+func (f *Conn) CloseWrite() error {
 	if err := f.incref(); err != nil {
 		return err
 	}
@@ -137,13 +125,14 @@ func (f *fdConn) CloseWrite() error {
 	return nil
 }
 
-// notify records what epoll reported and wakes the calls waiting for it.
-func (f *fdConn) notify(events uint32) {
+// Notify records what epoll reported and wakes the calls waiting for it;
+// the Poller's handler calls it with each event of f.
+func (f *Conn) Notify(ev Events) {
 	var bits uint32
-	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+	if ev.Readable() {
 		bits |= fdReadable
 	}
-	if events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+	if ev.writable() {
 		bits |= fdWritable
 	}
 	f.ready.Or(bits)
@@ -176,7 +165,7 @@ func expired(dl *atomic.Int64) error {
 // await waits until epoll reports what bit says, the deadline passes or
 // Close runs. The caller cleared bit before it last found the socket not
 // ready, so an event since then returns at once.
-func (f *fdConn) await(bit uint32) error {
+func (f *Conn) await(bit uint32) error {
 	wp, dl := &f.rwait, &f.rdl
 	if bit == fdWritable {
 		wp, dl = &f.wwait, &f.wdl
@@ -220,9 +209,9 @@ func (f *fdConn) await(bit uint32) error {
 	}
 }
 
-// Read reads what the socket holds, waiting for the engine's epoll when it
+// Read reads what the socket holds, waiting for its Poller when it
 // holds nothing.
-func (f *fdConn) Read(p []byte) (int, error) {
+func (f *Conn) Read(p []byte) (int, error) {
 	if err := f.incref(); err != nil {
 		return 0, err
 	}
@@ -232,7 +221,7 @@ func (f *fdConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		f.ready.And(^fdReadable)
-		n, err := sysRead(uintptr(f.fd), p)
+		n, err := Read(uintptr(f.fd), p)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -250,24 +239,24 @@ func (f *fdConn) Read(p []byte) (int, error) {
 	}
 }
 
-// Write writes all of p, waiting for the engine's epoll whenever the
+// Write writes all of p, waiting for its Poller whenever the
 // socket's send buffer is full.
-func (f *fdConn) Write(p []byte) (int, error) {
+func (f *Conn) Write(p []byte) (int, error) {
 	left, err := f.write(p, nil)
 	return len(p) - left, err
 }
 
-// writeVec writes hdr and then p, which may be empty, whole, in one system
-// call while the socket takes them, waiting for the engine's epoll whenever
+// WriteVec writes hdr and then p, which may be empty, whole, in one system
+// call while the socket takes them, waiting for its Poller whenever
 // its send buffer is full.
-func (f *fdConn) writeVec(hdr, p []byte) error {
+func (f *Conn) WriteVec(hdr, p []byte) error {
 	_, err := f.write(hdr, p)
 	return err
 }
 
 // write writes hdr and then p, and returns how many of their bytes it did
 // not write.
-func (f *fdConn) write(hdr, p []byte) (int, error) {
+func (f *Conn) write(hdr, p []byte) (int, error) {
 	if err := f.incref(); err != nil {
 		return len(hdr) + len(p), err
 	}
@@ -277,7 +266,7 @@ func (f *fdConn) write(hdr, p []byte) (int, error) {
 			return len(hdr) + len(p), err
 		}
 		f.ready.And(^fdWritable)
-		n, err := sysWrite(uintptr(f.fd), hdr, p)
+		n, err := Write(uintptr(f.fd), hdr, p)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -298,14 +287,14 @@ func (f *fdConn) write(hdr, p []byte) (int, error) {
 }
 
 // SetDeadline sets both deadlines.
-func (f *fdConn) SetDeadline(t time.Time) error {
+func (f *Conn) SetDeadline(t time.Time) error {
 	f.SetReadDeadline(t)
 	return f.SetWriteDeadline(t)
 }
 
 // SetReadDeadline sets the read deadline and wakes a waiting read to look
 // at it.
-func (f *fdConn) SetReadDeadline(t time.Time) error {
+func (f *Conn) SetReadDeadline(t time.Time) error {
 	f.rdl.Store(deadlineNanos(t))
 	wake(&f.rwait)
 	return nil
@@ -313,7 +302,7 @@ func (f *fdConn) SetReadDeadline(t time.Time) error {
 
 // SetWriteDeadline sets the write deadline and wakes a waiting write to
 // look at it.
-func (f *fdConn) SetWriteDeadline(t time.Time) error {
+func (f *Conn) SetWriteDeadline(t time.Time) error {
 	f.wdl.Store(deadlineNanos(t))
 	wake(&f.wwait)
 	return nil
@@ -329,12 +318,12 @@ func deadlineNanos(t time.Time) int64 {
 
 // LocalAddr returns the socket's address, asked of the kernel; an empty
 // address once the connection is closed.
-func (f *fdConn) LocalAddr() net.Addr {
+func (f *Conn) LocalAddr() net.Addr {
 	return f.sockAddr(unix.Getsockname)
 }
 
 // RemoteAddr returns the peer's address.
-func (f *fdConn) RemoteAddr() net.Addr {
+func (f *Conn) RemoteAddr() net.Addr {
 	if f.raddr != 0 {
 		ip := make(net.IP, 4)
 		binary.BigEndian.PutUint32(ip, uint32(f.raddr>>16))
@@ -344,7 +333,7 @@ func (f *fdConn) RemoteAddr() net.Addr {
 }
 
 // sockAddr returns what get says of the socket as a *net.TCPAddr.
-func (f *fdConn) sockAddr(get func(int) (unix.Sockaddr, error)) net.Addr {
+func (f *Conn) sockAddr(get func(int) (unix.Sockaddr, error)) net.Addr {
 	a := &net.TCPAddr{}
 	if f.incref() != nil {
 		return a
@@ -364,15 +353,15 @@ func (f *fdConn) sockAddr(get func(int) (unix.Sockaddr, error)) net.Addr {
 	return a
 }
 
-// readNow reads once what the socket holds, without waiting: it returns
+// ReadNow reads once what the socket holds, without waiting: it returns
 // syscall.EAGAIN when the socket is empty.
-func (f *fdConn) readNow(p []byte) (int, error) {
+func (f *Conn) ReadNow(p []byte) (int, error) {
 	if err := f.incref(); err != nil {
 		return 0, err
 	}
 	defer f.decref()
 	for {
-		n, err := sysRead(uintptr(f.fd), p)
+		n, err := Read(uintptr(f.fd), p)
 		switch {
 		case err == unix.EINTR:
 			continue

@@ -1,6 +1,6 @@
 //go:build race && linux && !386
 
-package websocket
+package netpoll
 
 import (
 	"runtime"

@@ -1,6 +1,6 @@
 //go:build linux && !386
 
-package websocket
+package netpoll
 
 import (
 	"syscall"
@@ -9,28 +9,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sysRead and sysWrite are the system calls of a connection whose descriptor
-// the reader and the writer use directly (attachPoller). They are made raw:
-// without telling the scheduler that a system call is under way, which would
-// wake the runtime's monitor thread (sysmon) whenever the process had been
-// idle, that is once per message on a connection that waits for each one,
-// for three more context switches of the monitor thread and as many system
-// calls. A raw call must never block, since it holds its P and a
-// stop-the-world would wait for it: these pass MSG_DONTWAIT, so that even a
-// descriptor made blocking by someone else returns EAGAIN. A descriptor that
-// is no socket is read and written as the syscall package does.
+// Read and Write are the system calls of a connection whose descriptor its
+// reader and writer use directly: a WebSocket's, through net's
+// syscall.RawConn, and Conn's. They are made raw: without telling the
+// scheduler that a system call is under way, which would wake the runtime's
+// monitor thread (sysmon) whenever the process had been idle, that is once
+// per message on a connection that waits for each one, for three more
+// context switches of the monitor thread and as many system calls. A raw
+// call must never block, since it holds its P and a stop-the-world would
+// wait for it: these pass MSG_DONTWAIT, so that even a descriptor made
+// blocking by someone else returns EAGAIN. A descriptor that is no socket
+// is read and written as the syscall package does.
 //
 // Race builds make the same calls, and tell the race detector what the
-// syscall package's calls tell it (race_io.go): that a write orders memory
+// syscall package's calls tell it (race.go): that a write orders memory
 // before the read that sees its bytes, and that a read writes its buffer.
 // 386, which has no direct recvfrom, uses the syscall package's calls
 // (sysio_other.go).
 
-// rawSyscalls says that this build reads and writes with the raw calls.
-const rawSyscalls = true
+// RawSyscalls says that this build reads and writes with the raw calls.
+const RawSyscalls = true
 
-// sysRead reads into p.
-func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
+// Read reads into p.
+func Read(fd uintptr, p []byte) (int, syscall.Errno) {
 	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), syscall.MSG_DONTWAIT, 0, 0)
 	if e == syscall.ENOTSOCK {
 		n, err := syscall.Read(int(fd), p)
@@ -42,10 +43,10 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(n), e
 }
 
-// sysWrite writes hdr and then p, either of which may be empty, with one
+// Write writes hdr and then p, either of which may be empty, with one
 // send or sendmsg. MSG_NOSIGNAL spares the process a SIGPIPE when the peer
 // has gone.
-func sysWrite(fd uintptr, hdr, p []byte) (int, syscall.Errno) {
+func Write(fd uintptr, hdr, p []byte) (int, syscall.Errno) {
 	const flags = syscall.MSG_DONTWAIT | syscall.MSG_NOSIGNAL
 	raceWriteStart(hdr, p)
 	var n uintptr
