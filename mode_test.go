@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,6 +113,17 @@ type testServer struct {
 	url  string          // ws:// or wss://
 	tls  *tls.Config     // in TLS modes, trusts the server's certificate
 	h2   *http.Transport // in HTTP/2 modes, the client's transport
+
+	engine *Engine        // in engine modes, start's Engine
+	ends   chan serverEnd // in start's servers, each connection's end
+}
+
+// serverEnd is a server connection that ended, with the error that ended
+// it: what Read returned in goroutine modes, what OnClose got in engine
+// modes.
+type serverEnd struct {
+	c   *Conn
+	err error
 }
 
 // serve serves h, a handler that reads its connection with Read or
@@ -148,6 +160,96 @@ func (m mode) serveHTTP(t testing.TB, h http.Handler) *testServer {
 func (m mode) echo(t testing.TB, opts *AcceptOptions) *testServer {
 	t.Helper()
 	return m.serveMessages(t, opts, echoMessage)
+}
+
+// handler is a test's server side, written once for every mode. In
+// goroutine modes the HTTP handler reads the connection in a loop and calls
+// OnMessage with each message; in engine modes the Engine does. Either way
+// OnMessage may write to c, Ping or Close it, never read it but through r,
+// and what it leaves of r is discarded.
+type handler struct {
+	Accept *AcceptOptions // the mode's compression is added
+	Engine *EngineOptions // engine modes: options beside OnMessage and OnClose
+	// OnAccept, when set, is called with each connection once it is
+	// served: before its first message in goroutine modes, while the engine
+	// already reads it in engine modes. It may write, Ping (from another
+	// goroutine) or Close.
+	OnAccept  func(c *Conn)
+	OnMessage func(c *Conn, typ MessageType, r io.Reader) // nil: echo
+}
+
+// start serves h in mode m until the test ends.
+func (m mode) start(t testing.TB, h handler) *testServer {
+	t.Helper()
+	onMessage := h.OnMessage
+	if onMessage == nil {
+		onMessage = echoMessage
+	}
+	opts := m.acceptOptions(h.Accept)
+	ends := make(chan serverEnd, 1024)
+	var e *Engine
+	if m.engine {
+		var eo EngineOptions
+		if h.Engine != nil {
+			eo = *h.Engine
+		}
+		eo.OnMessage = onMessage
+		eo.OnClose = func(c *Conn, err error) { ends <- serverEnd{c, err} }
+		var err error
+		if e, err = NewEngine(&eo); err != nil {
+			t.Fatal(err)
+		}
+		// After the server's Close, in cleanup order: no Serve comes later.
+		t.Cleanup(func() { e.Close() })
+	}
+	s := m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		if e != nil {
+			if err := e.Serve(c); err != nil {
+				// ErrClosed: the client left, or the test is over and
+				// the engine closed, before the handler got here.
+				if !errors.Is(err, ErrClosed) {
+					t.Errorf("Serve: %v", err)
+				}
+				c.CloseNow()
+				return
+			}
+			if h.OnAccept != nil {
+				h.OnAccept(c)
+			}
+			return
+		}
+		defer c.CloseNow()
+		if h.OnAccept != nil {
+			h.OnAccept(c)
+		}
+		for {
+			typ, rd, err := c.Reader(context.Background())
+			if err != nil {
+				ends <- serverEnd{c, err}
+				return
+			}
+			onMessage(c, typ, rd)
+			io.Copy(io.Discard, rd)
+		}
+	}))
+	s.engine, s.ends = e, ends
+	return s
+}
+
+// ended returns the next server connection to end.
+func (s *testServer) ended(t testing.TB) serverEnd {
+	t.Helper()
+	select {
+	case e := <-s.ends:
+		return e
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%v: no server connection ended within 10s", s.mode)
+		return serverEnd{}
+	}
 }
 
 // echoMessage sends a message back as it arrives.
