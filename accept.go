@@ -302,6 +302,19 @@ func accepted(nc net.Conn, br connReader, cfg connConfig, srv *Server, r *http.R
 	return c
 }
 
+// IsWebSocketUpgrade reports whether r asks for a WebSocket: an HTTP/1.1
+// request with the tokens Connection: upgrade and Upgrade: websocket, or
+// an HTTP/2 extended CONNECT for the websocket protocol (RFC 8441). A
+// handler that serves a page and a WebSocket on one path calls it to
+// choose; it checks nothing else, and [Accept] still refuses a request
+// that is wrong in other ways. As gorilla's IsWebSocketUpgrade.
+func IsWebSocketUpgrade(r *http.Request) bool {
+	if r.ProtoMajor == 2 {
+		return r.Method == http.MethodConnect && strings.EqualFold(r.Header.Get(":protocol"), "websocket")
+	}
+	return wshttp.HasToken(r.Header, "Connection", "upgrade") && wshttp.HasToken(r.Header, "Upgrade", "websocket")
+}
+
 // checkUpgradeRequest checks an opening handshake request (RFC 6455 §4.2.1)
 // and returns its protocol version.
 func checkUpgradeRequest(r *http.Request, opts *AcceptOptions) (int, *HandshakeError) {
