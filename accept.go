@@ -178,7 +178,10 @@ func logf(r *http.Request, format string, args ...any) {
 // Over HTTP/2, Accept serves the extended CONNECT of RFC 8441 with the same
 // options and checks (no Sec-WebSocket-Key is involved), answers 200, and the
 // connection is that request's stream: it ends when the handler returns, so
-// the handler must keep running until the connection closes. net/http offers
+// the handler must keep running until the connection closes. Close and
+// CloseNow return once no write of another goroutine is under way on the
+// stream (those that follow fail), so `defer c.CloseNow()` in the handler
+// makes its return safe whoever ended the connection. net/http offers
 // extended CONNECT only when the process starts with GODEBUG=http2xconnect=1
 // (or imports package xconnect); without it, browsers open their WebSockets
 // over HTTP/1.1 and an HTTP/2 request to a WebSocket endpoint gets a 405 that

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/duplexws/websocket/internal/h2stream"
 	"github.com/duplexws/websocket/internal/wsconn"
 )
 
@@ -177,8 +178,16 @@ func (c *Conn) awaitCloseWrite() {
 func (c *Conn) end() error {
 	c.mu.Lock()
 	nc, ok := c.endLocked()
+	stream, _ := c.br.nc.(*h2stream.Conn)
+	lingering := c.lingering
 	c.mu.Unlock()
 	if !ok {
+		if stream != nil && !lingering {
+			// Another goroutine ended the connection and may be closing
+			// the stream: return once it has, with no write under way,
+			// so that a handler may return after CloseNow (see Accept).
+			stream.Close()
+		}
 		return nil
 	}
 	return nc.Close()

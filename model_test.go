@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,6 @@ import (
 var (
 	modelSeed = flag.Uint64("model.seed", 0, "model test: run only the sequence of this seed (in every mode)")
 	modelN    = flag.Int("model.n", 0, "model test: random sequences per mode (default 6, 2 with -short)")
-	modelOn   = flag.Bool("model", false, "run the model test")
 )
 
 // modelRegressions are seeds that found a failure once, run in their mode
@@ -44,6 +44,9 @@ var modelRegressions = []struct {
 	{deflateEngine, 103063097, "the client saw 1007: flate: corrupt input"},
 	{deflateTLS, 73394733, "c2:2 arrived with its header garbled"},
 	{deflateTLS, 608823979, "three messages garbled"},
+	// A Write of one goroutine still wrote the stream's ResponseWriter as
+	// the handler returned after CloseNow (a data race inside net/http).
+	{plainHTTP2, 668199048, "the race detector saw the handler return during a write"},
 }
 
 const (
@@ -61,15 +64,9 @@ func modelBound() time.Duration {
 	return modelCtxLong + 2*time.Second
 }
 
-// TestModel runs only with -model for now: it still finds sequences whose
-// checks fail (a writer's messages seen out of order or cut short, with
-// permessage-deflate and on an Engine), and a test that fails by chance
-// has no place in the default run until they are understood and fixed.
-// Each such seed becomes a row of the regression table once fixed.
+// TestModel runs a few random sequences per mode (-model.n sets how many),
+// after the regression seeds.
 func TestModel(t *testing.T) {
-	if !*modelOn {
-		t.Skip("the model test runs with -model (go test -run TestModel -model); it finds failures still open")
-	}
 	run(t, testModel)
 }
 
@@ -117,15 +114,34 @@ type modelWorld struct {
 // modelLog is what one end of a pair received, and the replies to the
 // requests the client made of the server's OnMessage.
 type modelLog struct {
+	clock    atomic.Uint64 // orders the calls that read: see modelGot
 	mu       sync.Mutex
-	got      []string // the headers of the data messages received, in order
-	bad      []string // what was wrong with a received message
-	requests []string // outcomes of calls made inside OnMessage
-	wrong    []string // those of them that went wrong
-	written  []int    // the messages OnMessage wrote back (writer "so") whose Write returned nil
+	got      []modelGot // the data messages received, as recorded
+	bad      []string   // what was wrong with a received message
+	requests []string   // outcomes of calls made inside OnMessage
+	wrong    []string   // those of them that went wrong
+	written  []int      // the messages OnMessage wrote back (writer "so") whose Write returned nil
 }
 
-func (l *modelLog) record(typ MessageType, p []byte) {
+// modelGot is a message received, and the ticks of its log's clock taken
+// when the call that read it began and after it returned. Several
+// goroutines may read one connection: the messages reach them in order,
+// but a goroutine may record its message after the next one was recorded
+// by another. Two messages are known to have arrived in an order only when
+// the call that read one returned before the call that read the other began.
+type modelGot struct {
+	header     string
+	writer     string
+	n          int
+	start, end uint64
+}
+
+// tick reads the log's clock.
+func (l *modelLog) tick() uint64 { return l.clock.Add(1) }
+
+// record logs a message read by a call that began at tick start.
+func (l *modelLog) record(typ MessageType, p []byte, start uint64) {
+	end := l.tick()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	h, err := checkModelMessage(typ, p)
@@ -133,7 +149,9 @@ func (l *modelLog) record(typ MessageType, p []byte) {
 		l.bad = append(l.bad, err.Error())
 		return
 	}
-	l.got = append(l.got, h)
+	writer, n, _ := strings.Cut(h, ":")
+	k, _ := strconv.Atoi(n)
+	l.got = append(l.got, modelGot{h, writer, k, start, end})
 }
 
 func newModelWorld(t *testing.T, m mode) *modelWorld {
@@ -158,28 +176,29 @@ func (w *modelWorld) log(sc *Conn) *modelLog {
 // starts with "!" asks for a call from inside OnMessage (engine modes).
 func (w *modelWorld) onMessage(c *Conn, typ MessageType, r io.Reader) {
 	l := w.log(c)
+	start := l.tick()
 	p, err := io.ReadAll(r)
 	if err != nil {
 		return
 	}
 	req, ok := bytes.CutPrefix(p, []byte("!"))
 	if !ok {
-		l.record(typ, p)
+		l.record(typ, p, start)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	start := time.Now()
+	t0 := time.Now()
 	wrong := false
 	switch string(req) {
 	case "ping":
 		err = c.Ping(ctx)
 	case "read":
 		_, _, err = c.Read(ctx)
-		wrong = !errors.Is(err, ErrReadOwned) || time.Since(start) > 500*time.Millisecond
+		wrong = !errors.Is(err, ErrReadOwned) || time.Since(t0) > 500*time.Millisecond
 	case "reader":
 		_, _, err = c.Reader(ctx)
-		wrong = !errors.Is(err, ErrReadOwned) || time.Since(start) > 500*time.Millisecond
+		wrong = !errors.Is(err, ErrReadOwned) || time.Since(t0) > 500*time.Millisecond
 	case "write":
 		l.mu.Lock()
 		n := len(l.requests) + 1
@@ -190,7 +209,7 @@ func (w *modelWorld) onMessage(c *Conn, typ MessageType, r io.Reader) {
 			l.mu.Unlock()
 		}
 	}
-	res := fmt.Sprintf("%s in OnMessage: %v after %v", req, err, time.Since(start).Round(time.Millisecond))
+	res := fmt.Sprintf("%s in OnMessage: %v after %v", req, err, time.Since(t0).Round(time.Millisecond))
 	l.mu.Lock()
 	l.requests = append(l.requests, res)
 	if wrong {
@@ -235,6 +254,14 @@ type modelSeq struct {
 	w      *modelWorld
 	c, sc  *Conn
 	client modelLog // what the client's reads received
+
+	// reading is held by the client goroutine whose Read or Reader is
+	// under way, with the reading of its message: a Conn is read by one
+	// goroutine at a time (a Reader's reader reads whatever message is
+	// current, so a Reader of another goroutine would take its message
+	// from under it). Several goroutines read in turn, each waiting for
+	// its turn as long as its context allows.
+	reading chan struct{}
 
 	mu       sync.Mutex
 	sent     map[string][]int // writer → numbers of the messages whose write returned nil
@@ -420,8 +447,9 @@ func (w *modelWorld) clientOp(rng *rand.Rand, writer string, msgN map[string]int
 		return readOp(w.m, rng.IntN(2) == 0, kind(), rng)
 	case 4:
 		k := kind()
+		ctxRng := rand.New(rand.NewPCG(rng.Uint64(), 2)) // the plan's rng is not the goroutines' to share
 		return modelOp{"Ping(ctx " + ctxKindNames[k] + ")", func(s *modelSeq) error {
-			ctx, cancel := modelCtx(k, rng)
+			ctx, cancel := modelCtx(k, ctxRng)
 			defer cancel()
 			ctx, stop := context.WithTimeout(ctx, modelPingWait)
 			defer stop()
@@ -434,7 +462,7 @@ func (w *modelWorld) clientOp(rng *rand.Rand, writer string, msgN map[string]int
 		}
 		req := reqs[rng.IntN(len(reqs))]
 		return modelOp{"ask for " + req + " in OnMessage", func(s *modelSeq) error {
-			ctx, cancel := modelCtx(ctxLong, rng)
+			ctx, cancel := context.WithTimeout(context.Background(), modelCtxLong)
 			defer cancel()
 			return s.c.Write(ctx, MessageText, []byte("!"+req))
 		}}
@@ -510,6 +538,16 @@ func readOp(m mode, streamed bool, k ctxKind, rng *rand.Rand) modelOp {
 		var typ MessageType
 		var p []byte
 		var err error
+		select {
+		case s.reading <- struct{}{}:
+			defer func() { <-s.reading }()
+		case <-ctx.Done():
+			if k != ctxBefore {
+				s.messy(name + " ended by its context")
+			}
+			return ctx.Err()
+		}
+		start := s.client.tick()
 		if !streamed {
 			typ, p, err = s.c.Read(ctx)
 		} else {
@@ -522,7 +560,7 @@ func readOp(m mode, streamed bool, k ctxKind, rng *rand.Rand) modelOp {
 			cancel() // then the sequence goes on with other contexts
 		}
 		if err == nil {
-			s.client.record(typ, p)
+			s.client.record(typ, p, start)
 		} else if k != ctxBefore && errors.Is(err, context.DeadlineExceeded) {
 			s.messy(name + " ended by its context")
 		}
@@ -542,7 +580,7 @@ func (w *modelWorld) sequence(t *testing.T, seed uint64) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server did not accept")
 	}
-	s := &modelSeq{w: w, c: c, sc: sc, sent: map[string][]int{}, ops: map[string]bool{}}
+	s := &modelSeq{w: w, c: c, sc: sc, sent: map[string][]int{}, ops: map[string]bool{}, reading: make(chan struct{}, 1)}
 	defer func() {
 		if t.Failed() {
 			t.Logf("%v seed %d (clean %v), calls:\n\t%s", w.m, seed, clean, strings.Join(s.calls, "\n\t"))
@@ -636,6 +674,7 @@ func side(server bool) string {
 func (s *modelSeq) drain() error {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), modelBound())
+		start := s.client.tick()
 		typ, p, err := s.c.Read(ctx)
 		cancel()
 		if err != nil {
@@ -644,7 +683,7 @@ func (s *modelSeq) drain() error {
 			}
 			return err
 		}
-		s.client.record(typ, p)
+		s.client.record(typ, p, start)
 	}
 }
 
@@ -677,16 +716,24 @@ func (w *modelWorld) finish(t *testing.T, s *modelSeq, seed uint64, clientEnd er
 			s.problem("%s received %s", who, b)
 		}
 		got := map[string][]int{}
-		for _, h := range l.got {
-			writer, n, _ := strings.Cut(h, ":")
-			k, _ := strconv.Atoi(n)
-			if !strings.HasPrefix(writer, prefix) {
-				s.problem("%s received %s, a message of its own side", who, h)
+		seen := map[string]bool{}
+		for _, a := range l.got {
+			if !strings.HasPrefix(a.writer, prefix) {
+				s.problem("%s received %s, a message of its own side", who, a.header)
 			}
-			if prev := got[writer]; len(prev) > 0 && prev[len(prev)-1] >= k {
-				s.problem("%s received %s after %s:%d", who, h, writer, prev[len(prev)-1])
+			if seen[a.header] {
+				s.problem("%s received %s twice", who, a.header)
 			}
-			got[writer] = append(got[writer], k)
+			seen[a.header] = true
+			got[a.writer] = append(got[a.writer], a.n)
+			for _, b := range l.got {
+				if b.writer == a.writer && b.n > a.n && b.end < a.start {
+					s.problem("%s received %s after %s", who, a.header, b.header)
+				}
+			}
+		}
+		for _, ns := range got {
+			slices.Sort(ns)
 		}
 		return got
 	}

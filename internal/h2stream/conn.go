@@ -59,11 +59,13 @@ type Conn struct {
 	free      chan struct{}
 	cur       streamChunk
 
-	mu      sync.Mutex
-	closed  bool
-	done    chan struct{} // closed by Close
-	writing bool          // a Write is under way
-	broken  bool          // a write was interrupted: nothing more can be written
+	mu       sync.Mutex
+	closed   bool
+	done     chan struct{} // closed by Close as it begins
+	finished chan struct{} // closed by Close as it returns
+	writing  bool          // a Write is under way
+	wrote    sync.Cond     // signalled, under mu, as a Write ends
+	broken   bool          // a write was interrupted: nothing more can be written
 }
 
 // streamChunk is what one read of the stream brought.
@@ -80,6 +82,8 @@ func newConn(s *Conn) *Conn {
 	s.in = make(chan streamChunk)
 	s.free = make(chan struct{}, 1)
 	s.done = make(chan struct{})
+	s.finished = make(chan struct{})
+	s.wrote.L = &s.mu
 	return s
 }
 
@@ -166,6 +170,7 @@ func (s *Conn) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.writing = false
+	s.wrote.Broadcast()
 	switch {
 	case err == nil:
 		return n, nil
@@ -192,10 +197,15 @@ func (s *Conn) breakWrite() {
 
 // Close ends the stream. Blocked reads and writes return: a write waiting
 // for flow control resets the stream, since nothing else ends the wait.
+// Close returns once no Write is under way, and every later Write fails, so
+// that a server's handler may return as soon as Close has (net/http's
+// ResponseWriter must not be written after that); a second Close waits for
+// the first.
 func (s *Conn) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.finished
 		return nil
 	}
 	s.closed = true
@@ -206,6 +216,12 @@ func (s *Conn) Close() error {
 	if abort {
 		s.abortWrite()
 	}
+	s.mu.Lock()
+	for s.writing {
+		s.wrote.Wait()
+	}
+	s.mu.Unlock()
+	defer close(s.finished)
 	return s.closeFn()
 }
 
