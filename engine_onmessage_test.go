@@ -18,11 +18,11 @@ import (
 // the engine owns the reads. Over TCP the engine serves the connection from
 // its epoll, over TLS from a goroutine of its own: both behave alike.
 func TestEngineCallsInOnMessage(t *testing.T) {
-	run(t, testEngineCallsInOnMessage, plainTCP, deflateTCP, plainTLS, deflateTLS)
+	run(t, testEngineCallsInOnMessage, plainEngine, deflateEngine, plainEngTLS, deflateEngTLS)
 }
 
 func testEngineCallsInOnMessage(t *testing.T, m mode) {
-	s := m.serveEngine(t, nil, &EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+	s := m.start(t, handler{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		first := make([]byte, 4)
@@ -114,11 +114,11 @@ func TestEngineReadRefused(t *testing.T) {
 // TestEnginePingInOnOpen checks that a Ping in OnOpen, before the engine
 // reads the connection, returns with the peer's pong.
 func TestEnginePingInOnOpen(t *testing.T) {
-	run(t, testEnginePingInOnOpen, plainTCP, deflateTCP, plainTLS, deflateTLS)
+	run(t, testEnginePingInOnOpen, plainEngine, deflateEngine, plainEngTLS, deflateEngTLS)
 }
 
 func testEnginePingInOnOpen(t *testing.T, m mode) {
-	s := m.serveEngine(t, nil, &EngineOptions{
+	s := m.start(t, handler{Engine: &EngineOptions{
 		OnOpen: func(c *Conn) any {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -128,7 +128,7 @@ func testEnginePingInOnOpen(t *testing.T, m mode) {
 			return nil
 		},
 		OnMessage: func(*Conn, MessageType, io.Reader) {},
-	})
+	}})
 	c := s.dial(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

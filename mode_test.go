@@ -68,7 +68,7 @@ func (m mode) String() string {
 
 // needsReadingServer skips a test whose server calls Read or Reader in its
 // handler, which an Engine's connection refuses: in engine modes the
-// server's side of a test is written with serveMessages instead. It is the
+// server's side of a test is written with start instead. It is the
 // one place that says what a mode cannot do.
 func (m mode) needsReadingServer(t testing.TB) {
 	t.Helper()
@@ -159,7 +159,7 @@ func (m mode) serveHTTP(t testing.TB, h http.Handler) *testServer {
 // echo serves an echo of every message, with the mode's accept options.
 func (m mode) echo(t testing.TB, opts *AcceptOptions) *testServer {
 	t.Helper()
-	return m.serveMessages(t, opts, echoMessage)
+	return m.start(t, handler{Accept: opts})
 }
 
 // handler is a test's server side, written once for every mode. In
@@ -182,11 +182,22 @@ type handler struct {
 func (m mode) start(t testing.TB, h handler) *testServer {
 	t.Helper()
 	onMessage := h.OnMessage
+	if onMessage == nil && h.Engine != nil {
+		onMessage = h.Engine.OnMessage
+	}
 	if onMessage == nil {
 		onMessage = echoMessage
 	}
 	opts := m.acceptOptions(h.Accept)
 	ends := make(chan serverEnd, 1024)
+	// ended records a connection's end for testServer.ended; a test that
+	// does not look at them never blocks a server on a full channel.
+	ended := func(c *Conn, err error) {
+		select {
+		case ends <- serverEnd{c, err}:
+		default:
+		}
+	}
 	var e *Engine
 	if m.engine {
 		var eo EngineOptions
@@ -194,7 +205,12 @@ func (m mode) start(t testing.TB, h handler) *testServer {
 			eo = *h.Engine
 		}
 		eo.OnMessage = onMessage
-		eo.OnClose = func(c *Conn, err error) { ends <- serverEnd{c, err} }
+		eo.OnClose = func(c *Conn, err error) {
+			if h.Engine != nil && h.Engine.OnClose != nil {
+				h.Engine.OnClose(c, err)
+			}
+			ended(c, err)
+		}
 		var err error
 		if e, err = NewEngine(&eo); err != nil {
 			t.Fatal(err)
@@ -229,7 +245,7 @@ func (m mode) start(t testing.TB, h handler) *testServer {
 		for {
 			typ, rd, err := c.Reader(context.Background())
 			if err != nil {
-				ends <- serverEnd{c, err}
+				ended(c, err)
 				return
 			}
 			onMessage(c, typ, rd)
@@ -262,55 +278,6 @@ func echoMessage(c *Conn, typ MessageType, r io.Reader) {
 		return
 	}
 	w.Close()
-}
-
-// serveMessages serves connections accepted with opts (and the mode's
-// options) whose every message is handed to onMessage: from OnMessage in
-// engine modes, from a read loop with Reader in the others. The
-// connection closes once onMessage has closed it, or its peer has.
-func (m mode) serveMessages(t testing.TB, opts *AcceptOptions, onMessage func(c *Conn, typ MessageType, r io.Reader)) *testServer {
-	t.Helper()
-	opts = m.acceptOptions(opts)
-	if !m.engine {
-		return m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := Accept(w, r, opts)
-			if err != nil {
-				return
-			}
-			defer c.CloseNow()
-			for {
-				typ, rd, err := c.Reader(context.Background())
-				if err != nil {
-					return
-				}
-				onMessage(c, typ, rd)
-			}
-		}))
-	}
-	return m.serveEngine(t, opts, &EngineOptions{OnMessage: onMessage})
-}
-
-// serveEngine serves connections accepted with opts (and the mode's
-// options) through an Engine made with eopts, in the mode's transport,
-// until the test ends.
-func (m mode) serveEngine(t testing.TB, opts *AcceptOptions, eopts *EngineOptions) *testServer {
-	t.Helper()
-	opts = m.acceptOptions(opts)
-	e, err := NewEngine(eopts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		if err := e.Serve(c); err != nil {
-			c.CloseNow()
-		}
-	}))
-	t.Cleanup(func() { e.Close() }) // before the HTTP server closes: cleanups run last first
-	return s
 }
 
 // dialOptions returns a copy of opts (nil: the defaults) that offers
