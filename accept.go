@@ -94,7 +94,18 @@ type AcceptOptions struct {
 	// PingInterval, when positive, makes the connection ping the client at
 	// that interval and close it when no pong arrives within PingTimeout
 	// (PingInterval when zero). Pongs are seen only while the connection is
-	// being read. Off by default.
+	// being read (Read, Reader, CloseRead or an Engine). Off by default.
+	// Between pings a connection holds a timer, and no goroutine.
+	//
+	// Turn it on when a proxy or load balancer stands between the server and
+	// its clients: they cut a connection that carries nothing for a while,
+	// without a close frame (the client sees 1006), and browsers never ping.
+	// nginx's proxy_read_timeout and AWS ALB's idle timeout are 60 seconds
+	// by default, Cloudflare's 100 seconds, haproxy's timeout tunnel (or
+	// client and server) what its configuration says; an interval well
+	// under the shortest, such as 25 seconds, keeps such connections open.
+	// It also finds clients that vanished without closing (a laptop shut,
+	// a network gone), which a server that only waits would keep forever.
 	PingInterval time.Duration
 	PingTimeout  time.Duration
 

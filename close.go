@@ -232,7 +232,7 @@ func (c *Conn) endLocked() (nc net.Conn, ok bool) {
 			}
 		}
 		if r.keepAlive != nil {
-			r.keepAlive.Stop()
+			r.keepAlive.timer.Stop()
 		}
 		for id, ch := range r.pings {
 			close(ch)

@@ -125,7 +125,7 @@ type connRare struct {
 	pings        map[uint64]chan struct{} // the Pings waiting for their pong, by payload
 	pingSeq      uint64
 	closeReadCtx context.Context // returned by CloseRead, once called
-	keepAlive    *time.Timer     // pings the peer; nil without keep-alive
+	keepAlive    *keepAlive      // pings the peer; nil without keep-alive
 	watchers     *endWatchers    // made by the first Server.add or Context; told by end
 }
 

@@ -126,6 +126,11 @@ func (c *Conn) pongReceived(payload []byte) {
 	id := binary.BigEndian.Uint64(payload)
 	c.mu.Lock()
 	if r := c.rare.Load(); r != nil {
+		if k := r.keepAlive; k != nil && k.want == id {
+			k.want = 0
+			k.due = time.Now().Add(k.interval)
+			k.timer.Reset(k.interval)
+		}
 		if ch, ok := r.pings[id]; ok {
 			close(ch)
 			delete(r.pings, id)
@@ -134,30 +139,73 @@ func (c *Conn) pongReceived(payload []byte) {
 	c.mu.Unlock()
 }
 
+// keepAlive is the state of a connection's keep-alive pings, guarded by
+// Conn.mu. One timer drives it: when it fires with no ping awaiting its
+// pong, the next ping goes out and the timer waits for the pong; the pong
+// (see pongReceived) sets it for the next ping, an interval later. So an
+// idle connection holds a timer, and no goroutine even while a ping is on
+// its way.
+type keepAlive struct {
+	timer    *time.Timer
+	interval time.Duration
+	timeout  time.Duration
+	want     uint64    // the payload of the ping awaiting its pong; 0 when none
+	due      time.Time // when the timer should act: the next ping, or the pong's deadline
+}
+
 // startKeepAlive pings the peer every interval and closes the connection when
-// a pong does not come back within timeout (interval when zero). Between
-// pings it holds a timer, not a goroutine, so that an idle connection served
-// by an Engine holds none.
+// a pong does not come back within timeout (interval when zero).
 func (c *Conn) startKeepAlive(interval, timeout time.Duration) {
 	if timeout <= 0 {
 		timeout = interval
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r := c.rareLocked()
-	r.keepAlive = time.AfterFunc(interval, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err := c.Ping(ctx)
-		cancel()
-		if err != nil {
-			c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + timeout.String()}, false, false)
-			c.CloseNow()
+	k := &keepAlive{interval: interval, timeout: timeout, due: time.Now().Add(interval)}
+	k.timer = time.AfterFunc(interval, c.keepAliveTick)
+	c.rareLocked().keepAlive = k
+}
+
+// keepAliveTick runs when the keep-alive timer fires: it sends the next
+// ping, or closes the connection when the last one's pong is late. A
+// timer that fires early, having been reset meanwhile, is set again.
+//
+// While an Engine delivers a message (OnMessage runs), it reads no pong:
+// the deadline then moves on by a timeout, the message in progress being
+// as good a sign of life.
+func (c *Conn) keepAliveTick() {
+	c.mu.Lock()
+	r := c.rare.Load()
+	if c.ended.Ended() || r == nil || r.keepAlive == nil {
+		c.mu.Unlock()
+		return
+	}
+	k := r.keepAlive
+	now := time.Now()
+	if wait := k.due.Sub(now); wait > 0 {
+		k.timer.Reset(wait)
+		c.mu.Unlock()
+		return
+	}
+	if k.want != 0 {
+		if c.served != nil && c.served.delivering() {
+			k.due = now.Add(k.timeout)
+			k.timer.Reset(k.timeout)
+			c.mu.Unlock()
 			return
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if !c.ended.Ended() {
-			r.keepAlive.Reset(interval)
-		}
-	})
+		c.mu.Unlock()
+		c.setClosing(&CloseError{Code: StatusAbnormalClosure, Reason: "keep-alive: no pong within " + k.timeout.String()}, false, false)
+		c.CloseNow()
+		return
+	}
+	r.pingSeq++
+	k.want = r.pingSeq
+	k.due = now.Add(k.timeout)
+	k.timer.Reset(k.timeout)
+	c.mu.Unlock()
+	var payload [8]byte
+	binary.BigEndian.PutUint64(payload[:], k.want)
+	// A failed write means the connection is ending; its end stops the timer.
+	c.writeControl(opPing, payload[:])
 }

@@ -34,6 +34,7 @@ type serverFlags struct {
 	readLimit       byteSizeFlag
 	logFormat       string
 	shutdownTimeout time.Duration
+	pingInterval    time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -48,7 +49,14 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.readLimit, "read-limit", "largest message accepted, in `bytes` (64k, 16M...; 0 = 32M, -1 = none)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 5*time.Second, "on SIGINT/SIGTERM, how long to wait for connections to close")
+	fs.DurationVar(&f.pingInterval, "ping-interval", defaultPingInterval, "ping every WebSocket this often, closing it (1006) when no pong comes back within as long, "+
+		"so that proxies that cut idle connections (nginx and AWS ALB after 60s, Cloudflare after 100s) keep them open (0 = never)")
 }
+
+// defaultPingInterval is serve's and exec's keep-alive interval: well under
+// the shortest idle timeout of the usual proxies, 60 seconds, as Socket.IO's
+// 25 seconds is.
+const defaultPingInterval = 25 * time.Second
 
 // parse parses args with fs, which f registered its flags in, checks f's
 // flags and returns the positional arguments (after "--" for exec).
@@ -70,7 +78,7 @@ func (f *serverFlags) check() error {
 	if f.tlsSelfSigned && f.tlsCert != "" {
 		return usagef("--tls-self-signed and --tls-cert exclude each other")
 	}
-	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout)); err != nil {
+	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout), notNegative("ping-interval", f.pingInterval)); err != nil {
 		return err
 	}
 	return oneOf("log-format", f.logFormat, "text", "json")
@@ -83,6 +91,7 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 		OriginPatterns:          f.origins,
 		InsecureSkipOriginCheck: f.insecureOrigin,
 		ReadLimit:               int64(f.readLimit),
+		PingInterval:            f.pingInterval,
 	}
 	if !f.noDeflate {
 		o.Compression = &websocket.CompressionOptions{}
