@@ -48,6 +48,13 @@ type AcceptOptions struct {
 	ReadLimit int64
 	// CloseTimeout bounds the closing handshake; 0 means 5 seconds.
 	CloseTimeout time.Duration
+	// OnRefuse, when set, answers the requests Accept refuses instead of
+	// the default plain-text answer, as the core's AcceptOptions.OnRefuse:
+	// it is given err, whose Status is the status to answer (403 for a
+	// forbidden origin) and Reason the explanation, with the headers that
+	// status calls for (Allow) already set on w, and must write the answer.
+	// Nil by default.
+	OnRefuse func(w http.ResponseWriter, r *http.Request, err *websocket.HandshakeError)
 }
 
 // IsHixie76 reports whether r asks for a hixie-76 WebSocket: a GET with
@@ -71,7 +78,8 @@ func IsHixie76(r *http.Request) bool {
 // and Sec-WebSocket-Protocol if one was agreed.
 //
 // A malformed handshake is answered 400, a forbidden origin 403, a method
-// other than GET 405, each with a plain-text body saying why; the returned
+// other than GET 405, each with a plain-text body saying why (or as
+// opts.OnRefuse answers); the returned
 // error wraps websocket.ErrBadHandshake and says the same, and there is then
 // nothing more to write to w.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
@@ -80,37 +88,37 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		return nil, refuse(w, http.StatusMethodNotAllowed, "a WebSocket handshake must be a GET request, not "+r.Method)
+		return nil, opts.refuse(w, r, http.StatusMethodNotAllowed, "a WebSocket handshake must be a GET request, not "+r.Method)
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		return nil, refuse(w, http.StatusBadRequest, fmt.Sprintf("the Upgrade header is %q, not WebSocket", r.Header.Get("Upgrade")))
+		return nil, opts.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("the Upgrade header is %q, not WebSocket", r.Header.Get("Upgrade")))
 	}
 	if !wshttp.HasToken(r.Header, "Connection", "upgrade") {
-		return nil, refuse(w, http.StatusBadRequest, fmt.Sprintf("the Connection header %q does not contain Upgrade", r.Header.Get("Connection")))
+		return nil, opts.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("the Connection header %q does not contain Upgrade", r.Header.Get("Connection")))
 	}
 	n1, err := requestKey(r, "Sec-WebSocket-Key1")
 	if err != nil {
-		return nil, refuse(w, http.StatusBadRequest, err.Error())
+		return nil, opts.refuse(w, r, http.StatusBadRequest, err.Error())
 	}
 	n2, err := requestKey(r, "Sec-WebSocket-Key2")
 	if err != nil {
-		return nil, refuse(w, http.StatusBadRequest, err.Error())
+		return nil, opts.refuse(w, r, http.StatusBadRequest, err.Error())
 	}
 	if !opts.InsecureSkipOriginCheck {
 		if err := wshttp.CheckOrigin(r.Header.Get("Origin"), r.Host, opts.OriginPatterns); err != nil {
-			return nil, refuse(w, http.StatusForbidden, err.Error())
+			return nil, opts.refuse(w, r, http.StatusForbidden, err.Error())
 		}
 	}
 	for _, v := range []string{r.Host, r.RequestURI, r.Header.Get("Origin"), r.Header.Get("Sec-WebSocket-Protocol")} {
 		// net/http never lets these through, but another server might, and
 		// the answer repeats them.
 		if strings.ContainsFunc(v, func(c rune) bool { return c < ' ' || c == 0x7f }) {
-			return nil, refuse(w, http.StatusBadRequest, "the Host, request target, Origin and Sec-WebSocket-Protocol must not contain control characters")
+			return nil, opts.refuse(w, r, http.StatusBadRequest, "the Host, request target, Origin and Sec-WebSocket-Protocol must not contain control characters")
 		}
 	}
 	extra, err := extraHeaders(opts.ResponseHeader, "AcceptOptions.ResponseHeader")
 	if err != nil {
-		return nil, refuse(w, http.StatusInternalServerError, err.Error())
+		return nil, opts.refuse(w, r, http.StatusInternalServerError, err.Error())
 	}
 	protocol := ""
 	if p := r.Header.Get("Sec-WebSocket-Protocol"); p != "" && slices.Contains(opts.Subprotocols, p) {
@@ -124,13 +132,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	keyRead := false
 	if r.ContentLength != 0 {
 		if r.ContentLength < 0 {
-			return nil, refuse(w, http.StatusBadRequest, "the request body must be the 8 key bytes, not a body of unknown length")
+			return nil, opts.refuse(w, r, http.StatusBadRequest, "the request body must be the 8 key bytes, not a body of unknown length")
 		}
 		if r.ContentLength != int64(len(key3)) {
-			return nil, refuse(w, http.StatusBadRequest, fmt.Sprintf("the request body must be the 8 key bytes, not %d bytes", r.ContentLength))
+			return nil, opts.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("the request body must be the 8 key bytes, not %d bytes", r.ContentLength))
 		}
 		if _, err := io.ReadFull(r.Body, key3[:]); err != nil {
-			return nil, refuse(w, http.StatusBadRequest, "the 8 key bytes of the request body could not be read: "+err.Error())
+			return nil, opts.refuse(w, r, http.StatusBadRequest, "the 8 key bytes of the request body could not be read: "+err.Error())
 		}
 		keyRead = true
 	}
@@ -239,9 +247,13 @@ func extraHeaders(h http.Header, field string) (string, error) {
 }
 
 // refuse answers a handshake it cannot accept with status and a plain-text
-// reason, and returns the reason as an error.
-func refuse(w http.ResponseWriter, status int, reason string) error {
-	http.Error(w, reason, status)
+// reason (or through OnRefuse), and returns the reason as an error.
+func (o *AcceptOptions) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) error {
+	if o.OnRefuse != nil {
+		o.OnRefuse(w, r, &websocket.HandshakeError{Status: status, Reason: reason})
+	} else {
+		http.Error(w, reason, status)
+	}
 	return fmt.Errorf("legacy: %w: answered %d: %s", websocket.ErrBadHandshake, status, reason)
 }
 

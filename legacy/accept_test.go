@@ -303,6 +303,36 @@ func TestAcceptRefusesBadHandshakes(t *testing.T) {
 	}
 }
 
+// TestAcceptOnRefuse checks that AcceptOptions.OnRefuse answers a refused
+// handshake in Accept's stead, given its status and reason, and that
+// Accept still returns the error.
+func TestAcceptOnRefuse(t *testing.T) {
+	t.Parallel()
+	ex := draftExamples[1]
+	request := strings.Replace(draftRequest(ex.key1, ex.key2, ex.key3), "Origin: http://example.com", "Origin: http://evil.example", 1)
+	var got *websocket.HandshakeError
+	srv, errs := acceptServer(t, &AcceptOptions{OnRefuse: func(w http.ResponseWriter, r *http.Request, err *websocket.HandshakeError) {
+		got = err
+		w.Header().Set("X-Refused", "yes")
+		http.Error(w, "not from "+r.Header.Get("Origin"), http.StatusTeapot)
+	}})
+	_, br := rawHandshake(t, srv, request)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("X-Refused") != "yes" || !strings.Contains(string(body), "not from http://evil.example") {
+		t.Errorf("answer %d %q %q, want OnRefuse's", resp.StatusCode, resp.Header, body)
+	}
+	if err := <-errs; !errors.Is(err, websocket.ErrBadHandshake) {
+		t.Errorf("Accept error %v, want ErrBadHandshake", err)
+	}
+	if got == nil || got.Status != http.StatusForbidden || !strings.Contains(got.Reason, "evil.example") {
+		t.Errorf("OnRefuse given %v, want 403 naming the origin", got)
+	}
+}
+
 func TestAcceptOrigin(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {

@@ -66,6 +66,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		eh.legacyOpts = &legacy.AcceptOptions{
 			Subprotocols: sf.subprotocols, OriginPatterns: sf.origins,
 			InsecureSkipOriginCheck: sf.insecureOrigin, ReadLimit: int64(sf.readLimit),
+			OnRefuse: refuseHandshake,
 		}
 	}
 	if *engine {
@@ -76,6 +77,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	chatOpts := sf.acceptOptions()
 	chatOpts.Subprotocols = nil
+	chatOpts.OnRefuse = func(w http.ResponseWriter, r *http.Request, err *websocket.HandshakeError) {
+		log.Info("chat join refused", "remote", r.RemoteAddr, "proto", r.Proto, "reason", err.Reason)
+		refuseHandshake(w, r, err)
+	}
 	if chatOpts.ReadLimit == 0 {
 		chatOpts.ReadLimit = chat.DefaultReadLimit
 	}

@@ -227,6 +227,82 @@ func TestServeOriginCheck(t *testing.T) {
 	}
 }
 
+// TestServeOriginRefusalNamesFlags checks that every handshake serve and
+// exec answer (RFC 6455, hybi-08 with its Sec-WebSocket-Origin, hixie-76,
+// /chat, HTTP/2, exec's) refuses a foreign origin with a 403 whose reason
+// names the flags that allow it, not the library's Go options.
+func TestServeOriginRefusalNamesFlags(t *testing.T) {
+	plain := startServer(t, "serve", "--addr", "127.0.0.1:0", "--legacy", "--origin", "*.example.com")
+	tlsSrv := startServer(t, "serve", "--addr", "127.0.0.1:0", "--tls-self-signed", "--origin", "*.example.com")
+	execSrv := startServer(t, "exec", "--addr", "127.0.0.1:0", "--origin", "*.example.com", "--", "cat")
+	const evil = "https://evil.example.org"
+	insecure := &tls.Config{InsecureSkipVerify: true}
+	for _, tc := range []struct {
+		name  string
+		url   string
+		opts  *websocket.DialOptions
+		proto string
+	}{
+		{"RFC 6455", plain.ws("/echo"), &websocket.DialOptions{Origin: evil}, "HTTP/1.1"},
+		{"hybi-08", plain.ws("/echo"), &websocket.DialOptions{Origin: evil, Version: 8}, "HTTP/1.1"},
+		{"chat", plain.ws("/chat?room=a"), &websocket.DialOptions{Origin: evil}, "HTTP/1.1"},
+		{"exec", execSrv.ws("/"), &websocket.DialOptions{Origin: evil}, "HTTP/1.1"},
+		{"HTTP/2", tlsSrv.ws("/echo"), &websocket.DialOptions{Origin: evil, TLSConfig: insecure, HTTP2: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: insecure}}, "HTTP/2.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, resp, err := websocket.Dial(ctx, tc.url, tc.opts)
+			if err == nil {
+				c.CloseNow()
+				t.Fatal("a foreign origin connected")
+			}
+			if resp == nil || resp.StatusCode != http.StatusForbidden || resp.Proto != tc.proto {
+				t.Fatalf("answer %v, %v; want 403 over %s", resp, err, tc.proto)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			checkOriginReason(t, string(body))
+		})
+	}
+	if !eventually(func() bool { return strings.Contains(plain.logs(), `msg="chat join refused"`) }) {
+		t.Errorf("serve does not log the refused chat join: %s", plain.logs())
+	}
+	t.Run("hixie-76", func(t *testing.T) {
+		req, err := http.NewRequest("GET", plain.url+"/echo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = http.Header{"Upgrade": {"WebSocket"}, "Connection": {"Upgrade"}, "Origin": {evil},
+			"Sec-Websocket-Key1": {"4 @1  46546xW%0l 1 5"}, "Sec-Websocket-Key2": {"12998 5 Y3 1  .P00"}}
+		if !legacy.IsHixie76(req) {
+			t.Fatal("the request is not hixie-76's")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("answer %s %q, want 403", resp.Status, body)
+		}
+		checkOriginReason(t, string(body))
+	})
+}
+
+// checkOriginReason checks the reason of a refused origin.
+func checkOriginReason(t *testing.T, body string) {
+	t.Helper()
+	for _, want := range []string{`the origin "https://evil.example.org" is not allowed`, "--origin evil.example.org", "--insecure-origin"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("reason %q lacks %q", body, want)
+		}
+	}
+	if strings.Contains(body, "OriginPatterns") {
+		t.Errorf("reason %q names the library's option", body)
+	}
+}
+
 func TestServeLegacyVersions(t *testing.T) {
 	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--legacy")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

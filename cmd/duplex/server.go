@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket"
-	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // serverFlags are the flags serve and exec share: where to listen, TLS, the
@@ -90,6 +89,7 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 		Subprotocols:            f.subprotocols,
 		OriginPatterns:          f.origins,
 		InsecureSkipOriginCheck: f.insecureOrigin,
+		OnRefuse:                refuseHandshake,
 		ReadLimit:               int64(f.readLimit),
 		PingInterval:            f.pingInterval,
 	}
@@ -99,46 +99,22 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 	return o
 }
 
-// originGuard refuses, before h sees it, a WebSocket handshake whose Origin
-// the flags do not allow, with a 403 that names the flags that allow it: the
-// library's own refusal names its Go options, which a user of duplex does
-// not set. The check is the one Accept makes after it.
-func (f *serverFlags) originGuard(h http.Handler) http.Handler {
-	if f.insecureOrigin {
-		return h
+// refuseHandshake answers the handshakes that Accept and legacy.Accept
+// refuse (it is their OnRefuse): a forbidden origin, the one refusal of
+// status 403, gets a reason that names the flags allowing it, since the
+// library's names its Go options, which a user of duplex does not set; any
+// other refusal gets the library's reason.
+func refuseHandshake(w http.ResponseWriter, r *http.Request, err *websocket.HandshakeError) {
+	if err.Status != http.StatusForbidden {
+		http.Error(w, err.Reason, err.Status)
+		return
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isHandshake(r) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		origin := r.Header.Get("Origin")
-		if v := r.Header.Get("Sec-WebSocket-Version"); v == "7" || v == "8" {
-			origin = r.Header.Get("Sec-WebSocket-Origin") // as Accept reads hybi-07/08
-		}
-		if err := wshttp.CheckOrigin(origin, r.Host, f.origins); err != nil {
-			http.Error(w, fmt.Sprintf("the origin %q is not allowed: its host is not %q and matches no --origin pattern; "+
-				"restart duplex with --origin %s to allow it (--insecure-origin allows any)", origin, r.Host, originHost(origin)), http.StatusForbidden)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// isHandshake tells whether r asks for a WebSocket: an HTTP/1.1 upgrade, or
-// an HTTP/2 extended CONNECT (RFC 8441).
-func isHandshake(r *http.Request) bool {
-	if r.Method == http.MethodConnect {
-		return strings.EqualFold(r.Header.Get(":protocol"), "websocket")
+	origin := r.Header.Get("Origin")
+	if v := r.Header.Get("Sec-WebSocket-Version"); v == "7" || v == "8" {
+		origin = r.Header.Get("Sec-WebSocket-Origin") // as Accept reads hybi-07/08
 	}
-	for _, v := range r.Header.Values("Upgrade") {
-		for _, p := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(p), "websocket") {
-				return true
-			}
-		}
-	}
-	return false
+	http.Error(w, fmt.Sprintf("the origin %q is not allowed: its host is not %q and matches no --origin pattern; "+
+		"restart duplex with --origin %s to allow it (--insecure-origin allows any)", origin, r.Host, originHost(origin)), http.StatusForbidden)
 }
 
 // originHost returns the host of origin for an --origin pattern, or
@@ -191,7 +167,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		scheme = "https"
 	}
 	srv := &http.Server{
-		Handler:           f.originGuard(h),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A WebSocket handshake needs a few hundred bytes of headers, far
 		// below net/http's default of 1 MiB; larger requests get 431.
