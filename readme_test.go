@@ -1,6 +1,7 @@
 package websocket_test
 
 import (
+	"bytes"
 	"fmt"
 	"go/ast"
 	"go/importer"
@@ -8,7 +9,9 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -93,6 +96,78 @@ var (
 )
 `
 
+// snippetImporter imports the packages of snippetImports from the export
+// data the go command builds (and caches) for them, each module's from its
+// own directory: a file's imports resolve in the module of its directory,
+// as go/types asks through ImportFrom. Type-checking net/http from source
+// instead takes tens of seconds under the race detector.
+type snippetImporter map[string]types.Importer // by absolute module directory
+
+func newSnippetImporter(t *testing.T, fset *token.FileSet) snippetImporter {
+	t.Helper()
+	byModule := map[string][]string{}
+	for _, imp := range snippetImports {
+		byModule[imp.module] = append(byModule[imp.module], imp.path)
+	}
+	// A module's snippets also import the root module's packages.
+	for module := range byModule {
+		if module != "" {
+			for _, imp := range snippetImports {
+				if imp.module == "" {
+					byModule[module] = append(byModule[module], imp.path)
+				}
+			}
+		}
+	}
+	si := snippetImporter{}
+	for module, paths := range byModule {
+		dir, err := filepath.Abs(module)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, paths...)...)
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -export in %s: %v\n%s", dir, err, stderr.Bytes())
+		}
+		exports := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if path, file, ok := strings.Cut(line, "\t"); ok {
+				exports[path] = file
+			}
+		}
+		si[dir] = importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+			file, ok := exports[path]
+			if !ok || file == "" {
+				return nil, fmt.Errorf("no export data for %q in %s", path, dir)
+			}
+			return os.Open(file)
+		})
+	}
+	return si
+}
+
+// Import imports path as the root module sees it.
+func (si snippetImporter) Import(path string) (*types.Package, error) {
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return nil, err
+	}
+	return si.ImportFrom(path, dir, 0)
+}
+
+// ImportFrom imports path as the module of dir sees it.
+func (si snippetImporter) ImportFrom(path, dir string, _ types.ImportMode) (*types.Package, error) {
+	imp, ok := si[dir]
+	if !ok {
+		return nil, fmt.Errorf("no module of the README's snippets in %s", dir)
+	}
+	return imp.Import(path)
+}
+
 // snippetFile makes a Go file of a snippet: its statements become the body
 // of a function returning an error (a line "..." stands for code left out),
 // or, if it holds declarations, the file's body. Imports are those of
@@ -129,7 +204,7 @@ func snippetFile(s readmeSnippet, readmePath string) (src, module string) {
 
 // checkSnippet type-checks a snippet; it returns the errors that matter
 // (a snippet may leave variables and imports unused).
-func checkSnippet(fset *token.FileSet, imp types.Importer, s readmeSnippet) []error {
+func checkSnippet(fset *token.FileSet, imp snippetImporter, s readmeSnippet) []error {
 	readmePath, err := filepath.Abs("README.md")
 	if err != nil {
 		return []error{err}
@@ -182,7 +257,7 @@ func TestReadmeSnippets(t *testing.T) {
 		t.Fatal("found no Go snippet in the migration section")
 	}
 	fset := token.NewFileSet()
-	imp := importer.ForCompiler(fset, "source", nil)
+	imp := newSnippetImporter(t, fset)
 	for _, s := range snippets {
 		for _, err := range checkSnippet(fset, imp, s) {
 			t.Errorf("snippet at README.md:%d: %v", s.line, err)
@@ -225,7 +300,7 @@ func TestReadmeMigrationNames(t *testing.T) {
 	t.Parallel()
 	section := readmeSection(t, "## Coming from gorilla/websocket or coder/websocket")
 	fset := token.NewFileSet()
-	imp := importer.ForCompiler(fset, "source", nil)
+	imp := newSnippetImporter(t, fset)
 	pkgs := map[string]*types.Package{}
 	for name, path := range map[string]string{"websocket": "github.com/duplexws/websocket", "http": "net/http", "net": "net", "context": "context"} {
 		p, err := imp.Import(path)

@@ -45,7 +45,7 @@ type echoStats struct {
 // whole when it fits in a borrowed buffer of 64 KiB, streamed through it
 // otherwise, so that a big message is never held whole.
 type echoHandler struct {
-	opts       *handshakeOptions
+	opts       *websocket.AcceptOptions
 	legacyOpts *legacy.AcceptOptions // nil: hixie-76 is refused
 	idle       time.Duration         // close with 1001 after this long without a message; 0 = never
 	conns      *connSet
@@ -198,5 +198,5 @@ func (h *echoHandler) accept(w http.ResponseWriter, r *http.Request) (messageCon
 	if h.legacyOpts != nil && legacy.IsHixie76(r) {
 		return legacy.Accept(w, r, h.legacyOpts)
 	}
-	return websocket.Accept(w, r, h.opts.forRequest(r))
+	return websocket.Accept(w, r, h.opts)
 }

@@ -51,7 +51,7 @@ func runExec(ctx context.Context, env *cliEnv, args []string) error {
 	conns := newConnSet(*maxProcs)
 	h := &execHandler{
 		prog: prog, args: pos[1:], binary: *binary, grace: *grace,
-		opts: sf.handshakeOptions(nil), conns: conns, log: log, stderr: env.stderr,
+		opts: sf.acceptOptions(), conns: conns, log: log, stderr: env.stderr,
 		https: sf.tlsCert != "" || sf.tlsSelfSigned,
 	}
 	return sf.serveHTTP(ctx, env, log, h, conns, nil)
@@ -64,7 +64,7 @@ type execHandler struct {
 	binary bool
 	grace  time.Duration
 	https  bool
-	opts   *handshakeOptions
+	opts   *websocket.AcceptOptions
 	conns  *connSet
 	log    *slog.Logger
 	stderr io.Writer
@@ -77,7 +77,7 @@ func (h *execHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.conns.leave(id)
-	c, err := websocket.Accept(w, r, h.opts.forRequest(r))
+	c, err := websocket.Accept(w, r, h.opts)
 	if err != nil {
 		h.log.Info("handshake failed", "remote", r.RemoteAddr, "err", err)
 		return

@@ -158,24 +158,21 @@ func TestParseByteSize(t *testing.T) {
 	}
 }
 
-func TestForRequestPrefersClientOrder(t *testing.T) {
+// TestSelectSubprotocolPrefersClientOrder checks that serve and exec agree
+// on the first subprotocol the client offered that --subprotocols lists.
+func TestSelectSubprotocolPrefersClientOrder(t *testing.T) {
 	sf := &serverFlags{subprotocols: listFlag{"a", "b", "c"}}
-	opts := sf.handshakeOptions(nil)
-	tests := []struct {
-		offered string
-		want    []string
+	opts := sf.acceptOptions()
+	for _, tc := range []struct {
+		offered []string
+		want    string
 	}{
-		{"c, b", []string{"c"}},
-		{"x,b", []string{"b"}},
-		{"x, y", nil},
-		{"", nil},
-	}
-	for _, tc := range tests {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		if tc.offered != "" {
-			r.Header.Set("Sec-WebSocket-Protocol", tc.offered)
-		}
-		if got := opts.forRequest(r).Subprotocols; !reflect.DeepEqual(got, tc.want) {
+		{[]string{"c", "b"}, "c"},
+		{[]string{"x", "b"}, "b"},
+		{[]string{"x", "y"}, ""},
+		{nil, ""},
+	} {
+		if got := opts.SelectSubprotocol(httptest.NewRequest(http.MethodGet, "/", nil), tc.offered); got != tc.want {
 			t.Errorf("offered %q: agreed %q, want %q", tc.offered, got, tc.want)
 		}
 	}

@@ -57,11 +57,11 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	conns := newConnSet(*maxConns)
-	var adjust func(*websocket.AcceptOptions)
+	echoOpts := sf.acceptOptions()
 	if *legacyOn {
-		adjust = func(o *websocket.AcceptOptions) { o.LegacyVersions = []int{7, 8} }
+		echoOpts.LegacyVersions = []int{7, 8}
 	}
-	eh := &echoHandler{opts: sf.handshakeOptions(adjust), idle: *idle, conns: conns, stats: &echoStats{}, log: log}
+	eh := &echoHandler{opts: echoOpts, idle: *idle, conns: conns, stats: &echoStats{}, log: log}
 	if *legacyOn {
 		eh.legacyOpts = &legacy.AcceptOptions{
 			Subprotocols: sf.subprotocols, OriginPatterns: sf.origins,
@@ -76,7 +76,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		defer eh.engine.Close()
 	}
 	chatOpts := sf.acceptOptions()
-	chatOpts.Subprotocols = nil
+	chatOpts.SelectSubprotocol = nil // the chat speaks none
 	chatOpts.OnRefuse = func(w http.ResponseWriter, r *http.Request, err *websocket.HandshakeError) {
 		log.Info("chat join refused", "remote", r.RemoteAddr, "proto", r.Proto, "reason", err.Reason)
 		refuseHandshake(w, r, err)

@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,7 +86,7 @@ func (f *serverFlags) check() error {
 // acceptOptions returns the handshake options the flags ask for.
 func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 	o := &websocket.AcceptOptions{
-		Subprotocols:            f.subprotocols,
+		SelectSubprotocol:       f.selectSubprotocol,
 		OriginPatterns:          f.origins,
 		InsecureSkipOriginCheck: f.insecureOrigin,
 		OnRefuse:                refuseHandshake,
@@ -312,43 +312,15 @@ func tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what stri
 	http.Error(w, "503 service unavailable: "+what, http.StatusServiceUnavailable)
 }
 
-// handshakeOptions holds the AcceptOptions of a server's handshakes. Accept
-// chooses a subprotocol by the server's order of preference, the CLI
-// contract by the client's: so there is one AcceptOptions for each
-// subprotocol, listing that one alone, and one listing none. All are made
-// at start-up, since an AcceptOptions is not copied once used.
-type handshakeOptions struct {
-	none  *websocket.AcceptOptions
-	bySub map[string]*websocket.AcceptOptions
-}
-
-// handshakeOptions makes the handshake options of the flags; adjust, when
-// not nil, changes each of them as it is made.
-func (f *serverFlags) handshakeOptions(adjust func(*websocket.AcceptOptions)) *handshakeOptions {
-	make1 := func(subprotocols []string) *websocket.AcceptOptions {
-		o := f.acceptOptions()
-		o.Subprotocols = subprotocols
-		if adjust != nil {
-			adjust(o)
-		}
-		return o
-	}
-	h := &handshakeOptions{none: make1(nil), bySub: map[string]*websocket.AcceptOptions{}}
-	for _, p := range f.subprotocols {
-		h.bySub[p] = make1([]string{p})
-	}
-	return h
-}
-
-// forRequest returns the options for r: those of the first subprotocol the
-// client offered that the server speaks, else those of none.
-func (h *handshakeOptions) forRequest(r *http.Request) *websocket.AcceptOptions {
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for _, p := range strings.Split(v, ",") {
-			if o, ok := h.bySub[strings.TrimSpace(p)]; ok {
-				return o
-			}
+// selectSubprotocol is the handshakes' AcceptOptions.SelectSubprotocol:
+// the first subprotocol the client offered that --subprotocols lists. The
+// CLI contract goes by the client's order of preference, where
+// AcceptOptions.Subprotocols goes by the server's.
+func (f *serverFlags) selectSubprotocol(_ *http.Request, offered []string) string {
+	for _, p := range offered {
+		if slices.Contains(f.subprotocols, p) {
+			return p
 		}
 	}
-	return h.none
+	return ""
 }
