@@ -123,7 +123,7 @@ func (w lockedBuffer) Write(p []byte) (int, error) {
 // startServer runs duplex with args (serve or exec, listening on port 0)
 // and waits for the line giving its URL. The process is interrupted when the
 // test ends, and killed if it does not exit.
-func startServer(t *testing.T, args ...string) *server {
+func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(duplexBin, args...)
 	s := &server{cmd: cmd, done: make(chan struct{})}

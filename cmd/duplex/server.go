@@ -34,6 +34,8 @@ type serverFlags struct {
 	logFormat       string
 	shutdownTimeout time.Duration
 	pingInterval    time.Duration
+	trustedProxies  prefixFlag
+	clientIPHeader  string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -50,6 +52,9 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 5*time.Second, "on SIGINT/SIGTERM, how long to wait for connections to close")
 	fs.DurationVar(&f.pingInterval, "ping-interval", defaultPingInterval, "ping every WebSocket this often, closing it (1006) when no pong comes back within as long, "+
 		"so that proxies that cut idle connections (nginx and AWS ALB after 60s, Cloudflare after 100s) keep them open (0 = never)")
+	fs.Var(&f.trustedProxies, "trusted-proxy", "`CIDR` or address of a reverse proxy whose --client-ip-header names the client: the logs then give the client's "+
+		"address instead of the proxy's (repeatable or comma-separated, e.g. 127.0.0.1,10.0.0.0/8; none by default: headers are not believed)")
+	fs.StringVar(&f.clientIPHeader, "client-ip-header", "X-Forwarded-For", "the `header` in which the --trusted-proxy hosts give the client's address: X-Forwarded-For or Forwarded (RFC 7239)")
 }
 
 // defaultPingInterval is serve's and exec's keep-alive interval: well under
@@ -78,6 +83,9 @@ func (f *serverFlags) check() error {
 		return usagef("--tls-self-signed and --tls-cert exclude each other")
 	}
 	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout), notNegative("ping-interval", f.pingInterval)); err != nil {
+		return err
+	}
+	if err := checkClientIPHeader(f.clientIPHeader); err != nil {
 		return err
 	}
 	return oneOf("log-format", f.logFormat, "text", "json")
@@ -167,7 +175,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		scheme = "https"
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           clientAddrHandler(h, f.trustedProxies, f.clientIPHeader),
 		ReadHeaderTimeout: 10 * time.Second,
 		// A WebSocket handshake needs a few hundred bytes of headers, far
 		// below net/http's default of 1 MiB; larger requests get 431.

@@ -26,6 +26,10 @@ const (
 	Node Peer = "node-ws"
 	// Firefox is Debian's firefox-esr, run headless.
 	Firefox Peer = "firefox-esr"
+	// Nginx is Debian's nginx, run as a reverse proxy in front of a server.
+	Nginx Peer = "nginx"
+	// HAProxy is Debian's haproxy, run as a reverse proxy in front of a server.
+	HAProxy Peer = "haproxy"
 )
 
 // install says, for each peer, what a developer runs to get it.
@@ -39,6 +43,10 @@ func (p Peer) install() string {
 		return "npm ci --prefix internal/peer/node (from the repository root; without node, first apt-get install nodejs npm)"
 	case Firefox:
 		return "apt-get install firefox-esr"
+	case Nginx:
+		return "apt-get install nginx"
+	case HAProxy:
+		return "apt-get install haproxy"
 	}
 	return "an unknown peer " + string(p)
 }
@@ -93,6 +101,10 @@ func find(p Peer) (Found, error) {
 		return findNode()
 	case Firefox:
 		return findFirefox()
+	case Nginx:
+		return findProxy("/usr/sbin/nginx", "nginx", "-v")
+	case HAProxy:
+		return findProxy("/usr/sbin/haproxy", "haproxy", "-v")
 	}
 	return Found{}, fmt.Errorf("unknown peer %q", p)
 }
@@ -119,6 +131,23 @@ func findFirefox() (Found, error) {
 		return Found{}, err
 	}
 	return Found{Path: path, Version: lastLine(out)}, nil
+}
+
+// findProxy finds a proxy's executable at path or in PATH as name, and
+// its version from what versionFlag prints on either output.
+func findProxy(path, name, versionFlag string) (Found, error) {
+	path, err := lookPath(path, name)
+	if err != nil {
+		return Found{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, versionFlag).CombinedOutput()
+	if err != nil {
+		return Found{}, fmt.Errorf("%s %s: %w: %s", path, versionFlag, err, errorLine(string(out)))
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return Found{Path: path, Version: first}, nil
 }
 
 // findPython prefers Debian's /usr/bin/python3, where python3-websockets
