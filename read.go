@@ -340,7 +340,7 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	// A read that must wait for the peer inside a message is watched for
 	// stalls (stall.go); one that finds its bytes buffered is not.
 	w := c.stallArmed()
-	if c.br.buffered() == 0 || (c.rd.frameLeft == 0 && c.br.buffered() < maxHeaderSize) {
+	if w == nil && c.mustWait(len(p)) {
 		w = c.stallArm()
 	}
 	if w != nil {
@@ -388,6 +388,16 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// mustWait reports whether readRaw, asked for n bytes, may have to wait
+// for the peer: the next frame's header, or any of the payload, is not
+// buffered.
+func (c *Conn) mustWait(n int) bool {
+	if c.rd.frameLeft == 0 {
+		return !c.rd.fin && c.br.buffered() < maxHeaderSize
+	}
+	return n > 0 && c.br.buffered() == 0
 }
 
 // nextDataFrame reads frame headers, handling control frames, until a data
