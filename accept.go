@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -111,6 +112,18 @@ type AcceptOptions struct {
 
 	// CloseTimeout bounds each wait of the closing handshake: 5 seconds when zero.
 	CloseTimeout time.Duration
+
+	// StallTimeout reclaims connections whose client begins a message and
+	// does not go on with it: while the connection waits for the rest of a
+	// message (or, on an Engine, of a frame that has begun to arrive),
+	// the client must send 4 KiB of it, or its end, every StallTimeout, or
+	// the connection fails with [StatusPolicyViolation] (1008). A client
+	// that sends half a message and goes silent, or dribbles a frame a
+	// byte at a time, is closed within two timeouts; time the server takes
+	// between two reads of a message never counts. 30 seconds when zero;
+	// negative turns it off. A connection waiting for its next message is
+	// idle, not stalled: see [EngineOptions.IdleTimeout] or a read context.
+	StallTimeout time.Duration
 
 	// OnPing, when set, is called with the payload of each ping the client
 	// sends, and OnPong with that of each pong, from the goroutine reading
@@ -251,6 +264,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
 	}
 
+	wsconn.Claim(nc, r.Context())
 	br := newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
 	releaseHijacked(brw)
 	return accepted(nc, br, cfg, srv, r), nil
@@ -294,6 +308,7 @@ func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *
 		pingInterval:    o.PingInterval,
 		pingTimeout:     o.PingTimeout,
 		closeTimeout:    o.CloseTimeout,
+		stallTimeout:    o.StallTimeout,
 		onPing:          o.OnPing,
 		onPong:          o.OnPong,
 		onPingConn:      o.OnPingConn,
@@ -391,6 +406,10 @@ func refuse(w http.ResponseWriter, r *http.Request, herr *HandshakeError, opts *
 		h.Set("Sec-WebSocket-Version", supportedVersions(opts))
 	case herr.Status == http.StatusBadRequest && r.ProtoMajor == 2:
 		h.Set("Sec-WebSocket-Version", "13")
+	case herr.Status == http.StatusServiceUnavailable && r.ProtoMajor == 1:
+		// A refused client should not keep its connection: net/http closes
+		// it once the answer is out.
+		h.Set("Connection", "close")
 	}
 	if opts.OnRefuse != nil {
 		opts.OnRefuse(w, r, herr)

@@ -116,6 +116,9 @@ type connRare struct {
 	onPong          func(payload []byte)
 	onPingConn      func(c *Conn, payload []byte)
 	onPongConn      func(c *Conn, payload []byte)
+	stallTimeout    time.Duration // AcceptOptions.StallTimeout; 0 for the default
+
+	stall atomic.Pointer[stallWatch] // made by the first wait inside a message (stall.go)
 
 	// Guarded by Conn.mu.
 	closeErr     error                    // why the connection closed, once it has: the first reason recorded
@@ -186,6 +189,7 @@ type connConfig struct {
 	onPing, onPong  func(payload []byte)
 	onPingConn      func(c *Conn, payload []byte)
 	onPongConn      func(c *Conn, payload []byte)
+	stallTimeout    time.Duration
 
 	subprotocol string
 	extensions  string
@@ -202,7 +206,7 @@ func newConn(br connReader, client bool, cfg connConfig) *Conn {
 		comp:   cfg.comp,
 	}
 	if cfg.subprotocol != "" || cfg.extensions != "" || cfg.closeTimeout > 0 || cfg.writeBufferSize > 0 || cfg.comp != nil || cfg.onPing != nil || cfg.onPong != nil ||
-		cfg.onPingConn != nil || cfg.onPongConn != nil {
+		cfg.onPingConn != nil || cfg.onPongConn != nil || cfg.stallTimeout != 0 {
 		r := &connRare{
 			subprotocol:     cfg.subprotocol,
 			extensions:      cfg.extensions,
@@ -212,6 +216,7 @@ func newConn(br connReader, client bool, cfg connConfig) *Conn {
 			onPong:          cfg.onPong,
 			onPingConn:      cfg.onPingConn,
 			onPongConn:      cfg.onPongConn,
+			stallTimeout:    cfg.stallTimeout,
 		}
 		if r.closeTimeout <= 0 {
 			r.closeTimeout = defaultCloseTimeout

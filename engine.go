@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket/internal/netpoll"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // EngineOptions configures an Engine. OnMessage is required; every other
@@ -405,10 +406,12 @@ type engineConn struct {
 }
 
 // engineRare is what only some of an engine's connections have, kept apart
-// so that engineConn stays in its size class.
+// so that engineConn stays in its size class: a state, an idle timer, or a
+// Listener's guard.
 type engineRare struct {
-	idle  *time.Timer // closes the connection after IdleTimeout without a message
-	state any         // what OnOpen returned
+	idle  *time.Timer   // closes the connection after IdleTimeout without a message
+	state any           // what OnOpen returned
+	guard *wsconn.Guard // the Listener that accepted the socket, counting it until it closes
 }
 
 // setState moves the connection's state from one to another, keeping its
@@ -509,7 +512,12 @@ func (ec *engineConn) delivering() bool { return ec.flags.Load()&flagOnMsg != 0 
 // fdClosed is called when the connection's transport in event mode has
 // been closed: no call waits for its events any more, and its id may go to
 // another connection.
-func (ec *engineConn) fdClosed() { ec.e.conns.Remove(ec.id) }
+func (ec *engineConn) fdClosed() {
+	ec.e.conns.Remove(ec.id)
+	if r := ec.rare; r != nil && r.guard != nil {
+		r.guard.Release()
+	}
+}
 
 // connClosed is called by Conn.end (which CloseNow calls), with c.mu held.
 // A parked connection is ended here; a running one, or one served by a
@@ -557,6 +565,9 @@ func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
 		return 0, c.lockErr(err)
 	}
 	defer c.unlockRead()
+	if w := c.stallArmed(); w != nil {
+		w.waiting.Store(false) // not parked: reading what arrived
+	}
 	if fresh {
 		c.br.drained = false
 	}
@@ -566,6 +577,13 @@ func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
 	c.br.nonblock = false
 	if err == errWouldBlock {
 		c.br.shrink()
+		// Parked with part of a frame: the stall watch (stall.go) sees
+		// that the peer goes on with it.
+		if n := c.br.buffered(); n > 0 {
+			c.stallPark(n)
+		} else {
+			c.stallEnd()
+		}
 		return 0, err
 	}
 	if err != nil {

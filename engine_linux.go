@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket/internal/netpoll"
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // newPollers starts n pollers that hand their events to e.
@@ -52,7 +53,12 @@ func (e *Engine) event(id uint64, ev netpoll.Events) {
 // the runtime's poller. Every other connection, and one whose takeover
 // fails, is left to a goroutine of its own.
 func (e *Engine) takeOver(ec *engineConn) bool {
-	tcp, ok := ec.c.br.nc.(*net.TCPConn)
+	nc := ec.c.br.nc
+	var guard *wsconn.Guard // a Listener's: released when the duplicate closes
+	if g, ok := nc.(*wsconn.GuardedTCPConn); ok {
+		nc, guard = g.TCPConn, g.G
+	}
+	tcp, ok := nc.(*net.TCPConn)
 	if !ok || len(e.pollers) == 0 {
 		return false
 	}
@@ -70,6 +76,14 @@ func (e *Engine) takeOver(ec *engineConn) bool {
 		p.Detach(&ec.fd)
 		ec.flags.And(^(flagEvents | stateMask))
 		return false
+	}
+	if guard != nil {
+		ec.c.mu.Lock() // State reads rare under c.mu
+		if ec.rare == nil {
+			ec.rare = &engineRare{}
+		}
+		ec.rare.guard = guard
+		ec.c.mu.Unlock()
 	}
 	tcp.Close()
 	return true

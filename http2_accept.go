@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket/internal/h2stream"
+	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -45,6 +46,7 @@ func acceptHTTP2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*
 	}
 
 	sc := h2stream.NewServerConn(w, rc, r)
+	wsconn.Claim(sc, r.Context())
 	return accepted(sc, newConnReader(sc, opts.ReadBufferSize), cfg, srv, r), nil
 }
 

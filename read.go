@@ -310,6 +310,7 @@ func (c *Conn) readMessage(p []byte) (int, error) {
 			c.rd.inflate = nil
 		}
 		c.rd.inMessage = false
+		c.stallEnd()
 		if c.rd.typ == MessageText && !c.rd.utf8.Complete() {
 			return 0, c.fail(StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 		}
@@ -336,6 +337,16 @@ func (r rawMessage) Read(p []byte) (int, error) { return r.c.readRaw(p) }
 // frame and answering control frames in between. It returns io.EOF with the
 // last bytes of the message's last frame.
 func (c *Conn) readRaw(p []byte) (int, error) {
+	// A read that must wait for the peer inside a message is watched for
+	// stalls (stall.go); one that finds its bytes buffered is not.
+	w := c.stallArmed()
+	if w == nil && c.mustWait(len(p)) {
+		w = c.stallArm()
+	}
+	if w != nil {
+		w.waiting.Store(true)
+		defer w.waiting.Store(false)
+	}
 	for c.rd.frameLeft == 0 {
 		if c.rd.fin {
 			return 0, io.EOF
@@ -360,6 +371,9 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 	}
 	n, err := c.br.Read(p)
 	if n > 0 {
+		if w != nil {
+			w.got.Add(int64(n))
+		}
 		if c.rd.masked {
 			c.rd.key = mask(c.rd.key, p[:n])
 		}
@@ -374,6 +388,16 @@ func (c *Conn) readRaw(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// mustWait reports whether readRaw, asked for n bytes, may have to wait
+// for the peer: the next frame's header, or any of the payload, is not
+// buffered.
+func (c *Conn) mustWait(n int) bool {
+	if c.rd.frameLeft == 0 {
+		return !c.rd.fin && c.br.buffered() < maxHeaderSize
+	}
+	return n > 0 && c.br.buffered() == 0
 }
 
 // nextDataFrame reads frame headers, handling control frames, until a data

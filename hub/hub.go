@@ -14,7 +14,7 @@ import (
 // Conn is the side of a WebSocket connection the hub writes to.
 // *websocket.Conn implements it. The hub calls WritePrepared from one
 // goroutine at a time per subscriber, and Close only to disconnect a slow
-// subscriber under the Disconnect policy.
+// subscriber (under the Disconnect policy, or after a write timeout).
 //
 // A Conn that also has a method Context() context.Context, canceled when
 // the connection ends, as *websocket.Conn does, ends its subscriber as soon
@@ -59,6 +59,9 @@ type Hub struct {
 	dropped      atomic.Uint64
 	disconnected atomic.Uint64
 	writeErrors  atomic.Uint64
+	timedOut     atomic.Uint64
+
+	slowLog slowLog // rate-limits the lines about slow subscribers
 }
 
 // topic is the set of a hub's subscribers to one topic, kept as a slice for

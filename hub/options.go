@@ -66,11 +66,14 @@ type Options struct {
 	DisconnectCode websocket.StatusCode
 
 	// WriteTimeout bounds the writing of one message to one subscriber; a
-	// subscriber whose write times out is ended, as on any write error.
+	// subscriber whose write times out is a slow consumer under either
+	// policy: it is ended and its connection closed with DisconnectCode.
 	// 0 means DefaultWriteTimeout (10s); a negative value means no bound.
 	WriteTimeout time.Duration
 
-	// Logger receives the hub's events: disconnected slow subscribers,
-	// failed writes, broker errors. nil means slog.Default().
+	// Logger receives the hub's events: disconnected slow subscribers (a
+	// Warn line each, with the peer's address when the Conn has a
+	// RemoteAddr method; at most 10 a second, the next line counting those
+	// left out), failed writes, broker errors. nil means slog.Default().
 	Logger *slog.Logger
 }

@@ -33,6 +33,10 @@ type Stats struct {
 	// WriteErrors counts the subscribers ended by a failed or timed-out
 	// write.
 	WriteErrors uint64
+	// TimedOut counts the subscribers ended, and their connections
+	// closed, because a write to them did not finish within WriteTimeout:
+	// slow consumers under either policy (counted in WriteErrors too).
+	TimedOut uint64
 	// Queued is the number of messages waiting in all queues now.
 	Queued int
 	// MaxQueued is the length of the longest queue now.
@@ -64,6 +68,7 @@ func (h *Hub) Stats() Stats {
 	st.Dropped = h.dropped.Load()
 	st.Disconnected = h.disconnected.Load()
 	st.WriteErrors = h.writeErrors.Load()
+	st.TimedOut = h.timedOut.Load()
 	if r, ok := h.broker.(StatsReporter); ok {
 		st.Broker = r.BrokerStats()
 	}
@@ -109,6 +114,7 @@ func (h *Hub) WriteMetrics(w io.Writer) error {
 	counter("messages_dropped_total", "Messages discarded by the slow-consumer policy.", st.Dropped)
 	counter("subscribers_disconnected_total", "Subscribers disconnected because their queue was full.", st.Disconnected)
 	counter("write_errors_total", "Subscribers ended by a failed or timed-out write.", st.WriteErrors)
+	counter("subscribers_timed_out_total", "Subscribers disconnected because a write to them did not finish within the write timeout.", st.TimedOut)
 	gauge("queued_messages", "Messages waiting in all subscriber queues.", st.Queued)
 	gauge("queue_depth_max", "Length of the longest subscriber queue.", st.MaxQueued)
 	gauge("queue_length", "Configured bound of each subscriber queue.", st.QueueLength)

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -180,8 +181,18 @@ func (s *Subscriber) write() {
 		s.mu.Unlock()
 		if err := s.writeOne(pm); err != nil {
 			h.writeErrors.Add(1)
-			h.log.Debug("hub: subscriber write failed", "err", err)
-			if s.end(fmt.Errorf("hub: writing to a subscriber: %w", err), true) {
+			ended := s.end(fmt.Errorf("hub: writing to a subscriber: %w", err), true)
+			if ended && errors.Is(err, ErrWriteTimeout) {
+				// A slow consumer: its connection is closed, not left
+				// open with nothing more delivered to it.
+				h.timedOut.Add(1)
+				reason := "slow consumer: a write did not finish within " + h.writeTimeout.String()
+				h.logSlow(s, reason)
+				s.conn.Close(h.code, reason)
+			} else {
+				h.log.Debug("hub: subscriber write failed", "err", err)
+			}
+			if ended {
 				s.releaseWriteContext()
 				close(s.done)
 			}
@@ -237,7 +248,7 @@ func (s *Subscriber) disconnect() {
 	}
 	h.disconnected.Add(1)
 	reason := "slow consumer: outgoing queue of " + strconv.Itoa(h.queueLen) + " messages full"
-	h.log.Warn("hub: disconnecting a slow subscriber", "queue", h.queueLen, "code", int(h.code))
+	h.logSlow(s, reason)
 	if err := s.conn.Close(h.code, reason); err != nil {
 		h.log.Debug("hub: closing a slow subscriber", "err", err)
 	}

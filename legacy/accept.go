@@ -148,6 +148,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		http.Error(w, "legacy: this server cannot take over the connection for a WebSocket", http.StatusInternalServerError)
 		return nil, fmt.Errorf("legacy: taking over the connection: %w", err)
 	}
+	// A websocket.Listener's handshake timeout no longer applies.
+	wsconn.Claim(nc, r.Context())
 	stop := interruptOnDone(r.Context(), nc)
 	defer stop()
 	_ = nc.SetDeadline(time.Now().Add(keyBodyTimeout))

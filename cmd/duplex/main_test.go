@@ -125,7 +125,12 @@ func (w lockedBuffer) Write(p []byte) (int, error) {
 // test ends, and killed if it does not exit.
 func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(duplexBin, args...)
+	return startServerCmd(t, exec.Command(duplexBin, args...), args)
+}
+
+// startServerCmd is startServer running cmd, which runs duplex with args.
+func startServerCmd(t testing.TB, cmd *exec.Cmd, args []string) *server {
+	t.Helper()
 	s := &server{cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = lockedBuffer{s}
 	stdout, err := cmd.StdoutPipe()

@@ -31,6 +31,11 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} { // always both, zero or not
 		fmt.Fprintf(bw, "duplex_connections_total{protocol=%q} %d\n", proto, taken[proto])
 	}
+	fmt.Fprintf(bw, "# HELP duplex_refused_total Connections refused, by reason: max_conns (503, over --max-conns), shutting_down (503), descriptors (503 from the listener, near the process's descriptor limit), handshake_timeout (closed: no WebSocket handshake within --handshake-timeout).\n# TYPE duplex_refused_total counter\n")
+	refused := h.conns.refusals()
+	for _, reason := range []string{refusedMaxConns, refusedShuttingDown, refusedDescriptors, refusedHandshakeTimeout} {
+		fmt.Fprintf(bw, "duplex_refused_total{reason=%q} %d\n", reason, refused[reason])
+	}
 	metric("duplex_echo_connections_open", "gauge", "Connections open on /echo.", float64(h.echo.open.Load()))
 	metric("duplex_echo_connections_total", "counter", "Connections accepted on /echo.", float64(h.echo.accepted.Load()))
 	metric("duplex_echo_refused_total", "counter", "Handshakes on /echo answered 503 (over --max-conns or shutting down).", float64(h.echo.refused.Load()))

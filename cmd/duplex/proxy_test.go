@@ -312,14 +312,14 @@ func testProxyBigMessage(t *testing.T, p *proxyProc) {
 // 4000 reaches the server, which sends it back (RFC 6455 §5.5.1).
 func testProxyCloseCodes(t *testing.T, p *proxyProc) {
 	// A raw frame: the client's Write refuses bad UTF-8 in text.
-	nc := rawHandshake(t, p.addr, "/echo")
+	nc := proxiedHandshake(t, p.addr, "/echo")
 	nc.Write(maskFrame(0x1, []byte{0xc3, 0x28}))
 	if op, payload := readRawFrame(t, nc); op != 0x8 || len(payload) < 2 || binary.BigEndian.Uint16(payload) != 1007 {
 		t.Fatalf("bad UTF-8: frame %#x %q, want a close frame with 1007", op, payload)
 	}
 	nc.Close()
 
-	nc = rawHandshake(t, p.addr, "/echo")
+	nc = proxiedHandshake(t, p.addr, "/echo")
 	defer nc.Close()
 	nc.Write(maskFrame(0x8, append(binary.BigEndian.AppendUint16(nil, 4000), "bye"...)))
 	if op, payload := readRawFrame(t, nc); op != 0x8 || len(payload) < 2 || binary.BigEndian.Uint16(payload) != 4000 {
@@ -332,34 +332,17 @@ func testProxyCloseCodes(t *testing.T, p *proxyProc) {
 	}
 }
 
-// rawHandshake opens a WebSocket to path at addr by hand, for frames
-// Duplex's client would not send.
-func rawHandshake(t *testing.T, addr, path string) net.Conn {
+// proxiedHandshake opens a WebSocket to path through the proxy at addr
+// by hand, for frames written byte by byte.
+func proxiedHandshake(t *testing.T, addr, path string) net.Conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, addr)
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, resp := rawHandshake(t, "ws://"+addr, path)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake through the proxy: %s", resp.Status)
 	}
-	return &bufferedConn{nc, br}
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	return nc
 }
-
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // maskFrame returns a final client frame with opcode op, masked.
 func maskFrame(op byte, payload []byte) []byte {

@@ -22,20 +22,22 @@ import (
 // serverFlags are the flags serve and exec share: where to listen, TLS, the
 // WebSocket handshake's options and logging.
 type serverFlags struct {
-	addr            string
-	tlsCert         string
-	tlsKey          string
-	tlsSelfSigned   bool
-	noDeflate       bool
-	subprotocols    listFlag
-	origins         listFlag
-	insecureOrigin  bool
-	readLimit       byteSizeFlag
-	logFormat       string
-	shutdownTimeout time.Duration
-	pingInterval    time.Duration
-	trustedProxies  prefixFlag
-	clientIPHeader  string
+	addr             string
+	tlsCert          string
+	tlsKey           string
+	tlsSelfSigned    bool
+	noDeflate        bool
+	subprotocols     listFlag
+	origins          listFlag
+	insecureOrigin   bool
+	readLimit        byteSizeFlag
+	logFormat        string
+	shutdownTimeout  time.Duration
+	pingInterval     time.Duration
+	trustedProxies   prefixFlag
+	clientIPHeader   string
+	handshakeTimeout time.Duration
+	stallTimeout     time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -55,6 +57,10 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.trustedProxies, "trusted-proxy", "`CIDR` or address of a reverse proxy whose --client-ip-header names the client: the logs then give the client's "+
 		"address instead of the proxy's (repeatable or comma-separated, e.g. 127.0.0.1,10.0.0.0/8; none by default: headers are not believed)")
 	fs.StringVar(&f.clientIPHeader, "client-ip-header", "X-Forwarded-For", "the `header` in which the --trusted-proxy hosts give the client's address: X-Forwarded-For or Forwarded (RFC 7239)")
+	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second,
+		"close a TCP connection that has not completed a WebSocket handshake this long after it was accepted (pages and /metrics too)")
+	fs.DurationVar(&f.stallTimeout, "stall-timeout", 30*time.Second,
+		"close with 1008 a connection whose client began a message and sent less than 4 KiB of it, and not its end, in this long")
 }
 
 // defaultPingInterval is serve's and exec's keep-alive interval: well under
@@ -82,7 +88,8 @@ func (f *serverFlags) check() error {
 	if f.tlsSelfSigned && f.tlsCert != "" {
 		return usagef("--tls-self-signed and --tls-cert exclude each other")
 	}
-	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout), notNegative("ping-interval", f.pingInterval)); err != nil {
+	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout), notNegative("ping-interval", f.pingInterval),
+		positive("handshake-timeout", f.handshakeTimeout), positive("stall-timeout", f.stallTimeout)); err != nil {
 		return err
 	}
 	if err := checkClientIPHeader(f.clientIPHeader); err != nil {
@@ -100,6 +107,7 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 		OnRefuse:                refuseHandshake,
 		ReadLimit:               int64(f.readLimit),
 		PingInterval:            f.pingInterval,
+		StallTimeout:            f.stallTimeout,
 	}
 	if !f.noDeflate {
 		o.Compression = &websocket.CompressionOptions{}
@@ -162,10 +170,16 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		fmt.Fprintf(env.stderr, "duplex: self-signed certificate in %s (SHA-256 %s); trust it with duplex connect --cacert %s\n",
 			name, fingerprint(cert.Certificate[0]), name)
 	}
-	ln, err := net.Listen("tcp", f.addr)
+	tcpLn, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
 	}
+	// The guard: at most the process's descriptor limit less headroom
+	// open at once, 503 and a close beyond, and no connection kept that
+	// has not become a WebSocket within --handshake-timeout.
+	wl := websocket.NewListener(tcpLn, &websocket.ListenerOptions{HandshakeTimeout: f.handshakeTimeout})
+	conns.setListener(wl)
+	var ln net.Listener = wl
 	scheme := "http"
 	if tlsConf != nil {
 		// HTTP/2 first; WebSockets come over it as extended CONNECT
@@ -183,6 +197,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		IdleTimeout:    2 * time.Minute,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnContext:    wl.ConnContext, // WebSockets over HTTP/2 claim their connection from the handshake timeout
 		// Each WebSocket is a stream: a page may hold many on one
 		// connection, each with at most 1 MiB of unread data in flight.
 		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000, MaxReceiveBufferPerStream: 1 << 20, MaxReceiveBufferPerConnection: 4<<20 - 1},
@@ -232,10 +247,12 @@ type connSet struct {
 	closing  bool
 	finished chan struct{}     // closed when closing and the last connection leaves
 	byProto  map[string]uint64 // connections taken in, by HTTP version (r.Proto)
+	refused  map[string]uint64 // handshakes refused with 503, by reason
+	ln       *websocket.Listener
 }
 
 func newConnSet(limit int) *connSet {
-	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{}), byProto: map[string]uint64{}}
+	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{}), byProto: map[string]uint64{}, refused: map[string]uint64{}}
 }
 
 // enter takes a slot for the connection that r asks for, counting it under
@@ -244,13 +261,47 @@ func newConnSet(limit int) *connSet {
 func (s *connSet) enter(r *http.Request) (id uint64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || (s.limit > 0 && len(s.closers) >= s.limit) {
+	if s.closing {
+		s.refused[refusedShuttingDown]++
+		return 0, false
+	}
+	if s.limit > 0 && len(s.closers) >= s.limit {
+		s.refused[refusedMaxConns]++
 		return 0, false
 	}
 	s.byProto[r.Proto]++
 	s.next++
 	s.closers[s.next] = nil
 	return s.next, true
+}
+
+// Reasons of refusal that /metrics counts.
+const (
+	refusedMaxConns         = "max_conns"         // over --max-conns: 503
+	refusedShuttingDown     = "shutting_down"     // after SIGINT/SIGTERM: 503
+	refusedDescriptors      = "descriptors"       // the listener's bound, near the descriptor limit: 503
+	refusedHandshakeTimeout = "handshake_timeout" // no WebSocket handshake within --handshake-timeout: closed
+)
+
+// setListener makes ln the listener whose refusals refusals counts.
+func (s *connSet) setListener(ln *websocket.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ln = ln
+}
+
+// refusals returns the connections refused, by reason.
+func (s *connSet) refusals() map[string]uint64 {
+	s.mu.Lock()
+	m := maps.Clone(s.refused)
+	ln := s.ln
+	s.mu.Unlock()
+	if ln != nil {
+		st := ln.Stats()
+		m[refusedDescriptors] = st.Refused
+		m[refusedHandshakeTimeout] = st.HandshakeTimeouts
+	}
+	return m
 }
 
 // setCloser registers how to close connection id on shutdown (with 1001). If
@@ -317,6 +368,9 @@ func (s *connSet) shutdown(ctx context.Context) int {
 func tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what string) {
 	log.Warn("refused: "+what, "remote", r.RemoteAddr, "path", r.URL.Path)
 	w.Header().Set("Retry-After", "1")
+	// The client goes away with its answer: a refused connection that
+	// stayed open for keep-alive would hold a descriptor for nothing.
+	w.Header().Set("Connection", "close")
 	http.Error(w, "503 service unavailable: "+what, http.StatusServiceUnavailable)
 }
 

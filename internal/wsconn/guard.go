@@ -1,0 +1,127 @@
+package wsconn
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Guard is a listener's hold on one connection it accepted
+// (websocket.Listener): it counts the connection until it closes, and
+// closes it when no WebSocket handshake claims it in time. The connection
+// is handed out wrapped, as a *GuardedTCPConn or a *GuardedConn, whose
+// Close releases the guard; an engine that takes the TCP socket over
+// releases it when it closes the socket's duplicate.
+type Guard struct {
+	timer    *time.Timer // the handshake timeout; nil without
+	claimed  atomic.Bool
+	once     sync.Once
+	onExpire func()
+	onFree   func()
+}
+
+// NewGuard guards nc: after timeout (none when not positive) unclaimed,
+// nc is closed and onExpire called; onFree is called once when the
+// connection is released. It returns nc wrapped.
+func NewGuard(nc net.Conn, timeout time.Duration, onExpire, onFree func()) net.Conn {
+	g := &Guard{onExpire: onExpire, onFree: onFree}
+	var wrapped net.Conn
+	if tcp, ok := nc.(*net.TCPConn); ok {
+		wrapped = &GuardedTCPConn{TCPConn: tcp, G: g}
+	} else {
+		wrapped = &GuardedConn{Conn: nc, G: g}
+	}
+	if timeout > 0 {
+		g.timer = time.AfterFunc(timeout, func() {
+			if g.claimed.CompareAndSwap(false, true) {
+				g.onExpire()
+				wrapped.Close()
+			}
+		})
+	}
+	return wrapped
+}
+
+// Release counts the connection off its listener, once.
+func (g *Guard) Release() {
+	g.once.Do(func() {
+		if g.timer != nil {
+			g.timer.Stop()
+		}
+		g.onFree()
+	})
+}
+
+// claim stops the handshake timeout.
+func (g *Guard) claim() {
+	if g.claimed.CompareAndSwap(false, true) && g.timer != nil {
+		g.timer.Stop()
+	}
+}
+
+// GuardedTCPConn is a TCP connection a listener guards.
+type GuardedTCPConn struct {
+	*net.TCPConn
+	G *Guard
+}
+
+// Close closes the connection and releases its guard.
+func (c *GuardedTCPConn) Close() error {
+	err := c.TCPConn.Close()
+	c.G.Release()
+	return err
+}
+
+// GuardedConn is a connection other than TCP that a listener guards.
+type GuardedConn struct {
+	net.Conn
+	G *Guard
+}
+
+// Close closes the connection and releases its guard.
+func (c *GuardedConn) Close() error {
+	err := c.Conn.Close()
+	c.G.Release()
+	return err
+}
+
+// connKey is the context key under which ConnContext stores a connection.
+type connKey struct{}
+
+// ConnContext returns ctx holding c, the connection a request comes over,
+// for Claim (http.Server.ConnContext).
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// Claim tells the listener that guards nc, or the connection ctx holds
+// (see ConnContext), that it now carries a WebSocket: the handshake
+// timeout no longer applies. Connections no listener guards are left
+// alone.
+func Claim(nc net.Conn, ctx context.Context) {
+	if g := guardOf(nc); g != nil {
+		g.claim()
+		return
+	}
+	if c, ok := ctx.Value(connKey{}).(net.Conn); ok {
+		if g := guardOf(c); g != nil {
+			g.claim()
+		}
+	}
+}
+
+// guardOf returns the guard of nc, seen through TLS, or nil.
+func guardOf(nc net.Conn) *Guard {
+	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = tc.NetConn()
+	}
+	switch c := nc.(type) {
+	case *GuardedTCPConn:
+		return c.G
+	case *GuardedConn:
+		return c.G
+	}
+	return nil
+}
