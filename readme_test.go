@@ -79,6 +79,7 @@ var snippetImports = map[string]struct{ path, module string }{
 	"http":       {"net/http", ""},
 	"io":         {"io", ""},
 	"log":        {"log", ""},
+	"net":        {"net", ""},
 	"os":         {"os", ""},
 	"strings":    {"strings", ""},
 	"time":       {"time", ""},
