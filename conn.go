@@ -292,6 +292,11 @@ func (c *Conn) lockErr(err error) error {
 func (c *Conn) closedErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.closedErrLocked()
+}
+
+// closedErrLocked is closedErr for a caller holding mu.
+func (c *Conn) closedErrLocked() error {
 	if r := c.rare.Load(); r != nil && r.closeErr != nil {
 		return r.closeErr
 	}

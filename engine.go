@@ -212,7 +212,7 @@ func (e *Engine) claim(c *Conn) (*engineConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended.Ended() {
-		return nil, c.closedErr()
+		return nil, c.closedErrLocked()
 	}
 	if c.served != nil {
 		return nil, errors.New("websocket: Engine.Serve: the connection is already served by an engine")

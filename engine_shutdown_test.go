@@ -234,3 +234,44 @@ func testEngineShutdownContext(t *testing.T, m mode) {
 		t.Fatalf("second Shutdown: %v", err)
 	}
 }
+
+// TestEngineServeDuringClose checks a connection whose Close began (a
+// server's shutdown closing it with 1001, say) as its handler hands it to
+// the engine: Serve either takes it and OnClose runs once it has ended, or
+// refuses it; before, Serve could deadlock on the connection's own lock.
+func TestEngineServeDuringClose(t *testing.T) {
+	run(t, testEngineServeDuringClose, plainEngine, plainEngTLS)
+}
+
+func testEngineServeDuringClose(t *testing.T, m mode) {
+	for round := range 20 {
+		done := make(chan error, 1)
+		e, err := NewEngine(&EngineOptions{
+			OnMessage: func(*Conn, MessageType, io.Reader) {},
+			OnClose:   func(_ *Conn, err error) { done <- err },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			go c.Close(StatusGoingAway, "server shutting down")
+			time.Sleep(time.Duration(round%5) * 50 * time.Microsecond)
+			if err := e.Serve(c); err != nil {
+				done <- err // refused: the connection had ended
+			}
+		}))
+		c := s.dial(t, nil)
+		go c.Read(context.Background()) // answers the close
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: neither OnClose ran nor Serve returned an error within 10s", round)
+		}
+		c.CloseNow()
+		e.Close()
+	}
+}
