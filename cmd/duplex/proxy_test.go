@@ -33,6 +33,7 @@ type proxyProc struct {
 	kind peer.Peer
 	path string // the executable
 	dir  string // its configuration and files
+	args []string
 	addr string // where it listens: 127.0.0.1:PORT
 
 	mu   sync.Mutex
@@ -62,13 +63,22 @@ func startProxyAt(t testing.TB, kind peer.Peer, path, upstream string) *proxyPro
 		if err := os.MkdirAll(filepath.Join(p.dir, "tmp"), 0o700); err != nil {
 			t.Fatal(err)
 		}
+		p.args = []string{"-p", p.dir + "/", "-c", "nginx-test.conf", "-e", "stderr"}
 	case peer.HAProxy:
 		copyConfig(t, "haproxy-test.cfg", p.dir, nil)
 		copyConfig(t, "haproxy-duplex.cfg", p.dir, map[string]string{
 			"bind :80":                     "bind " + p.addr,
 			"server duplex 127.0.0.1:8080": "server duplex " + upstream,
 		})
+		p.args = []string{"-db", "-f", "haproxy-test.cfg", "-f", "haproxy-duplex.cfg"}
 	}
+	p.run(t)
+	return p
+}
+
+// run starts p and stops it when the test ends.
+func (p *proxyProc) run(t testing.TB) {
+	t.Helper()
 	p.start(t)
 	t.Cleanup(func() {
 		p.stop(t)
@@ -76,7 +86,6 @@ func startProxyAt(t testing.TB, kind peer.Peer, path, upstream string) *proxyPro
 			t.Logf("%s output:\n%s", p.kind, p.output())
 		}
 	})
-	return p
 }
 
 // copyConfig copies testdata/proxy/name into dir, replacing each key of
@@ -113,13 +122,7 @@ func freeAddr(t testing.TB) string {
 // start runs the proxy and waits until it accepts connections.
 func (p *proxyProc) start(t testing.TB) {
 	t.Helper()
-	var cmd *exec.Cmd
-	switch p.kind {
-	case peer.Nginx:
-		cmd = exec.Command(p.path, "-p", p.dir+"/", "-c", "nginx-test.conf", "-e", "stderr")
-	case peer.HAProxy:
-		cmd = exec.Command(p.path, "-db", "-f", "haproxy-test.cfg", "-f", "haproxy-duplex.cfg")
-	}
+	cmd := exec.Command(p.path, p.args...)
 	cmd.Dir = p.dir
 	p.mu.Lock()
 	cmd.Stdout, cmd.Stderr = &lockedWriter{&p.mu, &p.logs}, &lockedWriter{&p.mu, &p.logs}
@@ -209,7 +212,7 @@ func TestReadmeShowsProxyConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"nginx-duplex.conf", "haproxy-duplex.cfg"} {
+	for _, name := range []string{"nginx-duplex.conf", "haproxy-duplex.cfg", "haproxy-h2.cfg"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "proxy", name))
 		if err != nil {
 			t.Fatal(err)
