@@ -10,10 +10,11 @@ import (
 	"time"
 )
 
-// fanoutLibs are the libraries of the fan-out benchmark: Duplex's hub,
-// gws's Broadcaster, and gorilla with a loop over its connections writing a
-// PreparedMessage.
-var fanoutLibs = []string{"duplex", "gorilla", "gws"}
+// fanoutLibs are the libraries of the fan-out benchmark: Duplex's hub on
+// connections served a goroutine each and on an Engine, gws's Broadcaster,
+// gorilla with a loop over its connections writing a PreparedMessage, and
+// nbio with a loop of writes.
+var fanoutLibs = []string{"duplex", "duplex-engine", "gorilla", "gws", "nbio"}
 
 // fanoutSize is the size of a published message.
 const fanoutSize = 128

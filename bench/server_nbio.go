@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
 
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
@@ -12,16 +13,49 @@ import (
 
 // newNbioServer returns lesismal/nbio's server in its non-blocking mode:
 // nbhttp's engine owns the listener and parses HTTP and WebSocket frames on
-// its poller goroutines; OnMessage echoes each message.
+// its poller goroutines; OnMessage echoes each message. Fan-out, which nbio
+// has no facility for, is a loop over the subscribers' connections writing
+// each message, under a lock that OnOpen and OnClose take to keep the set.
 func newNbioServer() libServer {
 	up := websocket.NewUpgrader()
 	up.OnMessage(func(c *websocket.Conn, typ websocket.MessageType, data []byte) {
 		c.WriteMessage(typ, data)
 	})
+	var (
+		mu   sync.Mutex
+		subs = map[*websocket.Conn]struct{}{}
+	)
+	subUp := websocket.NewUpgrader()
+	subUp.OnOpen(func(c *websocket.Conn) {
+		mu.Lock()
+		subs[c] = struct{}{}
+		mu.Unlock()
+	})
+	subUp.OnClose(func(c *websocket.Conn, _ error) {
+		mu.Lock()
+		delete(subs, c)
+		mu.Unlock()
+	})
+	pubUp := websocket.NewUpgrader()
+	pubUp.OnMessage(func(_ *websocket.Conn, typ websocket.MessageType, data []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		for c := range subs {
+			c.WriteMessage(typ, data)
+		}
+	})
+	upgrade := func(up *websocket.Upgrader) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { up.Upgrade(w, r, nil) })
+	}
 	return libServer{
-		echo: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			up.Upgrade(w, r, nil)
-		}),
+		echo: upgrade(up),
+		sub:  upgrade(subUp),
+		pub:  upgrade(pubUp),
+		subscribers: func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(subs)
+		},
 		serve: serveNbio,
 	}
 }
