@@ -498,6 +498,9 @@ func (c *Conn) handleControl(h frameHeader) error {
 	if h.masked {
 		mask(h.key, payload)
 	}
+	if h.op != opClose && !c.controlAllowed() {
+		return c.fail(StatusPolicyViolation, fmt.Sprintf("pings and pongs beyond %d a second (bursts of %d)", controlRate, controlBurst))
+	}
 	switch h.op {
 	case opPing:
 		if r := c.rare.Load(); r != nil {

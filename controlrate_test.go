@@ -1,0 +1,62 @@
+package websocket
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+)
+
+// TestPingFloodClosed checks the rate of pings a peer may send: a burst of
+// controlBurst is answered, then controlRate a second, and a peer that
+// sends more fails the connection with 1008, in goroutine and engine
+// modes.
+func TestPingFloodClosed(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := m.start(t, handler{})
+		p := dialRaw(t, srv, "")
+		pings := func(n int) {
+			var b bytes.Buffer
+			for i := range n {
+				h := frameHeader{fin: true, op: opPing, masked: true, length: 8, key: 0x01020304}
+				b.Write(appendFrameHeader(nil, h))
+				payload := []byte(fmt.Sprintf("%8d", i))
+				mask(h.key, payload)
+				b.Write(payload)
+			}
+			if _, err := p.nc.Write(b.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pongs := func(n int) {
+			t.Helper()
+			for i := range n {
+				h, err := readFrameHeader(p.br)
+				if err != nil {
+					t.Fatalf("pong %d: %v", i, err)
+				}
+				if _, err := io.CopyN(io.Discard, p.br, h.length); err != nil {
+					t.Fatal(err)
+				}
+				if h.op != opPong {
+					t.Fatalf("frame %d: opcode %d, want a pong", i, h.op)
+				}
+			}
+		}
+		pings(controlBurst)
+		pongs(controlBurst)
+		time.Sleep(time.Second / 5) // 5 more allowed
+		pings(4)
+		pongs(4)
+		pings(3 * controlBurst)
+		if code := p.expectClose(); code != StatusPolicyViolation {
+			t.Fatalf("close code %d after a flood of pings, want 1008", code)
+		}
+		var ce *CloseError
+		if end := srv.ended(t); !errors.As(end.err, &ce) || ce.Code != StatusPolicyViolation {
+			t.Errorf("the server's connection ended with %v, want a 1008", end.err)
+		}
+	}, plainTCP, plainTLS, plainEngine, deflateEngine)
+}
