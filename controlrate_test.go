@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -59,4 +60,59 @@ func TestPingFloodClosed(t *testing.T) {
 			t.Errorf("the server's connection ended with %v, want a 1008", end.err)
 		}
 	}, plainTCP, plainTLS, plainEngine, deflateEngine)
+}
+
+// TestPingFloodCostsOthersNothing runs 20 clients that send pings as fast
+// as they can and never read, beside a client that echoes: the flooders
+// are closed within a second, and every echo comes back within 200 ms.
+func TestPingFloodCostsOthersNothing(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := m.start(t, handler{})
+		held := srv.dial(t, nil)
+		var flooders []*rawPeer
+		for range 20 {
+			flooders = append(flooders, dialRaw(t, srv, ""))
+		}
+		var frame []byte
+		for i := range 64 {
+			h := frameHeader{fin: true, op: opPing, masked: true, length: 125, key: uint32(i)}
+			frame = append(appendFrameHeader(frame, h), bytes.Repeat([]byte{'p'}, 125)...)
+		}
+		start := time.Now()
+		done := make(chan time.Duration, len(flooders))
+		for _, p := range flooders {
+			go func() {
+				p.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				for {
+					if _, err := p.nc.Write(frame); err != nil {
+						done <- time.Since(start)
+						return
+					}
+				}
+			}()
+		}
+		var worst time.Duration
+		for range 20 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			t0 := time.Now()
+			if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := held.Read(ctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			worst = max(worst, time.Since(t0))
+			time.Sleep(20 * time.Millisecond)
+		}
+		for range flooders {
+			if d := <-done; d > 5*time.Second {
+				t.Errorf("a flooder kept writing for %v", d)
+			}
+		}
+		if worst > 200*time.Millisecond {
+			t.Errorf("worst echo beside the flood: %v, want under 200ms", worst)
+		}
+		t.Logf("worst echo beside 20 ping flooders: %v", worst)
+	}, plainTCP, plainEngine)
 }

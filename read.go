@@ -499,7 +499,7 @@ func (c *Conn) handleControl(h frameHeader) error {
 		mask(h.key, payload)
 	}
 	if h.op != opClose && !c.controlAllowed() {
-		return c.fail(StatusPolicyViolation, fmt.Sprintf("pings and pongs beyond %d a second (bursts of %d)", controlRate, controlBurst))
+		return c.failNow(StatusPolicyViolation, fmt.Sprintf("pings and pongs beyond %d a second (bursts of %d)", controlRate, controlBurst))
 	}
 	switch h.op {
 	case opPing:
