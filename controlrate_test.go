@@ -116,3 +116,59 @@ func TestPingFloodCostsOthersNothing(t *testing.T) {
 		t.Logf("worst echo beside 20 ping flooders: %v", worst)
 	}, plainTCP, plainEngine)
 }
+
+// TestMessageFloodCostsOthersLittle runs 20 clients that send small
+// messages as fast as they can beside a client that echoes: the server
+// yields between connections, and every echo comes back within 200 ms.
+func TestMessageFloodCostsOthersLittle(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := m.start(t, handler{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+			if typ == MessageText {
+				echoMessage(c, typ, r)
+			}
+		}})
+		held := srv.dial(t, nil)
+		var frame []byte
+		for i := range 256 {
+			h := frameHeader{fin: true, op: opBinary, masked: true, length: 16, key: uint32(i)}
+			frame = append(appendFrameHeader(frame, h), bytes.Repeat([]byte{'m'}, 16)...)
+		}
+		stop := make(chan struct{})
+		defer close(stop)
+		for range 20 {
+			p := dialRaw(t, srv, "")
+			p.nc.SetWriteDeadline(time.Time{})
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, err := p.nc.Write(frame); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(100 * time.Millisecond)
+		var worst time.Duration
+		for range 20 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			t0 := time.Now()
+			if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := held.Read(ctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			worst = max(worst, time.Since(t0))
+			time.Sleep(20 * time.Millisecond)
+		}
+		if worst > 200*time.Millisecond {
+			t.Errorf("worst echo beside the flood: %v, want under 200ms", worst)
+		}
+		t.Logf("worst echo beside 20 message flooders: %v", worst)
+	}, plainTCP, plainEngine)
+}
