@@ -344,6 +344,23 @@ func (c *Conn) fail(code StatusCode, reason string) error {
 	return ce
 }
 
+// failNow fails the connection as fail does, but closes it once the close
+// frame is out, without draining the peer first: a flooding peer would
+// keep the reader busy for the whole of the linger.
+func (c *Conn) failNow(code StatusCode, reason string) error {
+	if c.rd.err != nil {
+		return c.rd.err
+	}
+	ce := &CloseError{Code: code, Reason: reason}
+	c.rd.err = ce
+	c.rd.frameLeft = 0
+	if c.setClosing(ce, true, false) {
+		c.writeClose(code, reason)
+	}
+	go c.CloseNow()
+	return ce
+}
+
 // linger ends a connection this end has failed, or whose closing handshake
 // is done on a client, without losing the close frame to a TCP reset: a
 // server shuts down its sending side at once (RFC 6455 §7.1.1: the server

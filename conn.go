@@ -120,6 +120,11 @@ type connRare struct {
 
 	stall atomic.Pointer[stallWatch] // made by the first wait inside a message (stall.go)
 
+	// The peer's pings and pongs, counted against controlRate by the
+	// reader (controlAllowed), under readLock.
+	ctrlTokens float64
+	ctrlLast   time.Time
+
 	// Guarded by Conn.mu.
 	closeErr     error                    // why the connection closed, once it has: the first reason recorded
 	peerClose    chan struct{}            // closed when the peer's close frame arrives, made by peerCloseDone; see peerClosed

@@ -40,6 +40,10 @@ type connReader struct {
 	nonblock bool
 	drained  bool
 	hangup   bool
+
+	// begun counts the messages Read and Reader began, modulo 256, for
+	// Conn.yieldEvery; it fills what would be padding.
+	begun uint8
 }
 
 // maxReadBufferSize bounds the read buffer's size.

@@ -457,7 +457,13 @@ func (ec *engineConn) ready() {
 func (ec *engineConn) run() {
 	c := ec.c
 	fresh := true
-	for {
+	for n := 1; ; n++ {
+		if n%runBudget == 0 {
+			// Fairness: a connection whose peer keeps sending lets the
+			// other connections' workers and the pollers run between
+			// its bursts, rather than at the scheduler's next preemption.
+			runtime.Gosched()
+		}
 		typ, err := c.nextEventMessage(fresh, ec.flags.Load()&flagHangup != 0)
 		fresh = false
 		if err == errWouldBlock {
@@ -480,6 +486,10 @@ func (ec *engineConn) run() {
 		ec.deliver(typ)
 	}
 }
+
+// runBudget is how many messages a run delivers before it yields the
+// processor.
+const runBudget = 16
 
 // runBlocking serves a connection the poller cannot watch, from a goroutine
 // of its own.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/utf8stream"
@@ -59,10 +60,23 @@ func (c *Conn) reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
+	c.yieldEvery()
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
 	return c.rd.typ, c.messageReader(), nil
+}
+
+// yieldEvery yields the processor once every runBudget messages a
+// goroutine reads, for fairness: a connection whose peer keeps sending
+// lets other connections' goroutines run between its bursts rather than
+// at the scheduler's next preemption, as an Engine's run does. The caller
+// holds readLock.
+func (c *Conn) yieldEvery() {
+	c.br.begun++
+	if c.br.begun%runBudget == 0 {
+		runtime.Gosched()
+	}
 }
 
 // Read waits for the next message and returns it whole. See [Conn.Reader]
@@ -78,6 +92,7 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
+	c.yieldEvery()
 	if err := c.nextMessage(ctx); err != nil {
 		return 0, nil, err
 	}
@@ -497,6 +512,9 @@ func (c *Conn) handleControl(h frameHeader) error {
 	}
 	if h.masked {
 		mask(h.key, payload)
+	}
+	if h.op != opClose && !c.controlAllowed() {
+		return c.failNow(StatusPolicyViolation, fmt.Sprintf("pings and pongs beyond %d a second (bursts of %d)", controlRate, controlBurst))
 	}
 	switch h.op {
 	case opPing:

@@ -1,0 +1,174 @@
+package websocket
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+)
+
+// TestPingFloodClosed checks the rate of pings a peer may send: a burst of
+// controlBurst is answered, then controlRate a second, and a peer that
+// sends more fails the connection with 1008, in goroutine and engine
+// modes.
+func TestPingFloodClosed(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := m.start(t, handler{})
+		p := dialRaw(t, srv, "")
+		pings := func(n int) {
+			var b bytes.Buffer
+			for i := range n {
+				h := frameHeader{fin: true, op: opPing, masked: true, length: 8, key: 0x01020304}
+				b.Write(appendFrameHeader(nil, h))
+				payload := []byte(fmt.Sprintf("%8d", i))
+				mask(h.key, payload)
+				b.Write(payload)
+			}
+			if _, err := p.nc.Write(b.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pongs := func(n int) {
+			t.Helper()
+			for i := range n {
+				h, err := readFrameHeader(p.br)
+				if err != nil {
+					t.Fatalf("pong %d: %v", i, err)
+				}
+				if _, err := io.CopyN(io.Discard, p.br, h.length); err != nil {
+					t.Fatal(err)
+				}
+				if h.op != opPong {
+					t.Fatalf("frame %d: opcode %d, want a pong", i, h.op)
+				}
+			}
+		}
+		pings(controlBurst)
+		pongs(controlBurst)
+		time.Sleep(time.Second / 5) // 5 more allowed
+		pings(4)
+		pongs(4)
+		pings(3 * controlBurst)
+		if code := p.expectClose(); code != StatusPolicyViolation {
+			t.Fatalf("close code %d after a flood of pings, want 1008", code)
+		}
+		var ce *CloseError
+		if end := srv.ended(t); !errors.As(end.err, &ce) || ce.Code != StatusPolicyViolation {
+			t.Errorf("the server's connection ended with %v, want a 1008", end.err)
+		}
+	}, plainTCP, plainTLS, plainEngine, deflateEngine)
+}
+
+// TestPingFloodCostsOthersNothing runs 20 clients that send pings as fast
+// as they can and never read, beside a client that echoes: the flooders
+// are closed within a second, and every echo comes back within 200 ms.
+func TestPingFloodCostsOthersNothing(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := m.start(t, handler{})
+		held := srv.dial(t, nil)
+		var flooders []*rawPeer
+		for range 20 {
+			flooders = append(flooders, dialRaw(t, srv, ""))
+		}
+		var frame []byte
+		for i := range 64 {
+			h := frameHeader{fin: true, op: opPing, masked: true, length: 125, key: uint32(i)}
+			frame = append(appendFrameHeader(frame, h), bytes.Repeat([]byte{'p'}, 125)...)
+		}
+		start := time.Now()
+		done := make(chan time.Duration, len(flooders))
+		for _, p := range flooders {
+			go func() {
+				p.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				for {
+					if _, err := p.nc.Write(frame); err != nil {
+						done <- time.Since(start)
+						return
+					}
+				}
+			}()
+		}
+		var worst time.Duration
+		for range 20 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			t0 := time.Now()
+			if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := held.Read(ctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			worst = max(worst, time.Since(t0))
+			time.Sleep(20 * time.Millisecond)
+		}
+		for range flooders {
+			if d := <-done; d > 5*time.Second {
+				t.Errorf("a flooder kept writing for %v", d)
+			}
+		}
+		if worst > 200*time.Millisecond {
+			t.Errorf("worst echo beside the flood: %v, want under 200ms", worst)
+		}
+		t.Logf("worst echo beside 20 ping flooders: %v", worst)
+	}, plainTCP, plainEngine)
+}
+
+// TestMessageFloodCostsOthersLittle runs 20 clients that send small
+// messages as fast as they can beside a client that echoes: the server
+// yields between connections, and every echo comes back within 200 ms.
+func TestMessageFloodCostsOthersLittle(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		srv := m.start(t, handler{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+			if typ == MessageText {
+				echoMessage(c, typ, r)
+			}
+		}})
+		held := srv.dial(t, nil)
+		var frame []byte
+		for i := range 256 {
+			h := frameHeader{fin: true, op: opBinary, masked: true, length: 16, key: uint32(i)}
+			frame = append(appendFrameHeader(frame, h), bytes.Repeat([]byte{'m'}, 16)...)
+		}
+		stop := make(chan struct{})
+		defer close(stop)
+		for range 20 {
+			p := dialRaw(t, srv, "")
+			p.nc.SetWriteDeadline(time.Time{})
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, err := p.nc.Write(frame); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(100 * time.Millisecond)
+		var worst time.Duration
+		for range 20 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			t0 := time.Now()
+			if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := held.Read(ctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			worst = max(worst, time.Since(t0))
+			time.Sleep(20 * time.Millisecond)
+		}
+		if worst > 200*time.Millisecond {
+			t.Errorf("worst echo beside the flood: %v, want under 200ms", worst)
+		}
+		t.Logf("worst echo beside 20 message flooders: %v", worst)
+	}, plainTCP, plainEngine)
+}
