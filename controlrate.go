@@ -1,12 +1,16 @@
 package websocket
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
-// The rate of pings and pongs a peer may send: bursts of controlBurst,
-// controlRate a second on average. Each costs the reader a frame to read
-// and, for a ping, a pong to write; a peer that sends more (a ping flood)
-// fails the connection with StatusPolicyViolation. Keep-alives ping every
-// few seconds, far below.
+// The rate of pings and unsolicited pongs a peer may send: bursts of
+// controlBurst, controlRate a second on average. Each costs the reader a
+// frame to read and, for a ping, a pong to write; a peer that sends more (a
+// ping flood) fails the connection with StatusPolicyViolation. Keep-alives
+// ping every few seconds, far below. Pongs answering this end's own pings
+// (Ping, keep-alive) are not counted, however often it pings.
 const (
 	controlRate  = 25
 	controlBurst = 100
@@ -33,4 +37,9 @@ func (c *Conn) controlAllowed() bool {
 	}
 	r.ctrlTokens--
 	return true
+}
+
+// controlFlood fails the connection of a peer beyond the rate.
+func (c *Conn) controlFlood() error {
+	return c.failNow(StatusPolicyViolation, fmt.Sprintf("pings and pongs beyond %d a second (bursts of %d)", controlRate, controlBurst))
 }

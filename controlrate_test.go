@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,6 +63,46 @@ func TestPingFloodClosed(t *testing.T) {
 			t.Errorf("the server's connection ended with %v, want a 1008", end.err)
 		}
 	}, plainTCP, plainTLS, plainEngine, deflateEngine)
+}
+
+// TestOwnPingsNotLimited checks that pongs answering this end's own pings
+// are not counted as a flood, however fast it pings: a client pinging in
+// a loop (measuring latency, say) a peer that answers without a limit of
+// its own keeps its connection.
+func TestOwnPingsNotLimited(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nc, brw, _ := http.NewResponseController(w).Hijack()
+		defer nc.Close()
+		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acceptKey(r.Header.Get("Sec-WebSocket-Key")))
+		brw.Flush()
+		p := &rawPeer{t: t, nc: nc, br: brw.Reader}
+		for {
+			h, err := readFrameHeader(p.br)
+			if err != nil {
+				return
+			}
+			payload := make([]byte, h.length)
+			if _, err := io.ReadFull(p.br, payload); err != nil {
+				return
+			}
+			mask(h.key, payload)
+			if h.op != opPing {
+				return
+			}
+			p.frame(bitFIN|byte(opPong), payload)
+		}
+	}))
+	defer srv.Close()
+	c := dialT(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	go c.Read(context.Background()) // reads the pongs
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 3 * controlBurst {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatalf("ping %d of a client pinging in a loop: %v", i, err)
+		}
+	}
 }
 
 // TestPingFloodCostsOthersNothing runs 20 clients that send pings as fast

@@ -117,11 +117,12 @@ func (c *Conn) readPong(ctx context.Context, pong <-chan struct{}) error {
 	}
 }
 
-// pongReceived completes the Ping whose payload the pong carries. Pongs with
-// any other payload, unsolicited ones included (RFC 6455 §5.5.3), are ignored.
-func (c *Conn) pongReceived(payload []byte) {
+// pongReceived completes the Ping whose payload the pong carries, and
+// reports whether it answered a ping of this end. Pongs with any other
+// payload, unsolicited ones included (RFC 6455 §5.5.3), are ignored.
+func (c *Conn) pongReceived(payload []byte) (answered bool) {
 	if len(payload) != 8 {
-		return
+		return false
 	}
 	id := binary.BigEndian.Uint64(payload)
 	c.mu.Lock()
@@ -130,13 +131,16 @@ func (c *Conn) pongReceived(payload []byte) {
 			k.want = 0
 			k.due = time.Now().Add(k.interval)
 			k.timer.Reset(k.interval)
+			answered = true
 		}
 		if ch, ok := r.pings[id]; ok {
 			close(ch)
 			delete(r.pings, id)
+			answered = true
 		}
 	}
 	c.mu.Unlock()
+	return answered
 }
 
 // keepAlive is the state of a connection's keep-alive pings, guarded by

@@ -513,8 +513,8 @@ func (c *Conn) handleControl(h frameHeader) error {
 	if h.masked {
 		mask(h.key, payload)
 	}
-	if h.op != opClose && !c.controlAllowed() {
-		return c.failNow(StatusPolicyViolation, fmt.Sprintf("pings and pongs beyond %d a second (bursts of %d)", controlRate, controlBurst))
+	if h.op == opPing && !c.controlAllowed() {
+		return c.controlFlood()
 	}
 	switch h.op {
 	case opPing:
@@ -540,7 +540,11 @@ func (c *Conn) handleControl(h frameHeader) error {
 				r.onPongConn(c, payload)
 			}
 		}
-		c.pongReceived(payload)
+		// A pong answering a ping of ours is the peer keeping up with us;
+		// the others count against the rate.
+		if !c.pongReceived(payload) && !c.controlAllowed() {
+			return c.controlFlood()
+		}
 	case opClose:
 		return c.peerClosed(payload)
 	}
