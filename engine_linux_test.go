@@ -79,6 +79,15 @@ func blockedWrite(t *testing.T, ctx context.Context, c *Conn) <-chan error {
 		t.Fatalf("the write of %d bytes to a peer that does not read returned: %v", bigMessage, err)
 	case <-time.After(300 * time.Millisecond):
 	}
+	// On a loaded machine the goroutine may not have begun: wait until
+	// the write holds the frame lock, as one blocked on the socket does.
+	waitFor(t, 5*time.Second, "the write to begin", func() bool {
+		if c.frameLock.TryLock() {
+			c.frameLock.Unlock()
+			return false
+		}
+		return true
+	})
 	return done
 }
 

@@ -9,11 +9,13 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"go/version"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -104,6 +106,25 @@ var (
 // instead takes tens of seconds under the race detector.
 type snippetImporter map[string]types.Importer // by absolute module directory
 
+// skipBelowModuleGo skips the test when the running Go is older than the
+// go line of the module in dir (the library's compatibility run with its
+// oldest Go cannot load internal/interop, which needs a newer one; the
+// README is checked by the run with the newest).
+func skipBelowModuleGo(t *testing.T, dir string) {
+	t.Helper()
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		return
+	}
+	if need := "go" + string(m[1]); version.IsValid(runtime.Version()) && version.Compare(runtime.Version(), need) < 0 {
+		t.Skipf("%s needs %s, this is %s: the README's snippets are checked with the newer Go", dir, need, runtime.Version())
+	}
+}
+
 func newSnippetImporter(t *testing.T, fset *token.FileSet) snippetImporter {
 	t.Helper()
 	byModule := map[string][]string{}
@@ -126,6 +147,7 @@ func newSnippetImporter(t *testing.T, fset *token.FileSet) snippetImporter {
 		if err != nil {
 			t.Fatal(err)
 		}
+		skipBelowModuleGo(t, dir)
 		cmd := exec.Command("go", append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, paths...)...)
 		cmd.Dir = dir
 		var stderr bytes.Buffer
