@@ -215,3 +215,27 @@ func TestMessageFloodCostsOthersLittle(t *testing.T) {
 		t.Logf("worst echo beside 20 message flooders: %v", worst)
 	}, plainTCP, plainEngine)
 }
+
+// TestPongNotReadFails checks that a peer that pings while it reads
+// nothing the server writes, so that the pong cannot go out, is failed
+// with 1008 after the close timeout rather than left half served.
+func TestPongNotReadFails(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		big := make([]byte, 64<<20)
+		srv := m.start(t, handler{
+			Accept:   &AcceptOptions{CloseTimeout: 300 * time.Millisecond},
+			OnAccept: func(c *Conn) { go c.Write(context.Background(), MessageBinary, big) },
+		})
+		p := dialRaw(t, srv, "")
+		time.Sleep(100 * time.Millisecond) // the server's writes fill the socket
+		p.frame(byte(opPing)|bitFIN, []byte("are you reading?"))
+		start := time.Now()
+		var ce *CloseError
+		if end := srv.ended(t); !errors.As(end.err, &ce) || ce.Code != StatusPolicyViolation {
+			t.Fatalf("the server's connection ended with %v, want a 1008", end.err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("ended %v after the ping", d)
+		}
+	}, plainTCP, plainEngine)
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -181,15 +182,31 @@ func (c *Conn) writeControlFrame(op opcode, payload []byte, deadline time.Time) 
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := c.frameLock.Lock(ctx, &c.ended); err != nil {
+		if op == opPong && ctx.Err() != nil {
+			return c.pongStuck()
+		}
 		return c.lockErr(err)
 	}
 	defer c.frameLock.Unlock()
 	c.br.nc.SetWriteDeadline(deadline)
 	defer c.br.nc.SetWriteDeadline(time.Time{})
 	if err := c.writeFrameLocked(true, op, 0, payload); err != nil {
+		if op == opPong && errors.Is(err, os.ErrDeadlineExceeded) {
+			return c.pongStuck()
+		}
 		return c.ioError(context.Background(), err)
 	}
 	return nil
+}
+
+// pongStuck fails a connection whose pong could not be written within the
+// close timeout: the peer's pings outrun its reading of their pongs, or it
+// reads nothing at all while the connection writes to it. It ends at once
+// with StatusPolicyViolation, since no close frame could get through.
+func (c *Conn) pongStuck() error {
+	c.setClosing(&CloseError{Code: StatusPolicyViolation, Reason: "a pong could not be written within " + c.closeTimeout().String() + ": the peer does not read"}, false, false)
+	c.end()
+	return c.closedErr()
 }
 
 // writeFrameLocked encodes and writes one frame; the caller holds frameLock

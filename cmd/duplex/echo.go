@@ -87,7 +87,7 @@ func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, ok := h.conns.enter(r)
 	if !ok {
 		h.stats.refused.Add(1)
-		tooBusy(w, h.log, r, "too many connections")
+		h.conns.tooBusy(w, h.log, r, "too many connections")
 		return
 	}
 	c, err := h.accept(w, r)

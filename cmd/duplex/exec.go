@@ -73,7 +73,7 @@ type execHandler struct {
 func (h *execHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, ok := h.conns.enter(r)
 	if !ok {
-		tooBusy(w, h.log, r, "too many programs running")
+		h.conns.tooBusy(w, h.log, r, "too many programs running")
 		return
 	}
 	defer h.conns.leave(id)

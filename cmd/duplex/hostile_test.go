@@ -203,3 +203,25 @@ func TestServeStallTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusalsLogRateLimited checks that 60 handshakes refused over
+// --max-conns within a second are logged in at most 10 lines, and that a
+// later line counts those left out.
+func TestServeRefusalsLogRateLimited(t *testing.T) {
+	s := startServer(t, "serve", "--addr", "127.0.0.1:0", "--max-conns", "1")
+	dial(t, s.ws("/echo"), nil)
+	start := time.Now()
+	for range 60 {
+		rawHandshake(t, s.url, "/echo")
+	}
+	if time.Since(start) < time.Second {
+		if n := strings.Count(s.logs(), "refused: too many connections"); n > 10 {
+			t.Errorf("%d lines for 60 refusals within a second, want at most 10", n)
+		}
+	}
+	time.Sleep(time.Until(start.Add(1100 * time.Millisecond)))
+	rawHandshake(t, s.url, "/echo")
+	if !eventually(func() bool { return strings.Contains(s.logs(), "suppressed=") }) {
+		t.Errorf("no line counts the refusals left out:\n%s", s.logs())
+	}
+}

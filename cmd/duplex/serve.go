@@ -160,7 +160,7 @@ func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id, ok := h.conns.enter(r)
 	if !ok {
-		tooBusy(w, h.log, r, "too many connections")
+		h.conns.tooBusy(w, h.log, r, "too many connections")
 		return
 	}
 	h.log.Info("chat connection", "remote", r.RemoteAddr, "proto", r.Proto, "room", room)

@@ -249,6 +249,11 @@ type connSet struct {
 	byProto  map[string]uint64 // connections taken in, by HTTP version (r.Proto)
 	refused  map[string]uint64 // handshakes refused with 503, by reason
 	ln       *websocket.Listener
+
+	// The rate limit of the lines that log refusals (tooBusy).
+	lineWindow   time.Time // start of the current second
+	lines        int       // lines logged in it
+	linesLeftOut int       // lines left out since the last one logged
 }
 
 func newConnSet(limit int) *connSet {
@@ -282,6 +287,26 @@ const (
 	refusedDescriptors      = "descriptors"       // the listener's bound, near the descriptor limit: 503
 	refusedHandshakeTimeout = "handshake_timeout" // no WebSocket handshake within --handshake-timeout: closed
 )
+
+// refusalLinesPerSecond bounds the lines tooBusy logs.
+const refusalLinesPerSecond = 10
+
+// allowRefusalLine reports whether a refusal may be logged now, and how
+// many were left out before it.
+func (s *connSet) allowRefusalLine(now time.Time) (ok bool, suppressed int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.lineWindow) >= time.Second {
+		s.lineWindow, s.lines = now, 0
+	}
+	if s.lines >= refusalLinesPerSecond {
+		s.linesLeftOut++
+		return false, 0
+	}
+	s.lines++
+	suppressed, s.linesLeftOut = s.linesLeftOut, 0
+	return true, suppressed
+}
 
 // setListener makes ln the listener whose refusals refusals counts.
 func (s *connSet) setListener(ln *websocket.Listener) {
@@ -364,9 +389,18 @@ func (s *connSet) shutdown(ctx context.Context) int {
 	return s.count()
 }
 
-// tooBusy answers a handshake that went over a connection cap.
-func tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what string) {
-	log.Warn("refused: "+what, "remote", r.RemoteAddr, "path", r.URL.Path)
+// tooBusy answers a handshake that went over a connection cap. It logs
+// one line per refusal, at most refusalLinesPerSecond a second: a storm of
+// clients costs a few lines a second, the next line counting those left
+// out.
+func (s *connSet) tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what string) {
+	if ok, suppressed := s.allowRefusalLine(time.Now()); ok {
+		args := []any{"remote", r.RemoteAddr, "path", r.URL.Path}
+		if suppressed > 0 {
+			args = append(args, "suppressed", suppressed)
+		}
+		log.Warn("refused: "+what, args...)
+	}
 	w.Header().Set("Retry-After", "1")
 	// The client goes away with its answer: a refused connection that
 	// stayed open for keep-alive would hold a descriptor for nothing.
