@@ -2,7 +2,7 @@ package hub
 
 import (
 	"encoding/base64"
-	"encoding/json"
+	"unicode/utf8"
 
 	"github.com/duplexws/websocket"
 )
@@ -24,10 +24,8 @@ func envelope(pos Position, m Message) *websocket.PreparedMessage {
 		b = base64.StdEncoding.AppendEncode(b, m.Data)
 		b = append(b, '"')
 	} else {
-		// A string never fails to encode; invalid UTF-8 becomes U+FFFD.
-		s, _ := json.Marshal(string(m.Data))
 		b = append(b, `"text":`...)
-		b = append(b, s...)
+		b = appendJSONString(b, m.Data)
 	}
 	b = append(b, '}')
 	return websocket.NewPreparedMessage(websocket.MessageText, b)
@@ -38,4 +36,52 @@ func envelope(pos Position, m Message) *websocket.PreparedMessage {
 // being where the live stream goes on from.
 func resetEnvelope(pos Position) *websocket.PreparedMessage {
 	return websocket.NewPreparedMessage(websocket.MessageText, []byte(`{"reset":true,"pos":"`+pos.String()+`"}`))
+}
+
+// hexDigits writes the \u00XX escapes of control characters.
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s to b as a JSON string, as encoding/json would
+// without its HTML escapes: quotes, backslashes and control characters
+// escaped, invalid UTF-8 replaced by U+FFFD. It copies runs that need no
+// escape whole, so a plain message costs one copy.
+func appendJSONString(b, s []byte) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
