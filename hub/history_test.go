@@ -239,3 +239,32 @@ func TestHistoryMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestPositionedSubscriberIsNeverLeftWithAGap: under DropOldest, a
+// positioned subscriber whose queue overflows is disconnected (it will
+// resume) rather than silently dropping messages.
+func TestPositionedSubscriberIsNeverLeftWithAGap(t *testing.T) {
+	t.Parallel()
+	h := quietHub(t, hub.Options{QueueLength: 2, Policy: hub.DropOldest, History: hub.HistoryOptions{Length: 10}})
+	ctx := context.Background()
+	slow := newGatedConn()
+	sub, err := h.SubscribeWith(ctx, slow, &hub.SubscribeOptions{Topics: []string{"t"}, Positions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, h, "t", 0, 1)
+	slow.waitBlocked(t)
+	publishN(t, h, "t", 1, 4) // one in flight, two queued, one too many
+	slow.release()
+	select {
+	case <-sub.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the positioned subscriber was not disconnected")
+	}
+	if !errors.Is(sub.Err(), hub.ErrSlowConsumer) {
+		t.Errorf("Err = %v, want ErrSlowConsumer", sub.Err())
+	}
+	if st := h.Stats(); st.Disconnected != 1 {
+		t.Errorf("Disconnected = %d, want 1", st.Disconnected)
+	}
+}
