@@ -340,3 +340,58 @@ func TestResumeFromHistoryBroker(t *testing.T) {
 		t.Errorf("Resume from a dropped position = %+v, %v; want a reset at %d", rec, err, b.seq)
 	}
 }
+
+// TestHistoryChurn resumes, closes and unsubscribes subscribers while
+// publishers publish and Stats is read, on topics whose history the hub
+// keeps and on topics a HistoryBroker keeps, to find lock-order deadlocks
+// and races (run it with -race).
+func TestHistoryChurn(t *testing.T) {
+	t.Parallel()
+	for _, broker := range []string{"memory", "history-broker"} {
+		t.Run(broker, func(t *testing.T) {
+			t.Parallel()
+			opts := &Options{History: HistoryOptions{Length: 64}, QueueLength: 16, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			if broker == "history-broker" {
+				opts.Broker = newFakeHistoryBroker()
+			}
+			h := New(opts)
+			defer h.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			var wg sync.WaitGroup
+			topics := []string{"a", "b", "c"}
+			for p := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ctx.Err() == nil; i++ {
+						h.Publish(ctx, topics[(p+i)%3], Message{Data: []byte("x")})
+					}
+				}()
+			}
+			for w := range 6 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var last Position
+					for i := 0; ctx.Err() == nil; i++ {
+						s, err := h.SubscribeWith(ctx, &seqConn{}, &SubscribeOptions{Positions: w%2 == 0})
+						if err != nil {
+							return
+						}
+						rec, err := s.Resume(ctx, topics[(w+i)%3], last)
+						if err == nil {
+							last = rec.Position
+						}
+						h.Stats()
+						if i%2 == 0 {
+							s.Unsubscribe(ctx, topics[(w+i)%3])
+						}
+						s.Close()
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
