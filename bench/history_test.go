@@ -14,6 +14,7 @@ import (
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
 	"github.com/duplexws/websocket/hub/natsbroker"
+	"github.com/duplexws/websocket/internal/chat"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
@@ -84,24 +85,8 @@ func BenchmarkHistoryPublish(b *testing.B) {
 // requests made to JetStream.
 func BenchmarkHistoryRecoveryAfterRestart(b *testing.B) {
 	const clients, missed = 10000, 100
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		b.Fatal("NATS server not ready")
-	}
-	newHub := func() *hub.Hub {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		br, err := natsbroker.Connect(ctx, ns.ClientURL(), &natsbroker.Options{Logger: quiet, History: &natsbroker.HistoryOptions{Memory: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return hub.New(&hub.Options{Broker: br, Logger: quiet, History: hub.HistoryOptions{Length: 1000}})
-	}
+	ns := startJetStream(b)
+	newHub := func() *hub.Hub { return historyHub(b, ns.ClientURL()) }
 	ctx := context.Background()
 	other := newHub() // the server the messages are sent through
 	defer other.Close()
@@ -154,4 +139,119 @@ func BenchmarkHistoryRecoveryAfterRestart(b *testing.B) {
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s/10k-recoveries")
 	b.ReportMetric(float64(fetches)/float64(b.N), "jetstream-requests/op")
+}
+
+// startJetStream starts an in-process NATS server with JetStream, shut
+// down when b ends.
+func startJetStream(b *testing.B) *natsserver.Server {
+	b.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, JetStream: true, StoreDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go ns.Start()
+	b.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(10 * time.Second) {
+		b.Fatal("NATS server not ready")
+	}
+	return ns
+}
+
+// historyHub returns a hub keeping history in JetStream at natsURL, with
+// 1,000 messages per topic cached.
+func historyHub(b *testing.B, natsURL string) *hub.Hub {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	br, err := natsbroker.Connect(ctx, natsURL, &natsbroker.Options{Logger: quiet, History: &natsbroker.HistoryOptions{Memory: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return hub.New(&hub.Options{Broker: br, Logger: quiet, History: hub.HistoryOptions{Length: 1000}})
+}
+
+// BenchmarkHistoryRecoveryWebSockets measures, over real WebSockets, how
+// long 10,000 chat clients (duplex.chat.v2) take to come back to a Duplex
+// server just started (a process of its own, its history in an in-process
+// JetStream server, its cache empty) with their last position, and each
+// receive the 100 messages they missed: from the first dial to the last
+// client's 100th message. A short run uses 500 clients.
+func BenchmarkHistoryRecoveryWebSockets(b *testing.B) {
+	clients := 10000
+	if testing.Short() {
+		clients = 500
+	}
+	const missed = 100
+	ns := startJetStream(b)
+	b.Setenv(envNATS, ns.ClientURL())
+	other := historyHub(b, ns.ClientURL()) // the server the messages went through
+	defer other.Close()
+	ctx := context.Background()
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		room := "bench" + strconv.Itoa(i)
+		s, err := other.SubscribeWith(ctx, newCountConn(-1), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec, err := s.Resume(ctx, chat.TopicPrefix+room, hub.Position{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		for j := range missed {
+			if err := other.Publish(ctx, chat.TopicPrefix+room, hub.Message{Data: []byte(`{"name":"bob","text":"missed ` + strconv.Itoa(j) + `"}`)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		srv, err := launchServer("duplex-history", compressOff)
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := "/chat?room=" + room + "&since=" + rec.Position.String()
+		dctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+		start := time.Now()
+		conns := make([]*rawClient, clients)
+		var readers sync.WaitGroup
+		var failed atomic.Int64
+		next := make(chan int)
+		var dialers sync.WaitGroup
+		for range 64 {
+			dialers.Go(func() {
+				for k := range next {
+					c, err := dialRawProtocol(dctx, srv.addr, path, chat.Subprotocol, 4096)
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					conns[k] = c
+					c.nc.SetReadDeadline(time.Now().Add(120 * time.Second))
+					readers.Go(func() {
+						for n := range missed {
+							_, p, err := c.readMessage()
+							if err != nil || (n == 0 && strings.Contains(string(p), `"reset"`)) {
+								failed.Add(1)
+								return
+							}
+						}
+					})
+				}
+			})
+		}
+		for k := range clients {
+			next <- k
+		}
+		close(next)
+		dialers.Wait()
+		readers.Wait()
+		total += time.Since(start)
+		cancel()
+		closeAll(conns)
+		srv.stop()
+		if n := failed.Load(); n > 0 {
+			b.Fatalf("%d of %d clients failed to dial or recover", n, clients)
+		}
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/recovery-of-all")
+	b.ReportMetric(float64(clients), "clients")
 }
