@@ -47,6 +47,11 @@ type rawClient struct {
 
 // dialRaw connects to ws://addr+path and completes the opening handshake.
 func dialRaw(ctx context.Context, addr, path string, readBuffer int) (*rawClient, error) {
+	return dialRawProtocol(ctx, addr, path, "", readBuffer)
+}
+
+// dialRawProtocol is dialRaw offering the subprotocol protocol, unless "".
+func dialRawProtocol(ctx context.Context, addr, path, protocol string, readBuffer int) (*rawClient, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -58,7 +63,11 @@ func dialRaw(ctx context.Context, addr, path string, readBuffer int) (*rawClient
 	}
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + clientKey +
-		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"\r\nSec-WebSocket-Version: 13\r\n"
+	if protocol != "" {
+		req += "Sec-WebSocket-Protocol: " + protocol + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(nc, req); err != nil {
 		nc.Close()
 		return nil, err

@@ -30,6 +30,8 @@ const (
 	// (a taskset list such as "0"), so that a run can keep the server and
 	// the client on cores of their own.
 	envServerCPUs = "DUPLEX_BENCH_SERVER_CPUS"
+	// envNATS is the NATS URL of the duplex-history server.
+	envNATS = "DUPLEX_BENCH_NATS"
 )
 
 // maxMessage is the read limit given to every server, above the largest
@@ -55,6 +57,8 @@ type libServer struct {
 	echo http.Handler
 	// sub and pub are nil for a library without fan-out.
 	sub, pub http.Handler
+	// chat, when set, serves the chat rooms at /chat.
+	chat http.Handler
 	// subscribers returns the number of subscribers attached now.
 	subscribers func() int
 	// serve, when set, serves on the listener in place of net/http's
@@ -78,6 +82,8 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 		return newGobwasServer(), nil
 	case "gws":
 		return newGWSServer(mode), nil
+	case "duplex-history":
+		return newDuplexHistoryServer(os.Getenv(envNATS))
 	case "duplex-engine", "nbio":
 		if mode != compressOff {
 			return libServer{}, fmt.Errorf("%s server runs without compression only", lib)
@@ -117,6 +123,9 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/echo", s.echo)
+	if s.chat != nil {
+		mux.Handle("/chat", s.chat)
+	}
 	if s.sub != nil {
 		mux.Handle("/sub", s.sub)
 		mux.Handle("/pub", s.pub)

@@ -43,3 +43,32 @@ type BrokerStats struct {
 	// it dropped because the hub fell behind, and protocol errors).
 	Errors uint64
 }
+
+// HistoryBroker is a Broker that keeps the history of topics itself and
+// numbers their messages, as natsbroker does on JetStream, so that a
+// subscriber can resume on any hub sharing it. A hub with history
+// ([Options.History]) uses these methods when HasHistory returns true;
+// otherwise it keeps the history in its own memory, numbered by itself.
+type HistoryBroker interface {
+	Broker
+	// HasHistory reports whether the broker keeps history.
+	HasHistory() bool
+	// SubscribeHistory is Subscribe with positions. It returns the
+	// position from which deliveries start: deliver is then called with
+	// every message of topic after it, in order of position, each once,
+	// including across losses of the broker's link. Messages may reach
+	// deliver before SubscribeHistory returns.
+	SubscribeHistory(ctx context.Context, topic string, deliver func(Position, Message)) (Position, error)
+	// History returns the messages of topic after the position after up to
+	// and including through, oldest first. It returns an error wrapping
+	// [ErrHistoryGone] if it no longer holds every message of the topic
+	// after after (too old, or another epoch), or if there are more than
+	// limit of them.
+	History(ctx context.Context, topic string, after, through Position, limit int) ([]Entry, error)
+}
+
+// Entry is a message with its position in the history of its topic.
+type Entry struct {
+	Position Position
+	Message  Message
+}

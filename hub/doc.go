@@ -18,6 +18,35 @@
 // discards the oldest waiting message ([DropOldest]) or disconnects the
 // subscriber with a close frame ([Disconnect]). Both are counted in [Stats].
 //
+// # History and resumable subscriptions
+//
+// A topic can keep a history of its recent messages ([Options.History]:
+// the last N, those younger than a duration, for the topics under given
+// prefixes). Each of its messages then has a [Position], "EPOCH:SEQ": the
+// epoch changes when the history is lost (a restarted hub, a recreated
+// stream), the sequence grows with every message. A subscriber made with
+// [SubscribeOptions.Positions] receives each message wrapped in a JSON
+// text message that carries its position:
+//
+//	{"pos": "EPOCH:SEQ", "text": "<the message, if it was text>"}
+//	{"pos": "EPOCH:SEQ", "binary": "<the message, if binary, in base64>"}
+//
+// A client that comes back gives its last position to [Subscriber.Resume],
+// which sends it every message after that position the history still
+// holds, then the live ones, in order, with no gap and no duplicate at the
+// switch-over. When the history does not reach back that far, the first
+// message is {"reset": true, "pos": "EPOCH:SEQ"}, the position to go on
+// from, and the application reloads its state.
+//
+// With the in-process broker, or any [Broker] that keeps no history, the
+// hub keeps the history in memory, bounded per topic and counted in
+// [Stats]; a client resumes on the hub that gave it its position. A
+// [HistoryBroker] (natsbroker on NATS JetStream) keeps it for every
+// server sharing it, so a client resumes on any of them: the hub then
+// holds a bounded cache of each topic's recent messages that serves the
+// resumes it reaches back to, and asks the broker only for older ones, one
+// request at a time per topic.
+//
 // The usual shape of a handler is:
 //
 //	c, err := websocket.Accept(w, r, nil)

@@ -29,3 +29,11 @@ var ErrSubscriberClosed = errors.New("hub: subscriber closed")
 // ErrWriteTimeout is in the chain of a subscriber's Err when a write took
 // longer than the hub's [Options.WriteTimeout].
 var ErrWriteTimeout = errors.New("hub: write timeout")
+
+// ErrHistoryGone is wrapped by the error of [HistoryBroker.History] when the
+// history no longer reaches back to the position asked for.
+var ErrHistoryGone = errors.New("hub: history does not reach back that far")
+
+// ErrNoHistory is returned by [Subscriber.Resume] for a topic the hub keeps
+// no history of (see [Options.History]).
+var ErrNoHistory = errors.New("hub: the topic has no history")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
@@ -87,4 +88,34 @@ func ExampleHub_WriteMetrics() {
 	// Output:
 	// duplex_hub_subscribers 0
 	// duplex_hub_messages_published_total 0
+}
+
+// A topic with history resumes a client that comes back with its last
+// position: it gets what it missed, then the live messages.
+func ExampleSubscriber_Resume() {
+	h := hub.New(&hub.Options{History: hub.HistoryOptions{Length: 100}})
+	defer h.Close()
+	ctx := context.Background()
+
+	// A client joins (a *websocket.Conn in a handler), hears "one", and
+	// leaves: the position of "one" is the last it saw.
+	sub, _ := h.SubscribeWith(ctx, discardConn{new(atomic.Int64)}, &hub.SubscribeOptions{Positions: true})
+	joined, _ := sub.Resume(ctx, "room", hub.Position{})
+	h.Publish(ctx, "room", hub.Message{Data: []byte("one")})
+	sub.Close()
+	last := hub.Position{Epoch: joined.Position.Epoch, Seq: joined.Position.Seq + 1}
+
+	h.Publish(ctx, "room", hub.Message{Data: []byte("two")})
+	h.Publish(ctx, "room", hub.Message{Data: []byte("three")})
+
+	// Back, with that position: "two" and "three" are queued first.
+	sub, _ = h.SubscribeWith(ctx, discardConn{new(atomic.Int64)}, &hub.SubscribeOptions{Positions: true})
+	defer sub.Close()
+	rec, err := sub.Resume(ctx, "room", last)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("missed:", rec.Missed, "reset:", rec.Reset, "now at:", rec.Position.Seq)
+	// Output: missed: 2 reset: false now at: 3
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,11 @@ type Hub struct {
 	writeTimeout time.Duration
 	log          *slog.Logger
 
+	// history is Options.History with its defaults; historyBroker is the
+	// broker when it keeps the history, nil when the hub keeps it.
+	history       HistoryOptions
+	historyBroker HistoryBroker
+
 	// ctx is canceled by Close, aborting writes in flight.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -60,15 +66,25 @@ type Hub struct {
 	disconnected atomic.Uint64
 	writeErrors  atomic.Uint64
 	timedOut     atomic.Uint64
+	recovered    atomic.Uint64
+	resets       atomic.Uint64
+	fetches      atomic.Uint64
 
 	slowLog slowLog // rate-limits the lines about slow subscribers
 }
 
 // topic is the set of a hub's subscribers to one topic, kept as a slice for
-// fan-out with an index for removal in constant time.
+// fan-out with an index for removal in constant time, and the topic's
+// history if it keeps one. A topic whose history the hub keeps in memory
+// stays, with its broker subscription, while the hub lives.
 type topic struct {
 	subs  []*Subscriber
 	index map[*Subscriber]int
+	hist  *history
+
+	// pending holds the subscribers that Resume is catching up: they get
+	// the topic's messages from its history, not from fan-out.
+	pending map[*Subscriber]struct{}
 }
 
 // New returns a hub configured by opts; nil means all defaults.
@@ -92,18 +108,30 @@ func New(opts *Options) *Hub {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.History.on() && o.History.Length <= 0 {
+		o.History.Length = DefaultHistoryLength
+	}
+	if o.History.MaxRecovery <= 0 {
+		o.History.MaxRecovery = DefaultMaxRecovery
+	}
+	var hb HistoryBroker
+	if b, ok := o.Broker.(HistoryBroker); ok && o.History.on() && b.HasHistory() {
+		hb = b
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
-		broker:       o.Broker,
-		queueLen:     o.QueueLength,
-		policy:       o.Policy,
-		code:         o.DisconnectCode,
-		writeTimeout: o.WriteTimeout,
-		log:          o.Logger,
-		ctx:          ctx,
-		cancel:       cancel,
-		topics:       make(map[string]*topic),
-		subs:         make(map[*Subscriber]struct{}),
+		history:       o.History,
+		historyBroker: hb,
+		broker:        o.Broker,
+		queueLen:      o.QueueLength,
+		policy:        o.Policy,
+		code:          o.DisconnectCode,
+		writeTimeout:  o.WriteTimeout,
+		log:           o.Logger,
+		ctx:           ctx,
+		cancel:        cancel,
+		topics:        make(map[string]*topic),
+		subs:          make(map[*Subscriber]struct{}),
 	}
 }
 
@@ -125,6 +153,13 @@ func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
 	if closed {
 		return ErrHubClosed
 	}
+	if h.historyBroker == nil && h.history.covers(topic) {
+		// The hub keeps this topic's history: it takes the topic's
+		// messages from the broker even while no one here subscribes.
+		if err := h.openTopic(ctx, topic); err != nil {
+			return err
+		}
+	}
 	if err := h.broker.Publish(ctx, topic, m); err != nil {
 		return err
 	}
@@ -140,6 +175,17 @@ func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
 // websocket.ErrClosed. The caller keeps reading from c and closing it; the
 // hub only writes.
 func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscriber, error) {
+	return h.SubscribeWith(ctx, c, &SubscribeOptions{Topics: topics})
+}
+
+// SubscribeWith is Subscribe configured by opts; nil means all defaults
+// (no topics).
+func (h *Hub) SubscribeWith(ctx context.Context, c Conn, opts *SubscribeOptions) (*Subscriber, error) {
+	var o SubscribeOptions
+	if opts != nil {
+		o = *opts
+	}
+	topics := o.Topics
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -154,7 +200,7 @@ func (h *Hub) Subscribe(ctx context.Context, c Conn, topics ...string) (*Subscri
 			return nil, errConnEnded
 		}
 	}
-	s := &Subscriber{hub: h, conn: c, topics: make(map[string]struct{}, len(topics)), done: make(chan struct{})}
+	s := &Subscriber{hub: h, conn: c, positions: o.Positions, topics: make(map[string]struct{}, len(topics)), done: make(chan struct{})}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -198,38 +244,107 @@ func (h *Hub) Close() error {
 	return h.broker.Close()
 }
 
-// join adds s to the topic name, subscribing the broker to it first if s is
-// its first subscriber here. It is a no-op if s is already subscribed.
-func (h *Hub) join(ctx context.Context, s *Subscriber, name string) error {
+// join adds s to the topic name, subscribing the broker to it first if
+// s is its first subscriber here. It is a no-op if s is already
+// subscribed, unless pending is set: then it fails, and otherwise adds s
+// as pending on the topic (see topic.pending).
+func (h *Hub) join(ctx context.Context, s *Subscriber, name string, pending bool) (*topic, error) {
 	h.topicMu.Lock()
 	defer h.topicMu.Unlock()
 	// Checked under topicMu: an ending subscriber (or a closing hub)
 	// removes its topics under topicMu after setting its error, so either
 	// the error is seen here or the removal comes after the join.
 	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	t, err := h.topicLocked(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.topics[name] = t
+	if _, ok := t.index[s]; ok {
+		if pending {
+			return nil, fmt.Errorf("%w: %q", errAlreadySubscribed, name)
+		}
+		return t, nil
+	}
+	t.index[s] = len(t.subs)
+	t.subs = append(t.subs, s)
+	s.topics[name] = struct{}{}
+	if pending {
+		if t.pending == nil {
+			t.pending = make(map[*Subscriber]struct{})
+		}
+		t.pending[s] = struct{}{}
+	}
+	return t, nil
+}
+
+// openTopic makes sure the hub takes the messages of the topic name from
+// the broker.
+func (h *Hub) openTopic(ctx context.Context, name string) error {
+	h.mu.RLock()
+	t := h.topics[name]
+	h.mu.RUnlock()
+	if t != nil {
+		return nil
+	}
+	h.topicMu.Lock()
+	defer h.topicMu.Unlock()
+	t, err := h.topicLocked(ctx, name)
+	if err != nil {
 		return err
 	}
+	h.mu.Lock()
+	h.topics[name] = t
+	h.mu.Unlock()
+	return nil
+}
+
+// topicLocked returns the topic name, new and subscribed to at the broker
+// if the hub has none by that name; h.topicMu is held. The caller stores a
+// new topic in h.topics.
+func (h *Hub) topicLocked(ctx context.Context, name string) (*topic, error) {
 	h.mu.RLock()
 	t, closed := h.topics[name], h.closed
 	h.mu.RUnlock()
 	if closed {
-		return ErrHubClosed
+		return nil, ErrHubClosed
 	}
-	if t == nil {
+	if t != nil {
+		return t, nil
+	}
+	t = &topic{index: make(map[*Subscriber]int)}
+	switch {
+	case !h.history.covers(name):
 		if err := h.broker.Subscribe(ctx, name, func(m Message) { h.deliver(name, m) }); err != nil {
-			return err
+			return nil, err
 		}
-		t = &topic{index: make(map[*Subscriber]int)}
+	case h.historyBroker != nil:
+		t.hist = &history{}
+		from, err := h.historyBroker.SubscribeHistory(ctx, name, func(p Position, m Message) { h.deliverAt(t, p, m) })
+		if err != nil {
+			return nil, err
+		}
+		hs := t.hist
+		hs.mu.Lock()
+		if hs.epoch == "" {
+			hs.epoch = from.Epoch
+		}
+		if hs.epoch == from.Epoch {
+			hs.base = from.Seq
+			hs.last = max(hs.last, from.Seq)
+		}
+		hs.mu.Unlock()
+	default:
+		t.hist = &history{epoch: newEpoch()}
+		if err := h.broker.Subscribe(ctx, name, func(m Message) { h.deliverNumbered(t, m) }); err != nil {
+			return nil, err
+		}
 	}
-	h.mu.Lock()
-	h.topics[name] = t
-	if _, ok := t.index[s]; !ok {
-		t.index[s] = len(t.subs)
-		t.subs = append(t.subs, s)
-		s.topics[name] = struct{}{}
-	}
-	h.mu.Unlock()
-	return nil
+	return t, nil
 }
 
 // leave removes s from the given topics and unsubscribes the broker from
@@ -260,7 +375,8 @@ func (h *Hub) leave(s *Subscriber, names []string, forget bool) {
 		t.subs[last] = nil
 		t.subs = t.subs[:last]
 		delete(t.index, s)
-		if len(t.subs) == 0 {
+		delete(t.pending, s)
+		if len(t.subs) == 0 && (t.hist == nil || h.historyBroker != nil) {
 			delete(h.topics, name)
 			empty = append(empty, name)
 		}
@@ -278,10 +394,18 @@ func (h *Hub) leave(s *Subscriber, names []string, forget bool) {
 func (h *Hub) deliver(name string, m Message) {
 	h.received.Add(1)
 	pm := websocket.NewPreparedMessage(m.messageType(), m.Data)
+	var env *websocket.PreparedMessage // for positioned subscribers
 	h.mu.RLock()
 	if t := h.topics[name]; t != nil {
 		for _, s := range t.subs {
-			s.enqueue(pm)
+			if !s.positions {
+				s.enqueue(pm)
+				continue
+			}
+			if env == nil {
+				env = envelope(Position{}, m)
+			}
+			s.enqueue(env)
 		}
 	}
 	h.mu.RUnlock()

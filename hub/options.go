@@ -71,9 +71,35 @@ type Options struct {
 	// 0 means DefaultWriteTimeout (10s); a negative value means no bound.
 	WriteTimeout time.Duration
 
+	// History keeps the recent messages of topics so that subscribers can
+	// resume (see [Subscriber.Resume]). The zero value keeps none.
+	History HistoryOptions
+
 	// Logger receives the hub's events: disconnected slow subscribers (a
 	// Warn line each, with the peer's address when the Conn has a
 	// RemoteAddr method; at most 10 a second, the next line counting those
 	// left out), failed writes, broker errors. nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// SubscribeOptions configures [Hub.SubscribeWith]. The zero value (or nil)
+// is a subscriber with no topics that receives messages as published.
+type SubscribeOptions struct {
+	// Topics are the topics to subscribe to at once; Subscriber.Subscribe
+	// and Subscriber.Resume add more.
+	Topics []string
+
+	// Positions wraps every message written to the subscriber in one text
+	// message holding a JSON object that gives its position in the
+	// history of its topic, so that the client can resume from it:
+	//
+	//	{"pos": "EPOCH:SEQ", "text": "<the message, if it was text>"}
+	//	{"pos": "EPOCH:SEQ", "binary": "<the message, if binary, in base64>"}
+	//
+	// "pos" is left out for a topic without history. When Resume cannot
+	// recover the messages missed, the subscriber is first sent
+	// {"reset": true, "pos": "EPOCH:SEQ"}, the position the live stream
+	// goes on from. A positioned subscriber whose queue is full is
+	// disconnected whatever the Policy, rather than left with a gap.
+	Positions bool
 }

@@ -43,6 +43,20 @@ type Stats struct {
 	MaxQueued int
 	// QueueLength is the configured bound of each queue.
 	QueueLength int
+	// HistoryTopics is the number of topics whose history this hub holds
+	// in memory (with a HistoryBroker, its cache of the broker's).
+	HistoryTopics int
+	// HistoryMessages is the number of messages those histories hold.
+	HistoryMessages int
+	// HistoryBytes is the size of the payloads of those messages.
+	HistoryBytes int
+	// Recovered counts the missed messages that Resume queued.
+	Recovered uint64
+	// Resets counts the Resumes whose history did not reach back.
+	Resets uint64
+	// HistoryFetches counts the requests for older messages made to a
+	// HistoryBroker.
+	HistoryFetches uint64
 	// Broker is the broker's report, if it gives one (see StatsReporter).
 	Broker BrokerStats
 }
@@ -51,7 +65,15 @@ type Stats struct {
 func (h *Hub) Stats() Stats {
 	st := Stats{QueueLength: h.queueLen}
 	h.mu.RLock()
-	st.Topics = len(h.topics)
+	var hists []*history // locked after h.mu: the order is history, then hub
+	for _, t := range h.topics {
+		if len(t.subs) > 0 {
+			st.Topics++
+		}
+		if t.hist != nil {
+			hists = append(hists, t.hist)
+		}
+	}
 	st.Subscribers = len(h.subs)
 	for s := range h.subs {
 		st.Subscriptions += len(s.topics)
@@ -62,6 +84,13 @@ func (h *Hub) Stats() Stats {
 		st.MaxQueued = max(st.MaxQueued, n)
 	}
 	h.mu.RUnlock()
+	st.HistoryTopics = len(hists)
+	for _, hs := range hists {
+		hs.mu.Lock()
+		st.HistoryMessages += hs.held()
+		st.HistoryBytes += hs.bytes
+		hs.mu.Unlock()
+	}
 	st.Published = h.published.Load()
 	st.Received = h.received.Load()
 	st.Delivered = h.delivered.Load()
@@ -69,6 +98,9 @@ func (h *Hub) Stats() Stats {
 	st.Disconnected = h.disconnected.Load()
 	st.WriteErrors = h.writeErrors.Load()
 	st.TimedOut = h.timedOut.Load()
+	st.Recovered = h.recovered.Load()
+	st.Resets = h.resets.Load()
+	st.HistoryFetches = h.fetches.Load()
 	if r, ok := h.broker.(StatsReporter); ok {
 		st.Broker = r.BrokerStats()
 	}
@@ -118,6 +150,12 @@ func (h *Hub) WriteMetrics(w io.Writer) error {
 	gauge("queued_messages", "Messages waiting in all subscriber queues.", st.Queued)
 	gauge("queue_depth_max", "Length of the longest subscriber queue.", st.MaxQueued)
 	gauge("queue_length", "Configured bound of each subscriber queue.", st.QueueLength)
+	gauge("history_topics", "Topics whose recent messages this hub holds in memory.", st.HistoryTopics)
+	gauge("history_messages", "Messages held in the topics' histories.", st.HistoryMessages)
+	gauge("history_bytes", "Payload bytes held in the topics' histories.", st.HistoryBytes)
+	counter("history_recovered_total", "Missed messages queued for resuming subscribers.", st.Recovered)
+	counter("history_resets_total", "Resumes whose history did not reach back.", st.Resets)
+	counter("history_fetches_total", "Requests for older messages made to the broker.", st.HistoryFetches)
 	gauge("broker_connected", "1 while the broker can deliver messages, else 0.", boolean(st.Broker.Connected))
 	counter("broker_disconnects_total", "Times the broker lost its link.", st.Broker.Disconnects)
 	counter("broker_reconnects_total", "Times the broker restored its link and subscriptions.", st.Broker.Reconnects)

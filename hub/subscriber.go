@@ -16,8 +16,9 @@ import (
 // Subscriber is one connection attached to a hub, subscribed to any number
 // of topics. Its methods are safe for concurrent use.
 type Subscriber struct {
-	hub  *Hub
-	conn Conn
+	hub       *Hub
+	conn      Conn
+	positions bool // SubscribeOptions.Positions
 
 	// topics is guarded by hub.mu.
 	topics map[string]struct{}
@@ -26,6 +27,7 @@ type Subscriber struct {
 	q        queue
 	writing  bool  // a writer goroutine is running
 	overflow bool  // the Disconnect policy applies; the writer closes conn
+	backlog  int   // recovered messages in q, allowed beyond the queue length
 	err      error // why the subscriber ended; nil while it is live
 
 	// wctx bounds the writes: it is canceled by the hub's Close or, with
@@ -48,7 +50,8 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) error {
 	if err := topicname.Check(topic); err != nil {
 		return err
 	}
-	return s.hub.join(ctx, s, topic)
+	_, err := s.hub.join(ctx, s, topic, false)
+	return err
 }
 
 // Unsubscribe removes topic from s's subscriptions; it is a no-op if s is
@@ -121,11 +124,14 @@ func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) {
 	if s.err != nil || s.overflow {
 		return
 	}
-	if s.q.n >= h.queueLen {
-		switch h.policy {
-		case Disconnect:
+	if s.q.n >= h.queueLen+s.backlog {
+		// A positioned subscriber is never left with a silent gap: it
+		// reconnects and resumes instead.
+		switch policy := h.policy; {
+		case policy == Disconnect || s.positions:
 			h.dropped.Add(uint64(s.q.n) + 1)
 			s.q.reset()
+			s.backlog = 0
 			s.overflow = true
 			s.startWriter()
 			return
@@ -134,7 +140,25 @@ func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) {
 			h.dropped.Add(1)
 		}
 	}
-	s.q.push(pm, h.queueLen)
+	s.q.push(pm, h.queueLen+s.backlog)
+	s.startWriter()
+}
+
+// enqueueBacklog queues the messages a Resume recovered, beyond the queue
+// length, and starts the writer if it is not running.
+func (s *Subscriber) enqueueBacklog(pms []*websocket.PreparedMessage) {
+	if len(pms) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil || s.overflow {
+		return
+	}
+	s.backlog += len(pms)
+	for _, pm := range pms {
+		s.q.push(pm, s.hub.queueLen+s.backlog)
+	}
 	s.startWriter()
 }
 
@@ -170,6 +194,9 @@ func (s *Subscriber) write() {
 			return
 		}
 		pm := s.q.pop()
+		if s.backlog > 0 {
+			s.backlog--
+		}
 		if pm == nil {
 			s.writing = false
 			s.mu.Unlock()

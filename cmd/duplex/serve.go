@@ -24,7 +24,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 			"  /echo             echoes every message with its type (permessage-deflate when offered)\n"+
 			"  /                 a chat page that uses /chat\n"+
 			"  /chat?room=NAME   every message a client sends goes to all clients of the room\n"+
-			"                    (on every server sharing the --broker)\n"+
+			"                    (on every server sharing the --broker); with --history, a client\n"+
+			"                    offering the subprotocol "+chat.Subprotocol+" gets each message with its\n"+
+			"                    position and resumes with &since=EPOCH:SEQ\n"+
 			"  /metrics          counters in the Prometheus text format\n"+
 			"With TLS (--tls-self-signed or --tls-cert) it serves HTTP/2 as well as HTTP/1.1, and\n"+
 			"WebSockets over both: browsers open them as streams of their HTTP/2 connection\n"+
@@ -38,6 +40,8 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	idle := fs.Duration("idle-timeout", 0, "close an echo connection with 1001 after this long without a message (0 = never)")
 	engine := fs.Bool("engine", runtime.GOOS == "linux", "serve /echo and /chat with the event-driven engine, which holds no goroutine per idle connection (epoll; TLS, HTTP/2 and hixie-76 connections keep a goroutine each); --engine=false gives every connection a goroutine")
 	broker := fs.String("broker", "", "NATS server `URL` (nats://HOST:PORT, or a comma list) to share chat rooms with other servers")
+	var hf historyFlags
+	hf.register(fs)
 	pos, err := sf.parse(fs, args)
 	if err != nil {
 		return err
@@ -45,14 +49,14 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if err := checkFlags(notNegative("max-conns", *maxConns), notNegative("idle-timeout", *idle)); err != nil {
+	if err := checkFlags(append(hf.check(), notNegative("max-conns", *maxConns), notNegative("idle-timeout", *idle))...); err != nil {
 		return err
 	}
 	if err := checkBrokerURL(*broker); err != nil {
 		return err
 	}
 	log := sf.logger(env)
-	h, err := newHub(ctx, *broker, log)
+	h, err := newHub(ctx, *broker, &hf, log)
 	if err != nil {
 		return err
 	}
@@ -125,11 +129,11 @@ func checkBrokerURL(list string) error {
 
 // newHub makes the hub of the chat rooms: in-process, or spanning the
 // servers that share the NATS broker at brokerURL.
-func newHub(ctx context.Context, brokerURL string, log *slog.Logger) (*hub.Hub, error) {
-	opts := &hub.Options{Logger: log}
+func newHub(ctx context.Context, brokerURL string, hf *historyFlags, log *slog.Logger) (*hub.Hub, error) {
+	opts := &hub.Options{Logger: log, History: hf.hubOptions()}
 	if brokerURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		b, err := natsbroker.Connect(cctx, brokerURL, &natsbroker.Options{Logger: log})
+		b, err := natsbroker.Connect(cctx, brokerURL, &natsbroker.Options{Logger: log, History: hf.brokerOptions()})
 		cancel()
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package natsbroker_test
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,13 @@ type cluster struct {
 // They are shut down when the test ends.
 func startCluster(t testing.TB, n int) *cluster {
 	t.Helper()
+	return startClusterJS(t, n, false)
+}
+
+// startClusterJS is startCluster with JetStream on every node when js is
+// set, each storing in a directory of the test's.
+func startClusterJS(t testing.TB, n int, js bool) *cluster {
+	t.Helper()
 	c := &cluster{}
 	t.Cleanup(func() {
 		for _, s := range c.nodes {
@@ -26,7 +34,20 @@ func startCluster(t testing.TB, n int) *cluster {
 			s.WaitForShutdown()
 		}
 	})
-	var routes string
+	// The route ports are chosen first so that every node can route to
+	// every other from the start: a JetStream node is ready only once it
+	// has met its peers.
+	ports := make([]int, n)
+	var routes []string
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
+	}
 	for i := range n {
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("node%d", i),
@@ -34,23 +55,24 @@ func startCluster(t testing.TB, n int) *cluster {
 			Port:       -1,
 			NoLog:      true,
 			NoSigs:     true,
-			Cluster:    server.ClusterOpts{Name: "duplex-test", Host: "127.0.0.1", Port: -1},
+			Cluster:    server.ClusterOpts{Name: "duplex-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+			JetStream:  js,
 		}
-		if i > 0 {
-			opts.Routes = server.RoutesFromStr(routes)
+		if js {
+			opts.StoreDir = t.TempDir()
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		go s.Start()
-		if !s.ReadyForConnections(10 * time.Second) {
+		c.nodes = append(c.nodes, s)
+	}
+	for i, s := range c.nodes {
+		if !s.ReadyForConnections(20 * time.Second) {
 			t.Fatalf("NATS node %d not ready", i)
 		}
-		if i == 0 {
-			routes = fmt.Sprintf("nats://127.0.0.1:%d", s.ClusterAddr().Port)
-		}
-		c.nodes = append(c.nodes, s)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, s := range c.nodes {

@@ -28,3 +28,23 @@ func ExampleConnect() {
 		log.Print(err)
 	}
 }
+
+// With History, the rooms' messages live in a JetStream stream replicated
+// on three NATS servers: a client that comes back to any Duplex server
+// with its last position gets what it missed.
+func ExampleConnect_history() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := natsbroker.Connect(ctx, "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222", &natsbroker.Options{
+		History: &natsbroker.HistoryOptions{Replicas: 3, MaxAge: 24 * time.Hour},
+	})
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, natsbroker.ErrNoJetStream) without JetStream
+	}
+	// The hub caches the last 1,000 messages of each topic it serves.
+	h := hub.New(&hub.Options{Broker: b, History: hub.HistoryOptions{Length: 1000}})
+	defer h.Close()
+	// Handlers subscribe with h.SubscribeWith(ctx, c,
+	// &hub.SubscribeOptions{Positions: true}) and sub.Resume(ctx, topic,
+	// since), since being the position the client last saw.
+}

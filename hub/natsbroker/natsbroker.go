@@ -14,6 +14,23 @@
 // counts both in hub.BrokerStats. Messages published while disconnected are
 // buffered by the NATS client (8 MiB by default) and sent on reconnection;
 // messages published elsewhere during the outage are not delivered.
+//
+// # History on JetStream
+//
+// With Options.History, the broker is a hub.HistoryBroker: every message
+// is stored in a JetStream stream (created if missing, with the replicas,
+// age and per-topic limits of HistoryOptions; Connect fails with
+// ErrNoJetStream if the server has none) before Publish returns, and its
+// stream sequence is its position. A hub with history (hub.Options.History)
+// then follows each subscribed topic with an ordered consumer, which
+// resumes where it was after the loss of a NATS server, keeps the topic's
+// recent messages in a bounded cache, and serves a Subscriber.Resume from
+// that cache, asking the stream (with a consumer that lives for the
+// request) only for what is older, one request at a time per topic. A
+// client therefore resumes on any server of the cluster, and with 3
+// replicas the history survives the loss of a NATS server. The stream's
+// creation time is the positions' epoch: a recreated stream resets the
+// clients. It works with NATS servers from 2.9 on.
 package natsbroker
 
 import (
@@ -64,6 +81,12 @@ type Options struct {
 	// slog.Default().
 	Logger *slog.Logger
 
+	// History keeps the topics' messages in a JetStream stream (see
+	// HistoryOptions), so that a hub with history resumes subscribers on
+	// any server of the cluster. nil means NATS core only: a hub with
+	// history then keeps it in its own memory.
+	History *HistoryOptions
+
 	// NATS holds further options for the NATS client (TLS, credentials,
 	// nats.DontRandomize, …), applied after the broker's own. An option
 	// that sets the disconnect, reconnect, closed or error handler replaces
@@ -77,6 +100,11 @@ type Broker struct {
 	nc     *nats.Conn
 	prefix string
 	log    *slog.Logger
+
+	// js, stream and epoch are set when the history is on.
+	js     nats.JetStreamContext
+	stream string
+	epoch  string
 
 	mu   sync.Mutex
 	subs map[string]*nats.Subscription
@@ -130,12 +158,19 @@ func Connect(ctx context.Context, url string, opts *Options) (*Broker, error) {
 		return nil, fmt.Errorf("natsbroker: connecting to %s: %w", url, err)
 	}
 	b.nc = nc
+	if o.History != nil {
+		if err := b.setUpHistory(ctx, *o.History); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
 	b.log.Info("natsbroker: connected", "server", nc.ConnectedUrlRedacted(), "cluster", nc.ConnectedClusterName())
 	return b, nil
 }
 
 // Publish sends m to the topic's subject. It returns once the NATS client
-// has buffered the message.
+// has buffered the message or, with History, once the stream has stored
+// it.
 func (b *Broker) Publish(ctx context.Context, topic string, m hub.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -143,6 +178,9 @@ func (b *Broker) Publish(ctx context.Context, topic string, m hub.Message) error
 	msg := &nats.Msg{Subject: b.prefix + topic, Data: m.Data}
 	if m.Type == websocket.MessageBinary {
 		msg.Header = nats.Header{TypeHeader: []string{"binary"}}
+	}
+	if b.js != nil {
+		return b.store(ctx, topic, msg)
 	}
 	if err := b.nc.PublishMsg(msg); err != nil {
 		return fmt.Errorf("natsbroker: publish to %s: %w", topic, err)
@@ -154,13 +192,7 @@ func (b *Broker) Publish(ctx context.Context, topic string, m hub.Message) error
 // after the NATS server has registered the subscription, or when ctx ends;
 // while reconnecting, the subscription is registered on reconnection.
 func (b *Broker) Subscribe(ctx context.Context, topic string, deliver func(hub.Message)) error {
-	sub, err := b.nc.Subscribe(b.prefix+topic, func(msg *nats.Msg) {
-		m := hub.Message{Type: websocket.MessageText, Data: msg.Data}
-		if msg.Header != nil && msg.Header.Get(TypeHeader) == "binary" {
-			m.Type = websocket.MessageBinary
-		}
-		deliver(m)
-	})
+	sub, err := b.nc.Subscribe(b.prefix+topic, func(msg *nats.Msg) { deliver(message(msg)) })
 	if err != nil {
 		return fmt.Errorf("natsbroker: subscribe to %s: %w", topic, err)
 	}

@@ -13,6 +13,26 @@
 // name is the sender's chosen name, text what they wrote, time when they
 // sent it (RFC 3339, from the sender's clock). The page shows any other
 // message as raw text from an unnamed sender.
+//
+// # The duplex.chat.v2 subprotocol: resuming a room
+//
+// A client that offers the subprotocol duplex.chat.v2 (Subprotocol) sends
+// as before but receives every message of the room as one text message
+// holding a JSON object that gives its position in the room's history:
+//
+//	{"pos": "EPOCH:SEQ", "text": "<the message, if it was text>"}
+//	{"pos": "EPOCH:SEQ", "binary": "<the message, if binary, in base64>"}
+//
+// (without "pos" when the server keeps no history of the room). A client
+// that comes back connects to /chat?room=NAME&since=EPOCH:SEQ with the last
+// position it received, on this server or, through a broker with history,
+// any other: it first receives every message it missed, in order, then the
+// live ones, none twice. When the missed messages cannot be recovered (the
+// history no longer reaches back, or the server restarted without a shared
+// history), the first message is {"reset": true, "pos": "EPOCH:SEQ"}: the
+// client reloads its state and goes on from that position. A malformed
+// since gets 400 Bad Request. A client that does not offer the
+// subprotocol gets the messages as they were sent, and since is ignored.
 package chat
 
 import (
@@ -21,6 +41,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/duplexws/websocket"
@@ -36,6 +57,10 @@ const MaxRoomLen = 64
 // DefaultReadLimit is the largest message a client may send when Handler is
 // given nil options.
 const DefaultReadLimit = 64 << 10
+
+// Subprotocol is the subprotocol of the positioned, resumable chat (see
+// the package documentation).
+const Subprotocol = "duplex.chat.v2"
 
 // ErrBadRoom is returned by CheckRoom for a name that is not a room.
 var ErrBadRoom = errors.New("chat: bad room name")
@@ -58,18 +83,16 @@ func CheckRoom(name string) error {
 
 // Handler returns the handler of /chat?room=NAME. It accepts the WebSocket
 // with opts (nil means a read limit of DefaultReadLimit and otherwise the
-// core's defaults), subscribes it to the topic TopicPrefix+NAME of h and
+// core's defaults; Handler adds Subprotocol to opts.Subprotocols), subscribes it to the topic TopicPrefix+NAME of h and
 // publishes each message it reads to that topic. A request without a valid
 // room gets 400 Bad Request. When h closes, each client is closed with
 // 1001 (going away); a client the hub disconnects as a slow consumer gets
 // the hub's close code.
 func Handler(h *hub.Hub, opts *websocket.AcceptOptions) http.Handler {
-	if opts == nil {
-		opts = &websocket.AcceptOptions{ReadLimit: DefaultReadLimit}
-	}
+	opts = withV2(opts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		room := r.URL.Query().Get("room")
-		if err := CheckRoom(room); err != nil {
+		room, since, err := parseQuery(r)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -78,13 +101,58 @@ func Handler(h *hub.Hub, opts *websocket.AcceptOptions) http.Handler {
 			return // Accept has answered the request.
 		}
 		defer c.CloseNow()
-		serve(r.Context(), h, c, TopicPrefix+room)
+		serve(r.Context(), h, c, TopicPrefix+room, since)
 	})
 }
 
+// withV2 returns opts (nil: the defaults of Handler) with Subprotocol added
+// to its Subprotocols if missing. AcceptOptions cannot be copied, so the
+// caller's is changed.
+func withV2(opts *websocket.AcceptOptions) *websocket.AcceptOptions {
+	if opts == nil {
+		opts = &websocket.AcceptOptions{ReadLimit: DefaultReadLimit}
+	}
+	if !slices.Contains(opts.Subprotocols, Subprotocol) {
+		opts.Subprotocols = append(opts.Subprotocols, Subprotocol)
+	}
+	return opts
+}
+
+// parseQuery reads the room and the since position of a /chat request.
+func parseQuery(r *http.Request) (string, hub.Position, error) {
+	q := r.URL.Query()
+	room := q.Get("room")
+	if err := CheckRoom(room); err != nil {
+		return "", hub.Position{}, err
+	}
+	since, err := hub.ParsePosition(q.Get("since"))
+	return room, since, err
+}
+
+// join subscribes c to topic: for a duplex.chat.v2 client, as a positioned
+// subscriber resuming from since where the hub keeps the room's history.
+func join(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string, since hub.Position) (*hub.Subscriber, error) {
+	if c.Subprotocol() != Subprotocol {
+		return h.Subscribe(ctx, c, topic)
+	}
+	sub, err := h.SubscribeWith(ctx, c, &hub.SubscribeOptions{Positions: true})
+	if err != nil {
+		return nil, err
+	}
+	_, err = sub.Resume(ctx, topic, since)
+	if errors.Is(err, hub.ErrNoHistory) {
+		err = sub.Subscribe(ctx, topic)
+	}
+	if err != nil {
+		sub.Close()
+		return nil, err
+	}
+	return sub, nil
+}
+
 // serve relays c's messages to topic until c or the hub ends.
-func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string) {
-	sub, err := h.Subscribe(ctx, c, topic)
+func serve(ctx context.Context, h *hub.Hub, c *websocket.Conn, topic string, since hub.Position) {
+	sub, err := join(ctx, h, c, topic, since)
 	if err != nil {
 		if errors.Is(err, hub.ErrHubClosed) {
 			c.Close(websocket.StatusGoingAway, "server shutting down")
@@ -144,10 +212,7 @@ type engineClient struct {
 
 // NewEngineServer returns an EngineServer over h; opts are as for Handler.
 func NewEngineServer(h *hub.Hub, opts *websocket.AcceptOptions) (*EngineServer, error) {
-	if opts == nil {
-		opts = &websocket.AcceptOptions{ReadLimit: DefaultReadLimit}
-	}
-	s := &EngineServer{hub: h, opts: opts}
+	s := &EngineServer{hub: h, opts: withV2(opts)}
 	e, err := websocket.NewEngine(&websocket.EngineOptions{OnMessage: s.relay, OnClose: s.left})
 	if err != nil {
 		return nil, err
@@ -171,8 +236,8 @@ func (s *EngineServer) Serve(w http.ResponseWriter, r *http.Request, onJoin func
 	if onEnd == nil {
 		onEnd = func() {}
 	}
-	room := r.URL.Query().Get("room")
-	if err := CheckRoom(room); err != nil {
+	room, since, err := parseQuery(r)
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		onEnd()
 		return
@@ -188,7 +253,7 @@ func (s *EngineServer) Serve(w http.ResponseWriter, r *http.Request, onJoin func
 		return
 	}
 	topic := TopicPrefix + room
-	sub, err := s.hub.Subscribe(context.Background(), c, topic)
+	sub, err := join(context.Background(), s.hub, c, topic, since)
 	if err != nil {
 		if errors.Is(err, hub.ErrHubClosed) {
 			c.Close(websocket.StatusGoingAway, "server shutting down")

@@ -51,7 +51,14 @@ func startChat(t *testing.T) (string, *hub.Hub) {
 // EngineServer when engine is set.
 func startChatMode(t *testing.T, engine bool) (string, *hub.Hub) {
 	t.Helper()
-	h := hub.New(&hub.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return startChatWith(t, engine, hub.Options{})
+}
+
+// startChatWith is startChatMode with a hub made with opts.
+func startChatWith(t *testing.T, engine bool, opts hub.Options) (string, *hub.Hub) {
+	t.Helper()
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := hub.New(&opts)
 	t.Cleanup(func() { h.Close() })
 	var handler http.Handler = chat.Handler(h, nil)
 	if engine {
