@@ -96,6 +96,8 @@ var (
 	ctx   context.Context
 	token string
 	mux   *http.ServeMux
+	w     http.ResponseWriter
+	r     *http.Request
 )
 `
 

@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,57 +111,124 @@ func TestHTTP2ThroughHAProxy(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the page's script: %v", err)
 		}
-		var r struct {
-			Protocol, Extensions string
-			Echoes, Big          bool
-			Close                struct {
-				Code     int
-				WasClean bool
-			}
-		}
-		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			t.Fatalf("the page said %q: %v", out, err)
-		}
-		if r.Protocol != "chat.v1" || !strings.HasPrefix(r.Extensions, "permessage-deflate") {
-			t.Errorf("subprotocol %q, extensions %q; want chat.v1 and permessage-deflate", r.Protocol, r.Extensions)
-		}
-		if !r.Echoes || !r.Big {
-			t.Errorf("echoes of 5 sockets %v, of 4 MiB %v", r.Echoes, r.Big)
-		}
-		if r.Close.Code != 4001 || !r.Close.WasClean {
-			t.Errorf("the page's close 4001: it saw %+v", r.Close)
-		}
-		// haproxy logs each request as it came, after the client's address
-		// and port: the page and its WebSockets over one HTTP/2
-		// connection, each WebSocket answered 101 by duplex serve, which
-		// saw HTTP/1.1.
-		page := `"GET https://` + p.addr + `/ HTTP/2.0"`
-		echo := `"GET https://` + p.addr + `/echo HTTP/2.0"`
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			logs := p.output()
-			var from string // the page's connection
-			for _, l := range strings.Split(logs, "\n") {
-				if strings.Contains(l, page) {
-					from, _, _ = strings.Cut(l, " ")
-				}
-			}
-			sockets := 0
-			for _, l := range strings.Split(logs, "\n") {
-				if strings.HasPrefix(l, from+" ") && strings.Contains(l, echo) && strings.Contains(l, " 101 ") {
-					sockets++
-				}
-			}
-			if from != "" && sockets >= 5 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("haproxy's log does not show the page and 5 WebSockets on its HTTP/2 connection (%d):\n%s", sockets, logs)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		checkH2Page(t, out)
+		expectH2Sockets(t, p)
 		waitForLog(t, s, "echo connection", "proto=HTTP/1.1")
 	})
+
+	// Firefox runs no script it is handed from outside: the page runs
+	// h2Script itself and posts what it found back. duplex serve has no
+	// such page, so a second haproxy fronts a server of the test's, which
+	// serves the page, the report and an echo built on the library as
+	// duplex serve's is.
+	t.Run("Firefox", func(t *testing.T) {
+		peer.Require(t, peer.Firefox)
+		report := make(chan string, 1)
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<!doctype html><title>h2</title><script>\n"+
+				"const send = body => fetch('/report', {method: 'POST', body});\n"+h2Script+
+				".then(send, e => send(JSON.stringify({error: String(e)})));\n</script>")
+		})
+		mux.HandleFunc("GET /favicon.ico", http.NotFound)
+		mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			select {
+			case report <- string(b):
+			default:
+			}
+		})
+		opts := &websocket.AcceptOptions{Subprotocols: []string{"chat.v1"}, Compression: &websocket.CompressionOptions{}}
+		mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, opts)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			ctx := context.Background()
+			for {
+				typ, p, err := c.Read(ctx)
+				if err != nil || c.Write(ctx, typ, p) != nil {
+					return
+				}
+			}
+		})
+		backend := httptest.NewServer(mux)
+		t.Cleanup(backend.Close)
+		fp, fcert := startHAProxyH2(t, path, strings.TrimPrefix(backend.URL, "http://"))
+		peer.OpenPage(t, peer.Firefox, "https://"+fp.addr+"/", fcert.Raw, 2*time.Minute)
+		select {
+		case out := <-report:
+			checkH2Page(t, out)
+		case <-time.After(90 * time.Second):
+			t.Fatalf("the page reported nothing within 90 s; haproxy's log:\n%s", fp.output())
+		}
+		expectH2Sockets(t, fp)
+	})
+}
+
+// checkH2Page checks what h2Script returned in a browser.
+func checkH2Page(t *testing.T, out string) {
+	t.Helper()
+	var r struct {
+		Error, Protocol, Extensions string
+		Echoes, Big                 bool
+		Close                       struct {
+			Code     int
+			WasClean bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("the page said %q: %v", out, err)
+	}
+	if r.Error != "" {
+		t.Fatalf("the page's script failed: %s", r.Error)
+	}
+	if r.Protocol != "chat.v1" || !strings.HasPrefix(r.Extensions, "permessage-deflate") {
+		t.Errorf("subprotocol %q, extensions %q; want chat.v1 and permessage-deflate", r.Protocol, r.Extensions)
+	}
+	if !r.Echoes || !r.Big {
+		t.Errorf("echoes of 5 sockets %v, of 4 MiB %v", r.Echoes, r.Big)
+	}
+	if r.Close.Code != 4001 || !r.Close.WasClean {
+		t.Errorf("the page's close 4001: it saw %+v", r.Close)
+	}
+}
+
+// expectH2Sockets waits until haproxy's log shows a page loaded over
+// HTTP/2 and 5 WebSockets answered 101 on the page's connection.
+func expectH2Sockets(t *testing.T, p *proxyProc) {
+	t.Helper()
+	// haproxy logs each request as it came, after the client's address
+	// and port: the page and its WebSockets over one HTTP/2
+	// connection, each WebSocket answered 101 by the server behind,
+	// which saw HTTP/1.1.
+	page := `"GET https://` + p.addr + `/ HTTP/2.0"`
+	echo := `"GET https://` + p.addr + `/echo HTTP/2.0"`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		logs := p.output()
+		var from string // the page's connection
+		for _, l := range strings.Split(logs, "\n") {
+			if strings.Contains(l, page) {
+				from, _, _ = strings.Cut(l, " ")
+			}
+		}
+		sockets := 0
+		for _, l := range strings.Split(logs, "\n") {
+			if strings.HasPrefix(l, from+" ") && strings.Contains(l, echo) && strings.Contains(l, " 101 ") {
+				sockets++
+			}
+		}
+		if from != "" && sockets >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy's log does not show the page and 5 WebSockets on its HTTP/2 connection (%d):\n%s", sockets, logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // h2Script runs in the page: 5 WebSockets to /echo at once, an echo on
