@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/linerate"
 	"github.com/duplexws/websocket/internal/topicname"
 )
 
@@ -70,7 +71,7 @@ type Hub struct {
 	resets       atomic.Uint64
 	fetches      atomic.Uint64
 
-	slowLog slowLog // rate-limits the lines about slow subscribers
+	slowLog *linerate.Limiter // rate-limits the lines about slow subscribers
 }
 
 // topic is the set of a hub's subscribers to one topic, kept as a slice for
@@ -132,6 +133,7 @@ func New(opts *Options) *Hub {
 		cancel:        cancel,
 		topics:        make(map[string]*topic),
 		subs:          make(map[*Subscriber]struct{}),
+		slowLog:       &linerate.Limiter{PerSecond: slowLogPerSecond},
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/duplexws/websocket"
+	"github.com/duplexws/websocket/internal/linerate"
 )
 
 // serverFlags are the flags serve and exec share: where to listen, TLS, the
@@ -250,14 +251,12 @@ type connSet struct {
 	refused  map[string]uint64 // handshakes refused with 503, by reason
 	ln       *websocket.Listener
 
-	// The rate limit of the lines that log refusals (tooBusy).
-	lineWindow   time.Time // start of the current second
-	lines        int       // lines logged in it
-	linesLeftOut int       // lines left out since the last one logged
+	lines linerate.Limiter // of the lines that log refusals (tooBusy)
 }
 
 func newConnSet(limit int) *connSet {
-	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{}), byProto: map[string]uint64{}, refused: map[string]uint64{}}
+	return &connSet{limit: limit, closers: map[uint64]func(){}, finished: make(chan struct{}), byProto: map[string]uint64{}, refused: map[string]uint64{},
+		lines: linerate.Limiter{PerSecond: refusalLinesPerSecond}}
 }
 
 // enter takes a slot for the connection that r asks for, counting it under
@@ -290,23 +289,6 @@ const (
 
 // refusalLinesPerSecond bounds the lines tooBusy logs.
 const refusalLinesPerSecond = 10
-
-// allowRefusalLine reports whether a refusal may be logged now, and how
-// many were left out before it.
-func (s *connSet) allowRefusalLine(now time.Time) (ok bool, suppressed int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if now.Sub(s.lineWindow) >= time.Second {
-		s.lineWindow, s.lines = now, 0
-	}
-	if s.lines >= refusalLinesPerSecond {
-		s.linesLeftOut++
-		return false, 0
-	}
-	s.lines++
-	suppressed, s.linesLeftOut = s.linesLeftOut, 0
-	return true, suppressed
-}
 
 // setListener makes ln the listener whose refusals refusals counts.
 func (s *connSet) setListener(ln *websocket.Listener) {
@@ -394,7 +376,7 @@ func (s *connSet) shutdown(ctx context.Context) int {
 // clients costs a few lines a second, the next line counting those left
 // out.
 func (s *connSet) tooBusy(w http.ResponseWriter, log *slog.Logger, r *http.Request, what string) {
-	if ok, suppressed := s.allowRefusalLine(time.Now()); ok {
+	if ok, suppressed := s.lines.Allow(time.Now()); ok {
 		args := []any{"remote", r.RemoteAddr, "path", r.URL.Path}
 		if suppressed > 0 {
 			args = append(args, "suppressed", suppressed)
