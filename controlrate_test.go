@@ -153,8 +153,13 @@ func TestPingFloodCostsOthersNothing(t *testing.T) {
 				t.Errorf("a flooder kept writing for %v", d)
 			}
 		}
-		if worst > 200*time.Millisecond {
-			t.Errorf("worst echo beside the flood: %v, want under 200ms", worst)
+		// The race detector slows every goroutine several times over.
+		bound := 200 * time.Millisecond
+		if raceEnabled {
+			bound = time.Second
+		}
+		if worst > bound {
+			t.Errorf("worst echo beside the flood: %v, want under %v", worst, bound)
 		}
 		t.Logf("worst echo beside 20 ping flooders: %v", worst)
 	}, plainTCP, plainEngine)

@@ -21,14 +21,19 @@ import (
 // no lock: the engine keeps both.
 func ExampleEngine_chat() {
 	type member struct {
-		name   string      // set by the member's first message; read by its own callbacks only
-		joined atomic.Bool // the member has named itself and hears the room
+		name   string       // set by the member's first message; read by its own callbacks only
+		joined atomic.Int64 // the room's count of joins when the member named itself; 0 before
 	}
 	var room *websocket.Engine
+	var joins atomic.Int64
+	// say writes text to every member who had joined when it was said:
+	// members are served on several goroutines, and one who joins while
+	// another's words are still going round does not get them.
 	say := func(text string) {
+		upTo := joins.Load()
 		for c := range room.Conns() {
-			if !room.State(c).(*member).joined.Load() {
-				continue // connected, not yet named
+			if j := room.State(c).(*member).joined.Load(); j == 0 || j > upTo {
+				continue // not yet named, or named after text was said
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			c.Write(ctx, websocket.MessageText, []byte(text))
@@ -45,7 +50,7 @@ func ExampleEngine_chat() {
 			}
 			if m.name == "" {
 				m.name = string(text)
-				m.joined.Store(true)
+				m.joined.Store(joins.Add(1))
 				say(m.name + " joined")
 				return
 			}
