@@ -218,13 +218,13 @@ func (c *Conn) endLocked() (nc net.Conn, ok bool) {
 	}
 	c.ended.Close()
 	if c.served != nil {
-		c.served.connClosed()
+		c.served.Ended()
 	}
 	if r := c.rare.Load(); r != nil {
 		if w := r.watchers; w != nil {
 			if w.server != nil && c.served == nil {
 				// An engine's connection is done for its Server once its
-				// OnClose has returned: engineConn.end tells it.
+				// OnClose has returned: the engine's Closed tells it.
 				w.server.connClosed(c)
 			}
 			if w.cancel != nil {

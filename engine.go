@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/duplexws/websocket/internal/netpoll"
-	"github.com/duplexws/websocket/internal/wsconn"
+	"github.com/duplexws/websocket/internal/engine"
 )
 
 // EngineOptions configures an Engine. OnMessage is required; every other
@@ -98,9 +98,8 @@ type EngineOptions struct {
 // waits for their OnClose.
 type Engine struct {
 	opts    EngineOptions
-	pollers []*netpoll.Poller // empty where there is no event mode
+	loop    *engine.Loop[Conn] // parks, schedules and ends the connections
 	closing atomic.Bool
-	conns   connTable
 	// live counts the connections Serve took whose OnClose has not
 	// returned; drained is closed once closing is set and live is zero.
 	// Serve counts a connection before it looks at closing, and Shutdown
@@ -109,41 +108,29 @@ type Engine struct {
 	live      atomic.Int64
 	drained   chan struct{}
 	drainOnce sync.Once
-	stopOnce  sync.Once // stops the pollers
 	// n counts the connections Serve took whose OnClose has not returned,
 	// for Len; unlike live, never a connection that Serve refuses.
 	n atomic.Int64
-	// work hands a connection with bytes to read to an idle worker. spare
-	// counts the workers waiting on it; see worker.
-	work  chan *engineConn
-	spare atomic.Int32
 }
 
-// How long a worker goroutine waits for another connection to serve before
-// it exits. Reusing workers spares each burst of messages a new goroutine
-// whose stack grows again to what writing a message takes; but a parked
-// worker keeps that stack, so only as many of them as there are pollers
-// (GOMAXPROCS by default) wait workerIdle, and the others, which a burst
-// over many connections left behind, exit after workerLinger.
-const (
-	workerIdle   = 2 * time.Second
-	workerLinger = 20 * time.Millisecond
-)
+// engineConn is an Engine's record of a connection it serves, kept by its
+// loop; Conn.served points to it.
+type engineConn = engine.Conn[Conn]
 
 // NewEngine starts an engine's poller goroutines.
 func NewEngine(opts *EngineOptions) (*Engine, error) {
 	if opts == nil || opts.OnMessage == nil {
 		return nil, errors.New("websocket: NewEngine: EngineOptions.OnMessage is required")
 	}
-	e := &Engine{opts: *opts, work: make(chan *engineConn), drained: make(chan struct{})}
+	e := &Engine{opts: *opts, drained: make(chan struct{})}
 	if e.opts.Pollers <= 0 {
 		e.opts.Pollers = runtime.GOMAXPROCS(0)
 	}
-	pollers, err := newPollers(e, e.opts.Pollers)
+	loop, err := engine.New((*engineHandler)(e), e.opts.Pollers)
 	if err != nil {
 		return nil, err
 	}
-	e.pollers = pollers
+	e.loop = loop
 	return e, nil
 }
 
@@ -173,32 +160,24 @@ func (e *Engine) Serve(c *Conn) error {
 	if e.opts.OnOpen != nil {
 		// Nothing reads c yet: a Ping in OnOpen reads its pong itself,
 		// as in OnMessage.
-		ec.flags.Or(flagOnMsg)
+		ec.SetDelivering(true)
 		state = e.opts.OnOpen(c)
-		ec.flags.And(^flagOnMsg)
+		ec.SetDelivering(false)
 	}
 	if state != nil || e.opts.IdleTimeout > 0 {
-		r := &engineRare{state: state}
+		r := &engine.Rare{State: state}
 		if e.opts.IdleTimeout > 0 {
-			r.idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
+			r.Idle = time.AfterFunc(e.opts.IdleTimeout, func() { c.Close(StatusGoingAway, "idle timeout") })
 		}
-		c.mu.Lock() // State reads it under c.mu
-		ec.rare = r
-		c.mu.Unlock()
+		ec.SetRare(r)
 	}
-	e.conns.Add(ec)
-	e.n.Add(1) // after add: Conns yields whatever Len counts
+	e.loop.Add(ec)
+	e.n.Add(1) // after Add: Conns yields whatever Len counts
 	if e.closing.Load() {
 		// Shutdown began after claim looked and may not have seen c.
 		go c.Close(StatusGoingAway, "server shutting down")
 	}
-	// The first run reads what the handshake left buffered, and what
-	// arrived before the poller watched the descriptor.
-	if e.takeOver(ec) {
-		e.dispatch(ec)
-	} else {
-		go ec.runBlocking()
-	}
+	e.loop.Start(ec, c.br.nc)
 	return nil
 }
 
@@ -208,7 +187,7 @@ func (e *Engine) claim(c *Conn) (*engineConn, error) {
 	if e.closing.Load() {
 		return nil, fmt.Errorf("websocket: Engine.Serve: the engine is shutting down: %w", ErrClosed)
 	}
-	ec := &engineConn{e: e, c: c}
+	ec := e.loop.NewConn(c)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended.Ended() {
@@ -231,15 +210,14 @@ func (e *Engine) claim(c *Conn) (*engineConn, error) {
 func (e *Engine) State(c *Conn) any {
 	c.mu.Lock()
 	ec := c.served
-	var r *engineRare
-	if ec != nil {
-		r = ec.rare
-	}
 	c.mu.Unlock()
-	if ec == nil || ec.e != e || r == nil {
+	if ec == nil || ec.Loop() != e.loop {
 		return nil
 	}
-	return r.state
+	if r := ec.Rare(); r != nil {
+		return r.State
+	}
+	return nil
 }
 
 // Len returns the number of connections the engine serves: those Serve
@@ -258,8 +236,8 @@ func (e *Engine) Len() int { return int(e.n.Load()) }
 // spares compressing a message once per connection).
 func (e *Engine) Conns() iter.Seq[*Conn] {
 	return func(yield func(*Conn) bool) {
-		for ec := range e.conns.Each {
-			if ec.flags.Load()&flagClosed == 0 && !yield(ec.c) {
+		for ec := range e.loop.Each {
+			if !ec.Closed() && !yield(ec.Owner()) {
 				return
 			}
 		}
@@ -271,41 +249,6 @@ func (e *Engine) Conns() iter.Seq[*Conn] {
 func (e *Engine) left() {
 	if e.live.Add(-1) == 0 && e.closing.Load() {
 		e.drainOnce.Do(func() { close(e.drained) })
-	}
-}
-
-// dispatch runs ec on an idle worker, or on a new one.
-func (e *Engine) dispatch(ec *engineConn) {
-	select {
-	case e.work <- ec:
-	default:
-		go e.worker(ec)
-	}
-}
-
-// worker serves ec, then the connections it is handed, until none comes
-// for workerIdle (workerLinger when as many others as there are pollers
-// wait already).
-func (e *Engine) worker(ec *engineConn) {
-	var idle *time.Timer
-	for {
-		ec.run()
-		wait := workerIdle
-		if e.spare.Add(1) > int32(e.opts.Pollers) {
-			wait = workerLinger
-		}
-		if idle == nil {
-			idle = time.NewTimer(wait)
-		} else {
-			idle.Reset(wait)
-		}
-		select {
-		case ec = <-e.work:
-			e.spare.Add(-1)
-		case <-idle.C:
-			e.spare.Add(-1)
-			return
-		}
 	}
 }
 
@@ -325,19 +268,19 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		if e.live.Load() == 0 {
 			e.drainOnce.Do(func() { close(e.drained) })
 		}
-		for ec := range e.conns.Each {
-			go ec.c.Close(StatusGoingAway, "server shutting down")
+		for ec := range e.loop.Each {
+			go ec.Owner().Close(StatusGoingAway, "server shutting down")
 		}
 	}
 	select {
 	case <-e.drained:
-		return e.stopPollers()
+		return e.loop.Close()
 	case <-ctx.Done():
 	}
 	left := e.live.Load()
-	for ec := range e.conns.Each {
-		if ec.flags.Load()&flagEnded == 0 {
-			ec.c.endSoon()
+	for ec := range e.loop.Each {
+		if !ec.Done() {
+			ec.Owner().endSoon()
 		}
 	}
 	err := fmt.Errorf("websocket: Engine.Shutdown: %d connections were still open and were closed at once: %w", left, ctx.Err())
@@ -348,7 +291,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	case <-t.C:
 		err = fmt.Errorf("%w; the OnClose of %d had not returned %v later", err, e.live.Load(), onCloseWait)
 	}
-	e.stopPollers()
+	e.loop.Close()
 	return err
 }
 
@@ -369,210 +312,15 @@ func (e *Engine) Close() error {
 	return e.Shutdown(ctx)
 }
 
-// stopPollers stops the poller goroutines, once.
-func (e *Engine) stopPollers() error {
-	var errs []error
-	e.stopOnce.Do(func() {
-		for _, p := range e.pollers {
-			errs = append(errs, p.Close())
-		}
-	})
-	return errors.Join(errs...)
-}
+// engineHandler is an Engine as its loop sees it (engine.Handler): what
+// reads, delivers and ends the connections the loop schedules.
+type engineHandler Engine
 
-// Flags of an engine connection, in one word: the state of its reading,
-// and what happened to it.
-const (
-	stateIdle    uint32 = iota // waiting in the poller, no goroutine
-	stateRunning               // a goroutine reads and delivers messages
-	statePending               // running, and the poller saw more bytes arrive
-	stateMask    uint32 = 3
-
-	flagEvents uint32 = 1 << 2 // the engine's epoll watches the connection's descriptor
-	flagClosed uint32 = 1 << 3 // the connection ended (Conn.end ran)
-	flagEnded  uint32 = 1 << 4 // OnClose was called
-	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
-	flagOnMsg  uint32 = 1 << 6 // OnOpen or OnMessage runs: the engine does not read the connection
-)
-
-// engineConn is a connection an engine serves.
-type engineConn struct {
-	fd    netpoll.Conn // the connection's transport in event mode (fdTransport)
-	e     *Engine
-	c     *Conn
-	id    uint64 // in e.conns, until the connection ends and its transport is closed
-	flags atomic.Uint32
-	rare  *engineRare // nil unless the connection has a state or an idle timer; set by Serve
-}
-
-// engineRare is what only some of an engine's connections have, kept apart
-// so that engineConn stays in its size class: a state, an idle timer, or a
-// Listener's guard.
-type engineRare struct {
-	idle  *time.Timer   // closes the connection after IdleTimeout without a message
-	state any           // what OnOpen returned
-	guard *wsconn.Guard // the Listener that accepted the socket, counting it until it closes
-}
-
-// setState moves the connection's state from one to another, keeping its
-// other flags; it fails when the state is not from.
-func (ec *engineConn) setState(from, to uint32) bool {
-	for {
-		f := ec.flags.Load()
-		if f&stateMask != from {
-			return false
-		}
-		if ec.flags.CompareAndSwap(f, f&^stateMask|to) {
-			return true
-		}
-	}
-}
-
-// ready starts a goroutine for the connection, or tells the running one
-// to read again before it parks.
-func (ec *engineConn) ready() {
-	for {
-		f := ec.flags.Load()
-		if f&(flagEvents|flagEnded) != flagEvents {
-			return // a goroutine serves it, or it has ended
-		}
-		switch f & stateMask {
-		case stateIdle:
-			if ec.setState(stateIdle, stateRunning) {
-				ec.e.dispatch(ec)
-				return
-			}
-		case stateRunning:
-			if ec.setState(stateRunning, statePending) {
-				return
-			}
-		default:
-			return
-		}
-	}
-}
-
-// run delivers the messages that have arrived, then parks the connection
-// in its poller.
-func (ec *engineConn) run() {
-	c := ec.c
-	fresh := true
-	for n := 1; ; n++ {
-		if n%runBudget == 0 {
-			// Fairness: a connection whose peer keeps sending lets the
-			// other connections' workers and the pollers run between
-			// its bursts, rather than at the scheduler's next preemption.
-			runtime.Gosched()
-		}
-		typ, err := c.nextEventMessage(fresh, ec.flags.Load()&flagHangup != 0)
-		fresh = false
-		if err == errWouldBlock {
-			if ec.setState(stateRunning, stateIdle) {
-				// A connection that ended while this goroutine ran left
-				// its removal to it.
-				if ec.flags.Load()&flagClosed != 0 {
-					ec.end()
-				}
-				return
-			}
-			ec.setState(statePending, stateRunning) // the poller saw more arrive
-			fresh = true
-			continue
-		}
-		if err != nil {
-			ec.end()
-			return
-		}
-		ec.deliver(typ)
-	}
-}
-
-// runBudget is how many messages a run delivers before it yields the
-// processor.
-const runBudget = 16
-
-// runBlocking serves a connection the poller cannot watch, from a goroutine
-// of its own.
-func (ec *engineConn) runBlocking() {
-	c := ec.c
-	for {
-		typ, _, err := c.reader(context.Background())
-		if err != nil {
-			ec.end()
-			return
-		}
-		ec.deliver(typ)
-	}
-}
-
-// deliver hands the message just begun to OnMessage.
-func (ec *engineConn) deliver(typ MessageType) {
-	if r := ec.rare; r != nil && r.idle != nil {
-		r.idle.Reset(ec.e.opts.IdleTimeout)
-	}
-	ec.flags.Or(flagOnMsg)
-	ec.e.opts.OnMessage(ec.c, typ, ec.c.messageReader())
-	ec.flags.And(^flagOnMsg)
-}
-
-// delivering reports whether OnOpen or OnMessage runs for the connection,
-// during which nothing reads it but the message reader and Ping (readPong).
-func (ec *engineConn) delivering() bool { return ec.flags.Load()&flagOnMsg != 0 }
-
-// fdClosed is called when the connection's transport in event mode has
-// been closed: no call waits for its events any more, and its id may go to
-// another connection.
-func (ec *engineConn) fdClosed() {
-	ec.e.conns.Remove(ec.id)
-	if r := ec.rare; r != nil && r.guard != nil {
-		r.guard.Release()
-	}
-}
-
-// connClosed is called by Conn.end (which CloseNow calls), with c.mu held.
-// A parked connection is ended here; a running one, or one served by a
-// goroutine of its own, by that goroutine, whose read fails now.
-func (ec *engineConn) connClosed() {
-	f := ec.flags.Or(flagClosed)
-	if f&flagEvents != 0 && f&stateMask == stateIdle {
-		go ec.end()
-	}
-}
-
-// end tells OnClose, once, and removes a connection served by a goroutine
-// from its engine; one in event mode leaves when its transport is closed
-// (fdClosed), since until then a lingering close may still wait for its
-// events.
-func (ec *engineConn) end() {
-	f := ec.flags.Or(flagEnded)
-	if f&flagEnded != 0 {
-		return
-	}
-	if r := ec.rare; r != nil && r.idle != nil {
-		r.idle.Stop()
-	}
-	if f&flagEvents == 0 {
-		ec.e.conns.Remove(ec.id)
-	}
-	if ec.e.opts.OnClose != nil {
-		ec.e.opts.OnClose(ec.c, ec.c.closedErr())
-	}
-	// A Server waits for the OnClose of an engine's connections: Conn.end
-	// leaves telling it to here.
-	if s := ec.c.trackedBy(); s != nil {
-		s.connClosed(ec.c)
-	}
-	ec.e.n.Add(-1)
-	ec.e.left()
-}
-
-// nextEventMessage starts the next message of an event-mode connection if
-// its first frame has arrived, answering the control frames before it; it
-// returns errWouldBlock when no frame is complete. fresh says the poller saw
-// bytes arrive since the last read, hangup that it saw the peer's end.
-func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
+// NextNow begins the next message of an event-mode connection if its first
+// frame has arrived, answering the control frames before it.
+func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (bool, error) {
 	if err := c.readLock.Lock(context.Background(), &c.ended); err != nil {
-		return 0, c.lockErr(err)
+		return false, c.lockErr(err)
 	}
 	defer c.unlockRead()
 	if w := c.stallArmed(); w != nil {
@@ -594,10 +342,71 @@ func (c *Conn) nextEventMessage(fresh, hangup bool) (MessageType, error) {
 		} else {
 			c.stallEnd()
 		}
-		return 0, err
+		return false, nil
 	}
-	if err != nil {
-		return 0, err
+	return err == nil, err
+}
+
+// Next waits for the next message of a connection served by a goroutine of
+// its own, and begins it.
+func (h *engineHandler) Next(c *Conn) error {
+	_, _, err := c.reader(context.Background())
+	return err
+}
+
+// Deliver hands the message just begun to OnMessage.
+func (h *engineHandler) Deliver(ec *engineConn) {
+	if r := ec.Rare(); r != nil && r.Idle != nil {
+		r.Idle.Reset(h.opts.IdleTimeout)
 	}
-	return c.rd.typ, nil
+	c := ec.Owner()
+	h.opts.OnMessage(c, c.rd.typ, c.messageReader())
+}
+
+// Closed calls OnClose, then tells the Server tracking the connection,
+// which waits for OnClose (Conn.end leaves telling it to here).
+func (h *engineHandler) Closed(ec *engineConn) {
+	if r := ec.Rare(); r != nil && r.Idle != nil {
+		r.Idle.Stop()
+	}
+	c := ec.Owner()
+	if h.opts.OnClose != nil {
+		h.opts.OnClose(c, c.closedErr())
+	}
+	if s := c.trackedBy(); s != nil {
+		s.connClosed(c)
+	}
+	e := (*Engine)(h)
+	e.n.Add(-1)
+	e.left()
+}
+
+// UseTransport makes t the connection's transport in place of the one it
+// was made with, under every lock that guards it, so that a read, a write
+// or a deadline never sees half of each; the bytes the reader buffered stay.
+// It waits at most the close timeout for a frame being written. It reports
+// false, changing nothing, when the connection has ended or is failing (a
+// lingering close reads the old transport with no lock held), or when its
+// locks stayed busy.
+func (h *engineHandler) UseTransport(c *Conn, t net.Conn) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout())
+	defer cancel()
+	if c.readLock.Lock(ctx, &c.ended) != nil {
+		return false
+	}
+	defer c.readLock.Unlock()
+	if c.frameLock.Lock(ctx, &c.ended) != nil {
+		return false
+	}
+	defer c.frameLock.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended.Ended() || c.lingering {
+		return false
+	}
+	c.br.nc = t
+	c.br.sys = nil
+	c.readWatch.Replace(t)
+	c.writeWatch.Replace(t)
+	return true
 }

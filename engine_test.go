@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/duplexws/websocket/internal/engine"
 )
 
 // engineEcho serves an echo through an Engine: the handler hands every
@@ -77,7 +79,7 @@ func startEngineEcho(t testing.TB, aopts *AcceptOptions, eopts *EngineOptions) *
 }
 
 // served counts the connections the engine still holds.
-func (e *Engine) served() int { return e.conns.Len() }
+func (e *Engine) served() int { return e.loop.Len() }
 
 // waitFor polls cond until it holds or d passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
@@ -431,8 +433,8 @@ func TestEngineManyConns(t *testing.T) {
 	}
 	// Idle connections hold no goroutine: what is left beside the earlier
 	// ones is the test's, the HTTP server's and the pollers', once the
-	// workers that delivered the echoes have exited (workerIdle).
-	deadline := time.Now().Add(workerIdle + 10*time.Second)
+	// workers that delivered the echoes have exited (engine.WorkerIdle).
+	deadline := time.Now().Add(engine.WorkerIdle + 10*time.Second)
 	for runtime.NumGoroutine()-before > 100 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d goroutines more than before the engine for %d idle connections", runtime.NumGoroutine()-before, n)

@@ -45,7 +45,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 	if err := c.writeControl(opPing, payload[:]); err != nil {
 		return err
 	}
-	if served != nil && served.delivering() {
+	if served != nil && served.Delivering() {
 		if err := c.readPong(ctx, pong); err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func (c *Conn) keepAliveTick() {
 		return
 	}
 	if k.want != 0 {
-		if c.served != nil && c.served.delivering() {
+		if c.served != nil && c.served.Delivering() {
 			k.due = now.Add(k.timeout)
 			k.timer.Reset(k.timeout)
 			c.mu.Unlock()

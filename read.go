@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 
+	"github.com/duplexws/websocket/internal/engine"
 	"github.com/duplexws/websocket/internal/pmdeflate"
 	"github.com/duplexws/websocket/internal/utf8stream"
 	"github.com/duplexws/websocket/internal/wsconn"
@@ -67,14 +68,14 @@ func (c *Conn) reader(ctx context.Context) (MessageType, io.Reader, error) {
 	return c.rd.typ, c.messageReader(), nil
 }
 
-// yieldEvery yields the processor once every runBudget messages a
+// yieldEvery yields the processor once every engine.RunBudget messages a
 // goroutine reads, for fairness: a connection whose peer keeps sending
 // lets other connections' goroutines run between its bursts rather than
 // at the scheduler's next preemption, as an Engine's run does. The caller
 // holds readLock.
 func (c *Conn) yieldEvery() {
 	c.br.begun++
-	if c.br.begun%runBudget == 0 {
+	if c.br.begun%engine.RunBudget == 0 {
 		runtime.Gosched()
 	}
 }

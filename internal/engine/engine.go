@@ -1,0 +1,364 @@
+// Package engine schedules the connections a WebSocket engine serves: it
+// parks each connection in an epoll poller while it waits, lends it a
+// pooled worker goroutine while it has messages to deliver, and tells its
+// owner once it has ended. It knows nothing of the protocol: the owner of
+// the connections (Handler) reads their messages and delivers them.
+//
+// A connection's life here, top to bottom in this file:
+//
+//  1. Loop.Add gives it an id in the loop's table, which epoll events carry.
+//  2. Loop.Start takes its socket over (epoll_linux.go) and runs it once
+//     for what arrived before; a connection that cannot be taken over (TLS,
+//     an HTTP/2 stream, a system without epoll) gets a goroutine of its own
+//     (runBlocking) for its whole life.
+//  3. The poller reports the socket readable (event, epoll_linux.go); ready hands the
+//     connection to an idle worker (dispatch, worker), or marks the run in
+//     progress pending.
+//  4. run asks the owner for each message that has fully arrived
+//     (Handler.NextNow) and delivers it (Handler.Deliver), then parks.
+//  5. The owner tells the connection's end (Ended, from its close, under
+//     its own lock); the goroutine that runs it, or one started for a
+//     parked connection, calls Handler.Closed once, after the last
+//     delivery; the connection leaves the table when its socket closes.
+package engine
+
+import (
+	"errors"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duplexws/websocket/internal/netpoll"
+	"github.com/duplexws/websocket/internal/wsconn"
+)
+
+// Handler is the owner of a loop's connections, of type T: what the loop
+// asks of each connection and tells of it.
+type Handler[T any] interface {
+	// NextNow begins the next message of c if its first frame has
+	// arrived, answering the control frames before it, without waiting:
+	// it reports false when no frame is complete. fresh says the poller
+	// saw bytes arrive since the last call, hangup that it saw the peer
+	// close its end. An error ends the connection's runs.
+	NextNow(c *T, fresh, hangup bool) (bool, error)
+	// Next waits for the next message of a connection the loop cannot
+	// watch, and begins it.
+	Next(c *T) error
+	// Deliver hands the message just begun to the application.
+	Deliver(c *Conn[T])
+	// Closed is called once, after the connection has ended and its last
+	// Deliver has returned.
+	Closed(c *Conn[T])
+	// UseTransport makes t the transport of c in place of its socket's
+	// net.TCPConn, or reports false when it cannot (the connection ended,
+	// or stayed busy).
+	UseTransport(c *T, t net.Conn) bool
+}
+
+// Loop serves connections of type T for the Handler given to New.
+type Loop[T any] struct {
+	h       Handler[T]
+	pollers []*netpoll.Poller // empty where there is no event mode
+	conns   netpoll.Table[Conn[T], *Conn[T]]
+	// work hands a connection with bytes to read to an idle worker; spare
+	// counts the workers waiting on it (see worker).
+	work      chan *Conn[T]
+	spare     atomic.Int32
+	closeOnce sync.Once
+}
+
+// New starts a loop with n poller goroutines (none where there is no
+// epoll).
+func New[T any](h Handler[T], n int) (*Loop[T], error) {
+	l := &Loop[T]{h: h, work: make(chan *Conn[T])}
+	ps, err := l.newPollers(n)
+	if err != nil {
+		return nil, err
+	}
+	l.pollers = ps
+	return l, nil
+}
+
+// Close stops the pollers, once. The connections they watch are left to
+// their owner, which closes them before.
+func (l *Loop[T]) Close() error {
+	var errs []error
+	l.closeOnce.Do(func() {
+		for _, p := range l.pollers {
+			errs = append(errs, p.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// How long a worker goroutine waits for another connection to serve before
+// it exits. Reusing workers spares each burst of messages a new goroutine
+// whose stack grows again to what writing a message takes; but a parked
+// worker keeps that stack, so only as many of them as there are pollers
+// wait WorkerIdle, and the others, which a burst over many connections
+// left behind, exit after workerLinger.
+const (
+	WorkerIdle   = 2 * time.Second
+	workerLinger = 20 * time.Millisecond
+)
+
+// RunBudget is how many messages a run delivers before it yields the
+// processor.
+const RunBudget = 16
+
+// Flags of a connection, in one word: the state of its reading, and what
+// happened to it.
+const (
+	stateIdle    uint32 = iota // waiting in the poller, no goroutine
+	stateRunning               // a goroutine reads and delivers messages
+	statePending               // running, and the poller saw more bytes arrive
+	stateMask    uint32 = 3
+
+	flagEvents uint32 = 1 << 2 // the loop's epoll watches the connection's descriptor
+	flagClosed uint32 = 1 << 3 // the connection ended (Ended ran)
+	flagEnded  uint32 = 1 << 4 // Handler.Closed was called
+	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
+	flagOnMsg  uint32 = 1 << 6 // the application runs with the connection: the loop does not read it
+)
+
+// Conn is the loop's record of one connection.
+type Conn[T any] struct {
+	fd    netpoll.Conn // the connection's transport in event mode (see transport)
+	loop  *Loop[T]
+	owner *T
+	id    uint64 // in the loop's table, until the connection ends and its transport is closed
+	flags atomic.Uint32
+	rare  atomic.Pointer[Rare] // nil unless the owner or a guard needs it
+}
+
+// Rare is what only some connections have, kept apart so that a Conn stays
+// in its size class.
+type Rare struct {
+	State any         // the owner's: what it keeps for the connection
+	Idle  *time.Timer // the owner's: restarted by each delivery, stopped at the end
+	guard *wsconn.Guard
+}
+
+// NewConn returns the loop's record of owner, not yet in the loop.
+func (l *Loop[T]) NewConn(owner *T) *Conn[T] { return &Conn[T]{loop: l, owner: owner} }
+
+// TableID is where the connection's id in its loop's table is kept.
+func (c *Conn[T]) TableID() *uint64 { return &c.id }
+
+// Owner returns the connection the record is of.
+func (c *Conn[T]) Owner() *T { return c.owner }
+
+// Loop returns the loop the connection was made for.
+func (c *Conn[T]) Loop() *Loop[T] { return c.loop }
+
+// Rare returns what SetRare stored, or nil.
+func (c *Conn[T]) Rare() *Rare { return c.rare.Load() }
+
+// SetRare stores the owner's rare part, before Start.
+func (c *Conn[T]) SetRare(r *Rare) { c.rare.Store(r) }
+
+// Add puts c in the loop: Each yields it from now on.
+func (l *Loop[T]) Add(c *Conn[T]) { l.conns.Add(c) }
+
+// Each yields the connections in the loop, without a lock.
+func (l *Loop[T]) Each(yield func(*Conn[T]) bool) { l.conns.Each(yield) }
+
+// Len returns the number of connections in the loop.
+func (l *Loop[T]) Len() int { return l.conns.Len() }
+
+// Start begins serving c, whose transport is nc: its first run reads what
+// the handshake left buffered, and what arrived before the poller watched
+// the descriptor.
+func (l *Loop[T]) Start(c *Conn[T], nc net.Conn) {
+	if l.takeOver(c, nc) {
+		l.dispatch(c)
+	} else {
+		go c.runBlocking()
+	}
+}
+
+// Closed reports whether the connection has ended.
+func (c *Conn[T]) Closed() bool { return c.flags.Load()&flagClosed != 0 }
+
+// Done reports whether Handler.Closed was called for the connection.
+func (c *Conn[T]) Done() bool { return c.flags.Load()&flagEnded != 0 }
+
+// Delivering reports whether the application runs with the connection
+// (Deliver, or what the owner marked with SetDelivering), during which the
+// loop does not read it.
+func (c *Conn[T]) Delivering() bool { return c.flags.Load()&flagOnMsg != 0 }
+
+// SetDelivering marks the application running with the connection outside
+// Deliver (the owner's OnOpen), or no longer.
+func (c *Conn[T]) SetDelivering(on bool) {
+	if on {
+		c.flags.Or(flagOnMsg)
+	} else {
+		c.flags.And(^flagOnMsg)
+	}
+}
+
+// ready starts a goroutine for the connection, or tells the running one
+// to read again before it parks.
+func (c *Conn[T]) ready() {
+	for {
+		f := c.flags.Load()
+		if f&(flagEvents|flagEnded) != flagEvents {
+			return // a goroutine serves it, or it has ended
+		}
+		switch f & stateMask {
+		case stateIdle:
+			if c.setState(stateIdle, stateRunning) {
+				c.loop.dispatch(c)
+				return
+			}
+		case stateRunning:
+			if c.setState(stateRunning, statePending) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// setState moves the connection's state from one to another, keeping its
+// other flags; it fails when the state is not from.
+func (c *Conn[T]) setState(from, to uint32) bool {
+	for {
+		f := c.flags.Load()
+		if f&stateMask != from {
+			return false
+		}
+		if c.flags.CompareAndSwap(f, f&^stateMask|to) {
+			return true
+		}
+	}
+}
+
+// dispatch runs c on an idle worker, or on a new one.
+func (l *Loop[T]) dispatch(c *Conn[T]) {
+	select {
+	case l.work <- c:
+	default:
+		go l.worker(c)
+	}
+}
+
+// worker serves c, then the connections it is handed, until none comes
+// for WorkerIdle (workerLinger when as many others as there are pollers
+// wait already).
+func (l *Loop[T]) worker(c *Conn[T]) {
+	var idle *time.Timer
+	for {
+		c.run()
+		wait := WorkerIdle
+		if int(l.spare.Add(1)) > max(len(l.pollers), 1) {
+			wait = workerLinger
+		}
+		if idle == nil {
+			idle = time.NewTimer(wait)
+		} else {
+			idle.Reset(wait)
+		}
+		select {
+		case c = <-l.work:
+			l.spare.Add(-1)
+		case <-idle.C:
+			l.spare.Add(-1)
+			return
+		}
+	}
+}
+
+// run delivers the messages that have arrived, then parks the connection
+// in its poller.
+func (c *Conn[T]) run() {
+	h := c.loop.h
+	fresh := true
+	for n := 1; ; n++ {
+		if n%RunBudget == 0 {
+			// Fairness: a connection whose peer keeps sending lets the
+			// other connections' workers and the pollers run between
+			// its bursts, rather than at the scheduler's next preemption.
+			runtime.Gosched()
+		}
+		ok, err := h.NextNow(c.owner, fresh, c.flags.Load()&flagHangup != 0)
+		fresh = false
+		if err != nil {
+			c.end()
+			return
+		}
+		if !ok {
+			if c.setState(stateRunning, stateIdle) {
+				// A connection that ended while this goroutine ran left
+				// its end to it.
+				if c.Closed() {
+					c.end()
+				}
+				return
+			}
+			c.setState(statePending, stateRunning) // the poller saw more arrive
+			fresh = true
+			continue
+		}
+		c.deliver()
+	}
+}
+
+// runBlocking serves a connection the poller cannot watch, from a goroutine
+// of its own.
+func (c *Conn[T]) runBlocking() {
+	for {
+		if err := c.loop.h.Next(c.owner); err != nil {
+			c.end()
+			return
+		}
+		c.deliver()
+	}
+}
+
+// deliver hands the message just begun to the owner's application.
+func (c *Conn[T]) deliver() {
+	c.flags.Or(flagOnMsg)
+	c.loop.h.Deliver(c)
+	c.flags.And(^flagOnMsg)
+}
+
+// Ended is told by the owner, once, when the connection has ended (under
+// the owner's lock, so it must not block). A parked connection is ended
+// here; a running one, or one served by a goroutine of its own, by that
+// goroutine, whose read fails now.
+func (c *Conn[T]) Ended() {
+	f := c.flags.Or(flagClosed)
+	if f&flagEvents != 0 && f&stateMask == stateIdle {
+		go c.end()
+	}
+}
+
+// end tells the owner, once, and takes a connection served by a goroutine
+// out of the loop; one in event mode leaves when its transport is closed
+// (fdClosed), since until then a lingering close may still wait for its
+// events.
+func (c *Conn[T]) end() {
+	f := c.flags.Or(flagEnded)
+	if f&flagEnded != 0 {
+		return
+	}
+	if f&flagEvents == 0 {
+		c.loop.conns.Remove(c.id)
+	}
+	c.loop.h.Closed(c)
+}
+
+// fdClosed is called when the connection's transport in event mode has
+// been closed: no call waits for its events any more, and its id may go to
+// another connection.
+func (c *Conn[T]) fdClosed() {
+	c.loop.conns.Remove(c.id)
+	if r := c.rare.Load(); r != nil && r.guard != nil {
+		r.guard.Release()
+	}
+}

@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"net"
+	"time"
+
+	"github.com/duplexws/websocket/internal/netpoll"
+	"github.com/duplexws/websocket/internal/wsconn"
+)
+
+// newPollers starts n pollers that hand their events to the loop.
+func (l *Loop[T]) newPollers(n int) ([]*netpoll.Poller, error) {
+	ps := make([]*netpoll.Poller, 0, n)
+	for range n {
+		p, err := netpoll.NewPoller(l.event)
+		if err != nil {
+			for _, p := range ps {
+				p.Close()
+			}
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// event hands what a poller reported for connection id to it, if it is
+// still there: a waiting read or write is woken, and bytes to read start a
+// run.
+func (l *Loop[T]) event(id uint64, ev netpoll.Events) {
+	c := l.conns.Get(id)
+	if c == nil {
+		return // the connection has gone; its slot may be another's
+	}
+	c.fd.Notify(ev)
+	if !ev.Readable() {
+		return // writable only
+	}
+	// A peer that closed or reset its end is read until the socket says
+	// so: a short read may leave its end unseen, and no event will come
+	// again.
+	if ev.Hangup() {
+		c.flags.Or(flagHangup)
+	}
+	c.ready()
+}
+
+// takeOver moves a connection on a *net.TCPConn to a descriptor of the
+// loop's own, watched by one of its pollers, and reports whether it did:
+// the socket is duplicated, the duplicate becomes the connection's
+// transport (see transport) and the net.TCPConn is closed, which takes the
+// socket out of the runtime's poller. Every other connection, and one whose
+// takeover fails, is left to a goroutine of its own.
+func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
+	var guard *wsconn.Guard // a listener's: released when the duplicate closes
+	if g, ok := nc.(*wsconn.GuardedTCPConn); ok {
+		nc, guard = g.TCPConn, g.G
+	}
+	tcp, ok := nc.(*net.TCPConn)
+	if !ok || len(l.pollers) == 0 {
+		return false
+	}
+	// Running from the start: what the handshake left buffered is read by
+	// the first run, and events before it only mark it pending.
+	c.flags.Or(flagEvents | stateRunning)
+	p := l.pollers[uint32(c.id)%uint32(len(l.pollers))]
+	if p.Attach(&c.fd, c.id, tcp) != nil {
+		c.flags.And(^(flagEvents | stateMask))
+		return false
+	}
+	if !l.h.UseTransport(c.owner, (*transport[T])(c)) {
+		// The connection ended, is failing and draining the peer, or its
+		// locks stayed busy: it keeps its net.TCPConn and a goroutine.
+		p.Detach(&c.fd)
+		c.flags.And(^(flagEvents | stateMask))
+		return false
+	}
+	if guard != nil {
+		// The owner's fields of Rare are read concurrently, never this one.
+		if r := c.rare.Load(); r != nil {
+			r.guard = guard
+		} else {
+			c.rare.Store(&Rare{guard: guard})
+		}
+	}
+	tcp.Close()
+	return true
+}
+
+// transport is a connection seen as its transport in event mode: the
+// netpoll.Conn it holds, which leaves the loop when closed. Being the Conn
+// itself, it costs the connection no pointer back to it. Besides
+// net.Conn, it reads without waiting (ReadNow) and writes a frame's header
+// and payload in one call (WriteVec).
+type transport[T any] Conn[T]
+
+func (t *transport[T]) Read(p []byte) (int, error)         { return t.fd.Read(p) }
+func (t *transport[T]) Write(p []byte) (int, error)        { return t.fd.Write(p) }
+func (t *transport[T]) ReadNow(p []byte) (int, error)      { return t.fd.ReadNow(p) }
+func (t *transport[T]) WriteVec(hdr, p []byte) error       { return t.fd.WriteVec(hdr, p) }
+func (t *transport[T]) CloseWrite() error                  { return t.fd.CloseWrite() }
+func (t *transport[T]) LocalAddr() net.Addr                { return t.fd.LocalAddr() }
+func (t *transport[T]) RemoteAddr() net.Addr               { return t.fd.RemoteAddr() }
+func (t *transport[T]) SetDeadline(d time.Time) error      { return t.fd.SetDeadline(d) }
+func (t *transport[T]) SetReadDeadline(d time.Time) error  { return t.fd.SetReadDeadline(d) }
+func (t *transport[T]) SetWriteDeadline(d time.Time) error { return t.fd.SetWriteDeadline(d) }
+
+// Close closes the connection's descriptor once the calls using it have
+// returned; the connection leaves its loop at once.
+func (t *transport[T]) Close() error {
+	if err := t.fd.Close(); err != nil {
+		return err
+	}
+	(*Conn[T])(t).fdClosed()
+	return nil
+}
