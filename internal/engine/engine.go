@@ -11,7 +11,7 @@
 //     for what arrived before; a connection that cannot be taken over (TLS,
 //     an HTTP/2 stream, a system without epoll) gets a goroutine of its own
 //     (runBlocking) for its whole life.
-//  3. The poller reports the socket readable (event, epoll_linux.go); ready hands the
+//  3. The poller reports the socket readable (event); ready hands the
 //     connection to an idle worker (dispatch, worker), or marks the run in
 //     progress pending.
 //  4. run asks the owner for each message that has fully arrived
@@ -198,6 +198,27 @@ func (c *Conn[T]) SetDelivering(on bool) {
 	} else {
 		c.flags.And(^flagOnMsg)
 	}
+}
+
+// event hands what a poller reported for connection id to it, if it is
+// still there: a waiting read or write is woken, and bytes to read start a
+// run.
+func (l *Loop[T]) event(id uint64, ev netpoll.Events) {
+	c := l.conns.Get(id)
+	if c == nil {
+		return // the connection has gone; its slot may be another's
+	}
+	c.fd.Notify(ev)
+	if !ev.Readable() {
+		return // writable only
+	}
+	// A peer that closed or reset its end is read until the socket says
+	// so: a short read may leave its end unseen, and no event will come
+	// again.
+	if ev.Hangup() {
+		c.flags.Or(flagHangup)
+	}
+	c.ready()
 }
 
 // ready starts a goroutine for the connection, or tells the running one

@@ -24,27 +24,6 @@ func (l *Loop[T]) newPollers(n int) ([]*netpoll.Poller, error) {
 	return ps, nil
 }
 
-// event hands what a poller reported for connection id to it, if it is
-// still there: a waiting read or write is woken, and bytes to read start a
-// run.
-func (l *Loop[T]) event(id uint64, ev netpoll.Events) {
-	c := l.conns.Get(id)
-	if c == nil {
-		return // the connection has gone; its slot may be another's
-	}
-	c.fd.Notify(ev)
-	if !ev.Readable() {
-		return // writable only
-	}
-	// A peer that closed or reset its end is read until the socket says
-	// so: a short read may leave its end unseen, and no event will come
-	// again.
-	if ev.Hangup() {
-		c.flags.Or(flagHangup)
-	}
-	c.ready()
-}
-
 // takeOver moves a connection on a *net.TCPConn to a descriptor of the
 // loop's own, watched by one of its pollers, and reports whether it did:
 // the socket is duplicated, the duplicate becomes the connection's
