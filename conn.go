@@ -55,8 +55,8 @@ type Conn struct {
 	// of ended (by its first Done), the state of a watch (by the first
 	// Watch of a context that can end), the wake channel of a semaphore
 	// (by its first waiter), and the functions the reader and the writer
-	// hand the descriptor's RawConn (br.sys.rfn and br.sys.wfn, by the
-	// first read and write that go through it). Scratch space is borrowed
+	// hand the descriptor's RawConn (netpoll.RawIO's, by the first read
+	// and write that go through it). Scratch space is borrowed
 	// per use from pools, never kept: a control frame's payload, a large
 	// frame's header, the net.Buffers of a writev through net.Conn, the
 	// discarded rest of a message. An idle connection is this struct, in one

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/duplexws/websocket/internal/netpoll"
 	"github.com/duplexws/websocket/internal/utf8stream"
 	"github.com/duplexws/websocket/internal/wsconn"
 )
@@ -25,11 +26,10 @@ type connReader struct {
 	nc   net.Conn // the connection's transport, which the Conn reads, writes and closes
 	buf  *[]byte  // nil while empty
 	r, w int      // unread bytes are (*buf)[r:w]
-	// sys reads and writes the descriptor through the runtime's poller
-	// (connreader_unix.go): nil where nc has no descriptor, and on an
-	// engine's connection, whose transport reads and writes its descriptor
-	// itself (fdTransport).
-	sys  *rawIO
+	// sys reads and writes the descriptor through the runtime's poller:
+	// nil where nc has no descriptor, and on an engine's connection, whose
+	// transport reads and writes its descriptor itself (fdTransport).
+	sys  *netpoll.RawIO
 	size int32 // of the buffer borrowed; an int32 keeps the Conn in its size class
 
 	// Event mode (engine.go): nonblock makes the frame parser stop, with
@@ -53,9 +53,8 @@ func newConnReader(nc net.Conn, size int) connReader {
 	if size <= 0 {
 		size = defaultBufferSize
 	}
-	b := connReader{nc: nc, size: int32(min(size, maxReadBufferSize))}
-	b.attachPoller()
-	return b
+	size = min(size, maxReadBufferSize)
+	return connReader{nc: nc, size: int32(size), sys: netpoll.NewRawIO(nc, size)}
 }
 
 // newConnReaderFrom is newConnReader taking over the bytes br has buffered
@@ -131,10 +130,12 @@ func (b *connReader) drop() {
 func (b *connReader) fill() error {
 	b.drained = false // a blocking read: what the socket holds next is unknown
 	b.makeRoom()
-	if b.buf == nil {
-		if ok, err := b.fillFD(); ok {
-			return err
-		}
+	if b.buf == nil && b.sys != nil {
+		// The wait for bytes holds no buffer.
+		var err error
+		b.buf, b.w, err = b.sys.ReadBorrowed()
+		b.r = 0
+		return err
 	}
 	if b.buf == nil {
 		b.buf = wsconn.GetBuffer(int(b.size))
@@ -192,7 +193,10 @@ func (b *connReader) Read(p []byte) (int, error) {
 	if b.buffered() == 0 {
 		if len(p) >= int(b.size) {
 			b.drained = false
-			return b.readDirect(p)
+			if b.sys != nil {
+				return b.sys.Read(p)
+			}
+			return b.nc.Read(p)
 		}
 		if err := b.fill(); err != nil {
 			return 0, err
@@ -247,6 +251,51 @@ func (b *connReader) frameBuffered() bool {
 		return !validTextPrefix(p[hdr:n], h.key)
 	}
 	return false
+}
+
+// nowReader is a transport that reads what its socket holds without ever
+// waiting: the engine's (fdTransport). It returns netpoll.ErrEmpty when the
+// socket is empty, and closes nothing another goroutine may be using.
+type nowReader interface {
+	ReadNow(p []byte) (int, error)
+}
+
+// readNow reads what the socket holds into the buffer without waiting for
+// more: it returns errWouldBlock when the socket is empty, and sets drained
+// when the read emptied it. A transport that cannot read without waiting
+// is read as fill reads it.
+func (b *connReader) readNow() error {
+	nr, ok := b.nc.(nowReader)
+	if !ok {
+		return b.fill()
+	}
+	b.makeRoom()
+	if b.buf == nil {
+		b.buf = wsconn.GetBuffer(int(b.size))
+		*b.buf = (*b.buf)[:cap(*b.buf)]
+	}
+	space := len(*b.buf) - b.w
+	n, err := nr.ReadNow((*b.buf)[b.w:])
+	switch {
+	case err == netpoll.ErrEmpty:
+		b.drained = true
+		b.release()
+		return errWouldBlock
+	case err != nil:
+		b.release()
+		return err
+	case n == 0:
+		b.release()
+		return io.EOF
+	}
+	b.w += n
+	// A TCP read returns all the socket holds up to the space given; a
+	// short read emptied it, and what arrives later brings a new event.
+	// The peer's end (FIN or reset) may have come with the data the read
+	// returned, in the same event: once the poller saw it, read on until
+	// the socket returns it.
+	b.drained = n < space && !b.hangup
+	return nil
 }
 
 // validTextPrefix reports whether the start of a text frame's payload,

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+
+	"github.com/duplexws/websocket/internal/netpoll"
 )
 
 // The memory budget of an idle connection (issue 12): what the Conn itself
@@ -23,7 +25,7 @@ const (
 	// handshake also allocates in ends up with holes between the Conns).
 	maxConnSize = 288
 	// maxIdleConnBytes is what a connection in goroutine mode holds: the
-	// Conn, its rawIO (128 bytes), net's syscall.RawConn of the socket (8)
+	// Conn, its netpoll.RawIO (128 bytes), net's syscall.RawConn of the socket (8)
 	// and the bound functions the reader and the writer go through it with
 	// (16 each): 456, and what the pools' refills add on average.
 	maxIdleConnBytes  = 480
@@ -34,8 +36,8 @@ func TestConnSize(t *testing.T) {
 	if n := reflect.TypeFor[Conn]().Size(); n > maxConnSize {
 		t.Errorf("Conn is %d bytes, over the budget of %d: keep rarely used fields in connRare", n, maxConnSize)
 	}
-	if n := reflect.TypeFor[rawIO]().Size(); n > 128 {
-		t.Errorf("rawIO is %d bytes, over the budget of 128", n)
+	if n := reflect.TypeFor[netpoll.RawIO]().Size(); n > 128 {
+		t.Errorf("netpoll.RawIO is %d bytes, over the budget of 128", n)
 	}
 }
 

@@ -248,6 +248,28 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 	}
 }
 
+// vecWriter is a transport that writes a frame's header and payload, whole,
+// in one call, waiting while the socket's buffer is full: the engine's
+// (fdTransport).
+type vecWriter interface {
+	WriteVec(hdr, p []byte) error
+}
+
+// writeFull writes hdr and then p, which may be empty, whole; the caller
+// holds frameLock. Where the reader reads the descriptor (br.sys), the
+// writer writes it too, and waits through the runtime's poller while the
+// socket's buffer is full; an engine's transport writes its descriptor
+// itself; elsewhere it writes through net.Conn.
+func (c *Conn) writeFull(hdr, p []byte) error {
+	if c.br.sys != nil {
+		return c.br.sys.WriteVec(hdr, p)
+	}
+	if w, ok := c.br.nc.(vecWriter); ok {
+		return w.WriteVec(hdr, p)
+	}
+	return c.writeNet(hdr, p)
+}
+
 // writeNet writes hdr and then p, which may be empty, through net.Conn:
 // one writev where the connection supports it. The caller holds frameLock.
 func (c *Conn) writeNet(hdr, p []byte) error {

@@ -1,10 +1,11 @@
-// Package netpoll is the event-driven engine's view of the operating
+// Package netpoll is the WebSocket connections' view of the operating
 // system: the Linux epoll instances that watch many sockets at once
 // (Poller), the table that names a watched connection by an id an event can
 // carry (Table), a socket taken over from its *net.TCPConn as a net.Conn
-// that waits for its Poller (Conn), and the raw system calls that read and
-// write sockets (Read, Write). It holds all of the module's unsafe code and
-// raw system calls.
+// that waits for its Poller (Conn), a socket read and written through net's
+// syscall.RawConn by a connection that has a goroutine of its own (RawIO),
+// and the raw system calls that read and write sockets (Read, Write). It
+// holds all of the module's unsafe code and raw system calls.
 //
 // A Poller knows nothing of WebSockets: it hands each event to a function
 // as the id it was given and what the socket became (Events), and the
