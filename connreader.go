@@ -28,7 +28,7 @@ type connReader struct {
 	r, w int      // unread bytes are (*buf)[r:w]
 	// sys reads and writes the descriptor through the runtime's poller:
 	// nil where nc has no descriptor, and on an engine's connection, whose
-	// transport reads and writes its descriptor itself (fdTransport).
+	// transport (internal/engine's) reads and writes its descriptor itself.
 	sys  *netpoll.RawIO
 	size int32 // of the buffer borrowed; an int32 keeps the Conn in its size class
 
@@ -254,8 +254,9 @@ func (b *connReader) frameBuffered() bool {
 }
 
 // nowReader is a transport that reads what its socket holds without ever
-// waiting: the engine's (fdTransport). It returns netpoll.ErrEmpty when the
-// socket is empty, and closes nothing another goroutine may be using.
+// waiting: an engine's connection in event mode (internal/engine's
+// transport). It returns netpoll.ErrEmpty when the socket is empty, and
+// closes nothing another goroutine may be using.
 type nowReader interface {
 	ReadNow(p []byte) (int, error)
 }

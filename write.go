@@ -249,8 +249,8 @@ func (c *Conn) writeFrameLocked(fin bool, op opcode, rsv byte, p []byte) error {
 }
 
 // vecWriter is a transport that writes a frame's header and payload, whole,
-// in one call, waiting while the socket's buffer is full: the engine's
-// (fdTransport).
+// in one call, waiting while the socket's buffer is full: an engine's
+// connection in event mode (internal/engine's transport).
 type vecWriter interface {
 	WriteVec(hdr, p []byte) error
 }
