@@ -213,11 +213,12 @@ func (b *connReader) Read(p []byte) (int, error) {
 var errWouldBlock = errors.New("websocket: no complete frame buffered")
 
 // bufferFrame makes sure, without waiting, that the next frame is buffered:
-// its header and whole payload, or only its header when the frame is larger
-// than the buffer (its payload is then read as it comes, as in goroutine
-// mode). It returns errWouldBlock when the socket has no more to give.
-func (b *connReader) bufferFrame() error {
-	for !b.frameBuffered() {
+// its header and whole payload, or a full buffer of it when the frame is
+// larger than the buffer (the rest is then read as it comes, as in
+// goroutine mode). limit is the read limit, negative for none. It returns
+// errWouldBlock when the socket has no more to give.
+func (b *connReader) bufferFrame(limit int64) error {
+	for !b.frameBuffered(limit) {
 		if b.drained {
 			return errWouldBlock
 		}
@@ -230,7 +231,7 @@ func (b *connReader) bufferFrame() error {
 
 // frameBuffered reports whether the next frame is buffered as bufferFrame
 // requires.
-func (b *connReader) frameBuffered() bool {
+func (b *connReader) frameBuffered(limit int64) bool {
 	n := b.buffered()
 	if n < 2 {
 		return false
@@ -240,9 +241,13 @@ func (b *connReader) frameBuffered() bool {
 	if hdr == 0 {
 		return false // the header has not arrived whole
 	}
-	// A frame whose header the parser refuses is failed now; a frame that
-	// cannot fit the buffer is read as it comes.
-	if err != nil || h.length > int64(int(b.size)-hdr) || int64(n-hdr) >= h.length {
+	// A frame whose header the parser refuses is failed now, and so is one
+	// longer than the read limit (limit, unless negative), which the reader
+	// refuses. A frame that cannot fit the buffer is read as it comes once
+	// a buffer of it has arrived: until then the connection waits holding
+	// only the bytes that came, and no goroutine.
+	if err != nil || limit >= 0 && h.length > limit || int64(n-hdr) >= h.length ||
+		h.length > int64(int(b.size)-hdr) && n >= int(b.size) {
 		return true
 	}
 	// RFC 6455 §8.1: invalid text fails the connection as soon as it is

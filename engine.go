@@ -76,8 +76,9 @@ type EngineOptions struct {
 // epoll, not the runtime's, tells the connection's reads and writes when to
 // go on, so an idle connection costs neither a net.TCPConn nor a runtime
 // poll descriptor. [Conn.LocalAddr] then asks the kernel on each call. A
-// frame that has partly arrived keeps only its own bytes. A message larger
-// than the read buffer is streamed to OnMessage from the connection's
+// frame that has partly arrived keeps only its own bytes. A frame larger
+// than the read buffer waits, holding only those, until a buffer of it has
+// arrived; its message is then streamed to OnMessage from the connection's
 // goroutine as it arrives.
 //
 // Every rule of the protocol holds as when a goroutine calls Read: pings

@@ -218,3 +218,77 @@ func TestEngineServeBusyWriter(t *testing.T) {
 	c.Close(StatusNormalClosure, "")
 	waitFor(t, 5*time.Second, "the engine to let go", func() bool { return e.served() == 0 })
 }
+
+// TestEngineUnfinishedFrameWaitsWithoutGoroutine checks that a connection
+// whose peer announced a frame larger than the read buffer and sent only a
+// few bytes of it waits in the poller holding those bytes alone, with no
+// call of OnMessage and so no goroutine, and that the message is delivered
+// whole once the rest arrives.
+func TestEngineUnfinishedFrameWaitsWithoutGoroutine(t *testing.T) {
+	t.Parallel()
+	const size = 1 << 20
+	got := make(chan int, 1)
+	begun := make(chan struct{}, 1)
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		begun <- struct{}{}
+		n, _ := io.Copy(io.Discard, r)
+		got <- int(n)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan *Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		if err := e.Serve(c); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		conns <- c
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		e.Close()
+	})
+	nc := rawUpgrade(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	sc := takenOver(t, conns)
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	key := uint32(0x01020304)
+	masked := append([]byte(nil), payload...)
+	mask(key, masked)
+	hdr := appendFrameHeader(nil, frameHeader{fin: true, op: opBinary, masked: true, length: size, key: key})
+	if _, err := nc.Write(append(hdr, masked[:16]...)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the connection to park with the 16 bytes", func() bool {
+		if !sc.readLock.TryLock() {
+			return false
+		}
+		defer sc.readLock.Unlock()
+		return sc.br.buffered() == len(hdr)+16
+	})
+	if held := cap(*sc.br.buf); held > len(hdr)+16 {
+		t.Errorf("the parked connection holds a buffer of %d bytes for %d unread", held, len(hdr)+16)
+	}
+	select {
+	case <-begun:
+		t.Fatal("OnMessage began before a buffer of the frame had arrived")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if _, err := nc.Write(masked[16:]); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-got:
+		if n != size {
+			t.Fatalf("OnMessage read %d bytes, want %d", n, size)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message was not delivered once it had arrived")
+	}
+}

@@ -433,7 +433,7 @@ func (c *Conn) nextFrame() (frameHeader, error) {
 	// Between messages, an event-mode connection reads only frames
 	// that have arrived (engine.go); within a message it waits.
 	if c.br.nonblock && !c.rd.inMessage {
-		if err := c.br.bufferFrame(); err == errWouldBlock {
+		if err := c.br.bufferFrame(c.readLimit.Load()); err == errWouldBlock {
 			return frameHeader{}, err
 		} else if err != nil {
 			return frameHeader{}, c.readFailed(err)
