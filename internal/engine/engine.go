@@ -14,8 +14,9 @@
 //  3. The poller reports the socket readable (event); ready hands the
 //     connection to an idle worker (dispatch, worker), or marks the run in
 //     progress pending.
-//  4. run asks the owner for each message that has fully arrived
-//     (Handler.NextNow) and delivers it (Handler.Deliver), then parks.
+//  4. run asks the owner to begin each message whose first frame has
+//     arrived (Handler.NextNow) and delivers it (Handler.Deliver), until
+//     none has; then the connection parks.
 //  5. The owner tells the connection's end (Ended, from its close, under
 //     its own lock); the goroutine that runs it, or one started for a
 //     parked connection, calls Handler.Closed once, after the last
