@@ -60,42 +60,6 @@ func echoOnce(t *testing.T, c *websocket.Conn, msg string) {
 	}
 }
 
-// TestAcceptCheckOrigin checks AcceptOptions.CheckOrigin (gorilla's
-// Upgrader.CheckOrigin): asked only about the origins that the same-host
-// rule and OriginPatterns refuse, it accepts those it returns true for.
-func TestAcceptCheckOrigin(t *testing.T) {
-	t.Parallel()
-	var asked atomic.Int32
-	url := echoServer(t, &websocket.AcceptOptions{
-		OriginPatterns: []string{"pattern.example"},
-		CheckOrigin: func(r *http.Request) bool {
-			asked.Add(1)
-			return r.Header.Get("Origin") == "https://func.example"
-		},
-	})
-	for _, tc := range []struct {
-		origin string
-		ok     bool
-		asks   int32
-	}{
-		{"", true, 0},
-		{"https://pattern.example", true, 0},
-		{"https://func.example", true, 1},
-		{"https://other.example", false, 1},
-	} {
-		asked.Store(0)
-		c, resp, err := websocket.Dial(testContext(t), url, &websocket.DialOptions{Origin: tc.origin})
-		if tc.ok != (err == nil) || asked.Load() != tc.asks {
-			t.Errorf("origin %q: %v, CheckOrigin asked %d times; want accepted=%v, asked %d times", tc.origin, err, asked.Load(), tc.ok, tc.asks)
-		}
-		if err == nil {
-			c.CloseNow()
-		} else if resp == nil || resp.StatusCode != http.StatusForbidden {
-			t.Errorf("origin %q: response %v, want 403", tc.origin, resp)
-		}
-	}
-}
-
 // TestAcceptOnRefuse checks AcceptOptions.OnRefuse (gorilla's
 // Upgrader.Error): it writes the answer to a refused handshake, given the
 // status and reason, and Accept still returns the *HandshakeError.
@@ -126,41 +90,6 @@ func TestAcceptOnRefuse(t *testing.T) {
 	var he *websocket.HandshakeError
 	if err := <-acceptErr; !errors.As(err, &he) || he.Status != http.StatusBadRequest || !errors.Is(err, websocket.ErrBadHandshake) {
 		t.Fatalf("Accept returned %v, want a *HandshakeError with status 400", err)
-	}
-}
-
-// TestAcceptSelectSubprotocol checks AcceptOptions.SelectSubprotocol
-// (gorilla's Subprotocols(r)): the choice may depend on the request, and a
-// choice the client did not offer fails the handshake with 500.
-func TestAcceptSelectSubprotocol(t *testing.T) {
-	t.Parallel()
-	url := echoServer(t, &websocket.AcceptOptions{
-		SelectSubprotocol: func(r *http.Request, offered []string) string {
-			if r.URL.Query().Get("v") == "bad" {
-				return "never-offered"
-			}
-			for _, p := range offered {
-				if strings.HasSuffix(p, "."+r.URL.Query().Get("v")) {
-					return p
-				}
-			}
-			return ""
-		},
-	})
-	offer := &websocket.DialOptions{Subprotocols: []string{"chat.v1", "chat.v2"}}
-	for _, tc := range []struct{ query, want string }{{"?v=v2", "chat.v2"}, {"?v=v1", "chat.v1"}, {"?v=v9", ""}} {
-		c, _, err := websocket.Dial(testContext(t), url+tc.query, offer)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.query, err)
-		}
-		if c.Subprotocol() != tc.want {
-			t.Errorf("%s: subprotocol %q, want %q", tc.query, c.Subprotocol(), tc.want)
-		}
-		c.CloseNow()
-	}
-	_, resp, err := websocket.Dial(testContext(t), url+"?v=bad", offer)
-	if err == nil || resp == nil || resp.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("a choice never offered: %v, %v; want 500", resp, err)
 	}
 }
 
