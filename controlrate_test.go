@@ -107,7 +107,8 @@ func TestOwnPingsNotLimited(t *testing.T) {
 
 // TestPingFloodCostsOthersNothing runs 20 clients that send pings as fast
 // as they can and never read, beside a client that echoes: the flooders
-// are closed within a second, and every echo comes back within 200 ms.
+// are closed within a second, and every echo comes back within 200 ms (a
+// second under the race detector).
 func TestPingFloodCostsOthersNothing(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		srv := m.start(t, handler{})
@@ -134,31 +135,13 @@ func TestPingFloodCostsOthersNothing(t *testing.T) {
 				}
 			}()
 		}
-		var worst time.Duration
-		for range 20 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			t0 := time.Now()
-			if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := held.Read(ctx); err != nil {
-				t.Fatal(err)
-			}
-			cancel()
-			worst = max(worst, time.Since(t0))
-			time.Sleep(20 * time.Millisecond)
-		}
+		worst := worstEcho(t, held)
 		for range flooders {
 			if d := <-done; d > 5*time.Second {
 				t.Errorf("a flooder kept writing for %v", d)
 			}
 		}
-		// The race detector slows every goroutine several times over.
-		bound := 200 * time.Millisecond
-		if raceEnabled {
-			bound = time.Second
-		}
-		if worst > bound {
+		if bound := floodEchoBound(); worst > bound {
 			t.Errorf("worst echo beside the flood: %v, want under %v", worst, bound)
 		}
 		t.Logf("worst echo beside 20 ping flooders: %v", worst)
@@ -167,7 +150,8 @@ func TestPingFloodCostsOthersNothing(t *testing.T) {
 
 // TestMessageFloodCostsOthersLittle runs 20 clients that send small
 // messages as fast as they can beside a client that echoes: the server
-// yields between connections, and every echo comes back within 200 ms.
+// yields between connections, and every echo comes back within 200 ms (a
+// second under the race detector).
 func TestMessageFloodCostsOthersLittle(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
 		srv := m.start(t, handler{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
@@ -200,25 +184,43 @@ func TestMessageFloodCostsOthersLittle(t *testing.T) {
 			}()
 		}
 		time.Sleep(100 * time.Millisecond)
-		var worst time.Duration
-		for range 20 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			t0 := time.Now()
-			if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := held.Read(ctx); err != nil {
-				t.Fatal(err)
-			}
-			cancel()
-			worst = max(worst, time.Since(t0))
-			time.Sleep(20 * time.Millisecond)
-		}
-		if worst > 200*time.Millisecond {
-			t.Errorf("worst echo beside the flood: %v, want under 200ms", worst)
+		worst := worstEcho(t, held)
+		if bound := floodEchoBound(); worst > bound {
+			t.Errorf("worst echo beside the flood: %v, want under %v", worst, bound)
 		}
 		t.Logf("worst echo beside 20 message flooders: %v", worst)
 	}, plainTCP, plainEngine)
+}
+
+// worstEcho has held, a client of an echoing server, send and read back
+// 20 messages 20 ms apart, and returns the slowest round trip.
+func worstEcho(t *testing.T, held *Conn) time.Duration {
+	t.Helper()
+	var worst time.Duration
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		t0 := time.Now()
+		if err := held.Write(ctx, MessageText, []byte("still there?")); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := held.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		worst = max(worst, time.Since(t0))
+		time.Sleep(20 * time.Millisecond)
+	}
+	return worst
+}
+
+// floodEchoBound is the slowest echo allowed beside flooders: 200 ms, and
+// a second under the race detector, which slows every goroutine several
+// times over.
+func floodEchoBound() time.Duration {
+	if raceEnabled {
+		return time.Second
+	}
+	return 200 * time.Millisecond
 }
 
 // TestPongNotReadFails checks that a peer that pings while it reads
