@@ -1,15 +1,7 @@
 package websocket
 
 import (
-	"bufio"
-	"encoding/base64"
-	"fmt"
-	"log"
-	"net"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -166,23 +158,12 @@ func (o *AcceptOptions) compression(r *http.Request) *CompressionOptions {
 			return
 		}
 		if err := o.Compression.validate(); err != nil {
-			logf(r, "websocket: Accept: invalid AcceptOptions.Compression, serving without compression: %v", err)
+			wshttp.Logf(r, "websocket: Accept: invalid AcceptOptions.Compression, serving without compression: %v", err)
 			return
 		}
 		o.compCheck.valid = o.Compression
 	})
 	return o.compCheck.valid
-}
-
-// logf reports a problem of a server's set-up as net/http reports its
-// own: to the ErrorLog of r's [http.Server], or to the log package's
-// standard logger when it has none.
-func logf(r *http.Request, format string, args ...any) {
-	if s, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && s.ErrorLog != nil {
-		s.ErrorLog.Printf(format, args...)
-		return
-	}
-	log.Printf(format, args...)
 }
 
 // Accept upgrades an HTTP request to a WebSocket connection (RFC 6455 §4.2).
@@ -214,17 +195,17 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	var origin string
+	var rf *wshttp.Refusal
 	if r.ProtoMajor == 2 {
-		return acceptHTTP2(w, r, opts)
+		origin, rf = r.Header.Get("Origin"), wshttp.CheckExtendedConnect(r)
+	} else {
+		_, origin, rf = wshttp.CheckUpgrade(r, opts.LegacyVersions)
 	}
-	version, herr := checkUpgradeRequest(r, opts)
+	herr := refused(rf)
 	var cfg connConfig
 	var srv *Server
 	if herr == nil {
-		origin := r.Header.Get("Origin")
-		if version < 13 {
-			origin = r.Header.Get("Sec-WebSocket-Origin")
-		}
 		cfg, srv, herr = opts.negotiate(r, origin)
 	}
 	if herr != nil {
@@ -232,42 +213,45 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, herr
 	}
 
-	nc, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "cannot take over the connection: " + err.Error()}
-		http.Error(w, herr.Reason, herr.Status)
-		return nil, herr
-	}
-	nc.SetDeadline(time.Time{})
-
-	var resp strings.Builder
-	resp.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	resp.WriteString(acceptKey(r.Header.Get("Sec-WebSocket-Key")))
-	resp.WriteString("\r\n")
-	if cfg.subprotocol != "" {
-		resp.WriteString("Sec-WebSocket-Protocol: " + cfg.subprotocol + "\r\n")
-	}
-	if cfg.extensions != "" {
-		resp.WriteString("Sec-WebSocket-Extensions: " + cfg.extensions + "\r\n")
-	}
-	for k, vs := range opts.ResponseHeader {
-		for _, v := range vs {
-			resp.WriteString(k + ": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(v) + "\r\n")
+	var br connReader
+	if r.ProtoMajor == 2 {
+		sc, rf := wshttp.AcceptStream(w, r, cfg.subprotocol, cfg.extensions, opts.ResponseHeader)
+		if rf != nil {
+			return nil, refused(rf)
 		}
+		wsconn.Claim(sc, r.Context())
+		br = newConnReader(sc, opts.ReadBufferSize)
+	} else {
+		nc, brw, err := wshttp.Switch(w, r, cfg.subprotocol, cfg.extensions, opts.ResponseHeader)
+		if err != nil {
+			return nil, handshakeError(err)
+		}
+		wsconn.Claim(nc, r.Context())
+		br = newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
+		wshttp.ReleaseHijacked(brw)
 	}
-	resp.WriteString("\r\n")
-	if _, err := brw.Writer.WriteString(resp.String()); err == nil {
-		err = brw.Writer.Flush()
+	c := newConn(br, false, cfg)
+	if srv != nil {
+		srv.add(c, r)
 	}
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
-	}
+	return c, nil
+}
 
-	wsconn.Claim(nc, r.Context())
-	br := newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
-	releaseHijacked(brw)
-	return accepted(nc, br, cfg, srv, r), nil
+// refused gives a refusal of the handshake's HTTP side the public type;
+// nil stays nil.
+func refused(rf *wshttp.Refusal) *HandshakeError {
+	if rf == nil {
+		return nil
+	}
+	return &HandshakeError{Status: rf.Status, Reason: rf.Reason}
+}
+
+// handshakeError is err, or the *HandshakeError of the refusal err is.
+func handshakeError(err error) error {
+	if rf, ok := err.(*wshttp.Refusal); ok {
+		return refused(rf)
+	}
+	return err
 }
 
 // negotiate runs what accepting a WebSocket asks over HTTP/1.1 and HTTP/2
@@ -279,22 +263,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 // the connection's configuration and the request's Server, if any.
 func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *Server, *HandshakeError) {
 	if !o.InsecureSkipOriginCheck {
-		if err := wshttp.CheckOrigin(origin, r.Host, o.OriginPatterns); err != nil && (o.CheckOrigin == nil || !o.CheckOrigin(r)) {
-			reason := err.Error()
-			if o.CheckOrigin != nil {
-				reason = fmt.Sprintf("the origin %q is not allowed", origin)
-			}
-			return connConfig{}, nil, &HandshakeError{Status: http.StatusForbidden, Reason: reason}
+		if rf := wshttp.AllowOrigin(r, origin, o.OriginPatterns, o.CheckOrigin); rf != nil {
+			return connConfig{}, nil, refused(rf)
 		}
 	}
-	subprotocol := selectSubprotocol(r.Header, o.Subprotocols)
-	if o.SelectSubprotocol != nil {
-		offered := wshttp.Tokens(r.Header, "Sec-WebSocket-Protocol")
-		subprotocol = o.SelectSubprotocol(r, offered)
-		if subprotocol != "" && !slices.Contains(offered, subprotocol) {
-			return connConfig{}, nil, &HandshakeError{Status: http.StatusInternalServerError,
-				Reason: fmt.Sprintf("AcceptOptions.SelectSubprotocol chose %q, which the client did not offer", subprotocol)}
-		}
+	subprotocol, rf := wshttp.ChooseSubprotocol(r, o.Subprotocols, o.SelectSubprotocol)
+	if rf != nil {
+		return connConfig{}, nil, refused(rf)
 	}
 	srv := serverOf(r)
 	if srv != nil && srv.shuttingDown() {
@@ -320,127 +295,22 @@ func (o *AcceptOptions) negotiate(r *http.Request, origin string) (connConfig, *
 	}, srv, nil
 }
 
-// accepted makes the server's connection over nc, read through br, once
-// the handshake's answer went out; srv, when not nil, tracks it for its
-// shutdown.
-func accepted(nc net.Conn, br connReader, cfg connConfig, srv *Server, r *http.Request) *Conn {
-	c := newConn(br, false, cfg)
-	if srv != nil {
-		srv.add(c, r)
-	}
-	return c
-}
-
 // IsWebSocketUpgrade reports whether r asks for a WebSocket: an HTTP/1.1
 // request with the tokens Connection: upgrade and Upgrade: websocket, or
 // an HTTP/2 extended CONNECT for the websocket protocol (RFC 8441). A
 // handler that serves a page and a WebSocket on one path calls it to
 // choose; it checks nothing else, and [Accept] still refuses a request
 // that is wrong in other ways. As gorilla's IsWebSocketUpgrade.
-func IsWebSocketUpgrade(r *http.Request) bool {
-	if r.ProtoMajor == 2 {
-		return r.Method == http.MethodConnect && strings.EqualFold(r.Header.Get(":protocol"), "websocket")
-	}
-	return wshttp.HasToken(r.Header, "Connection", "upgrade") && wshttp.HasToken(r.Header, "Upgrade", "websocket")
-}
-
-// checkUpgradeRequest checks an opening handshake request (RFC 6455 §4.2.1)
-// and returns its protocol version.
-func checkUpgradeRequest(r *http.Request, opts *AcceptOptions) (int, *HandshakeError) {
-	bad := func(format string, args ...any) *HandshakeError {
-		return &HandshakeError{Status: http.StatusBadRequest, Reason: fmt.Sprintf(format, args...)}
-	}
-	if r.Method != http.MethodGet {
-		return 0, &HandshakeError{Status: http.StatusMethodNotAllowed, Reason: fmt.Sprintf("method %s is not GET", r.Method)}
-	}
-	if !r.ProtoAtLeast(1, 1) {
-		return 0, bad("protocol %s is older than HTTP/1.1", r.Proto)
-	}
-	// RFC 6455 §11.3.1 and §11.3.5 (RFC 6454 §7 for Origin): these appear
-	// at most once. A second copy is refused, not ignored: which one a proxy
-	// in between would have honoured is anyone's guess.
-	if name := wshttp.Repeated(r.Header, "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Origin", "Sec-WebSocket-Origin"); name != "" {
-		return 0, bad("%s appears more than once; RFC 6455 allows one", name)
-	}
-	if !wshttp.HasToken(r.Header, "Connection", "upgrade") {
-		return 0, bad("Connection header %q does not contain the token upgrade", r.Header.Get("Connection"))
-	}
-	if !wshttp.HasToken(r.Header, "Upgrade", "websocket") {
-		return 0, bad("Upgrade header %q does not contain the token websocket", r.Header.Get("Upgrade"))
-	}
-	vs := r.Header.Get("Sec-WebSocket-Version")
-	version, err := strconv.Atoi(vs)
-	if err != nil || (version != 13 && !slices.Contains(opts.LegacyVersions, version)) {
-		return 0, &HandshakeError{Status: http.StatusUpgradeRequired, Reason: fmt.Sprintf("unsupported Sec-WebSocket-Version %q; this server speaks %s", vs, supportedVersions(opts))}
-	}
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if raw, err := base64.StdEncoding.DecodeString(key); err != nil || len(raw) != 16 {
-		return 0, bad("Sec-WebSocket-Key %q is not 16 bytes in base64", key)
-	}
-	return version, nil
-}
-
-// supportedVersions lists the versions a server accepts, newest first.
-func supportedVersions(opts *AcceptOptions) string {
-	vs := []string{"13"}
-	for _, v := range []int{8, 7} {
-		if slices.Contains(opts.LegacyVersions, v) {
-			vs = append(vs, strconv.Itoa(v))
-		}
-	}
-	return strings.Join(vs, ", ")
-}
+func IsWebSocketUpgrade(r *http.Request) bool { return wshttp.IsUpgrade(r) }
 
 // refuse answers a request that cannot be upgraded, over either HTTP
-// version, with the headers its status calls for: Allow with a 405, and the
-// versions the server speaks with a 426 (RFC 6455 §4.4) or, over HTTP/2
-// (which has no 426), with a 400.
+// version, with the headers its status calls for (see
+// [wshttp.SetRefusalHeaders]): by OnRefuse when set, else in plain text.
 func refuse(w http.ResponseWriter, r *http.Request, herr *HandshakeError, opts *AcceptOptions) {
-	h := w.Header()
-	switch {
-	case herr.Status == http.StatusMethodNotAllowed && r.ProtoMajor == 2:
-		h.Set("Allow", http.MethodConnect)
-	case herr.Status == http.StatusMethodNotAllowed:
-		h.Set("Allow", http.MethodGet)
-	case herr.Status == http.StatusUpgradeRequired:
-		h.Set("Sec-WebSocket-Version", supportedVersions(opts))
-	case herr.Status == http.StatusBadRequest && r.ProtoMajor == 2:
-		h.Set("Sec-WebSocket-Version", "13")
-	case herr.Status == http.StatusServiceUnavailable && r.ProtoMajor == 1:
-		// A refused client should not keep its connection: net/http closes
-		// it once the answer is out.
-		h.Set("Connection", "close")
-	}
+	wshttp.SetRefusalHeaders(w.Header(), r, herr.Status, opts.LegacyVersions)
 	if opts.OnRefuse != nil {
 		opts.OnRefuse(w, r, herr)
 		return
 	}
 	http.Error(w, herr.Reason, herr.Status)
 }
-
-// selectSubprotocol returns the first of the server's subprotocols the client offered.
-func selectSubprotocol(h http.Header, supported []string) string {
-	offered := wshttp.Tokens(h, "Sec-WebSocket-Protocol")
-	for _, s := range supported {
-		if slices.Contains(offered, s) {
-			return s
-		}
-	}
-	return ""
-}
-
-// releaseHijacked lets go of the buffers net/http hands over with a hijacked
-// connection, once their content has been taken over. The server keeps them
-// reachable until the handler returns, which for a WebSocket handler is the
-// connection's whole life: 8 KiB per connection that Duplex does not use.
-// Anything that still reads or writes through them gets http.ErrHijacked.
-func releaseHijacked(brw *bufio.ReadWriter) {
-	*brw.Reader = *bufio.NewReaderSize(hijacked{}, 16)
-	*brw.Writer = *bufio.NewWriterSize(hijacked{}, 16)
-}
-
-// hijacked stands in for a connection that was taken over.
-type hijacked struct{}
-
-func (hijacked) Read([]byte) (int, error)  { return 0, http.ErrHijacked }
-func (hijacked) Write([]byte) (int, error) { return 0, http.ErrHijacked }

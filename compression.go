@@ -3,7 +3,6 @@ package websocket
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
 )
@@ -114,29 +113,17 @@ func acceptCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, 
 	if o == nil {
 		return nil, ""
 	}
-	p, answer, ok := pmdeflate.Negotiate(h.Values("Sec-WebSocket-Extensions"), o.params())
-	if !ok {
-		return nil, ""
-	}
-	return pmdeflate.NewState(p, true, o.Level), answer
+	return pmdeflate.Accept(h.Values("Sec-WebSocket-Extensions"), o.params(), o.Level)
 }
 
 // dialCompression checks the server's Sec-WebSocket-Extensions answer and
 // returns the connection's compression state, nil without compression. o
 // has been validated.
 func dialCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, error) {
-	values := h.Values("Sec-WebSocket-Extensions")
 	if o == nil {
-		if len(values) > 0 {
-			return nil, fmt.Errorf("server answered with extensions %q, none of which were offered", strings.Join(values, ", "))
-		}
-		return nil, nil
+		return nil, pmdeflate.Unoffered(h.Values("Sec-WebSocket-Extensions"))
 	}
-	p, ok, err := pmdeflate.ParseAnswer(values, o.params())
-	if err != nil || !ok {
-		return nil, err
-	}
-	return pmdeflate.NewState(p, false, o.Level), nil
+	return pmdeflate.Answered(h.Values("Sec-WebSocket-Extensions"), o.params(), o.Level)
 }
 
 // compresses reports whether a message of n bytes goes out compressed.

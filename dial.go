@@ -1,19 +1,13 @@
 package websocket
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,10 +15,6 @@ import (
 	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
-
-// maxResponseHeader bounds the handshake response a client reads, so a
-// hostile server cannot make it buffer without end.
-const maxResponseHeader = 64 << 10
 
 // DialOptions configures Dial. The zero value, like a nil pointer, gives the
 // defaults each field names.
@@ -133,7 +123,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	u, err := parseWebSocketURL(rawURL)
+	u, err := wshttp.ParseURL(rawURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,44 +134,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 	if version != 13 && version != 8 {
 		return nil, nil, fmt.Errorf("websocket: DialOptions.Version %d is not 13 or 8", version)
 	}
-
-	var keyBytes [16]byte
-	rand.Read(keyBytes[:])
-	key := base64.StdEncoding.EncodeToString(keyBytes[:])
-	req := &http.Request{
-		Method:     http.MethodGet,
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     make(http.Header),
-		Host:       u.Host,
-	}
-	req = req.WithContext(ctx)
-	for k, vs := range opts.HTTPHeader {
-		req.Header[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
-	}
-	if opts.Host != "" {
-		req.Host = opts.Host
-	}
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Sec-WebSocket-Key", key)
-	req.Header.Set("Sec-WebSocket-Version", fmt.Sprint(version))
-	if opts.Origin != "" {
-		if version == 13 {
-			req.Header.Set("Origin", opts.Origin)
-		} else {
-			req.Header.Set("Sec-WebSocket-Origin", opts.Origin)
-		}
-	}
-	for _, p := range opts.Subprotocols {
-		if !wshttp.IsToken(p) {
-			return nil, nil, fmt.Errorf("websocket: subprotocol %q is not a valid token", p)
-		}
-	}
-	if len(opts.Subprotocols) > 0 {
-		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
+	ask := wshttp.Request{Header: opts.HTTPHeader, Host: opts.Host, Origin: opts.Origin, Subprotocols: opts.Subprotocols, Version: version}
+	req, key, err := ask.New(ctx, u)
+	if err != nil {
+		return nil, nil, err
 	}
 	if opts.Compression != nil {
 		if err := opts.Compression.validate(); err != nil {
@@ -190,25 +146,61 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		req.Header.Set("Sec-WebSocket-Extensions", pmdeflate.Offer(opts.Compression.params()))
 	}
 
-	if opts.HTTPClient != nil {
-		if opts.HTTP2 != nil {
-			return nil, nil, errors.New("websocket: DialOptions.HTTPClient and HTTP2 are both set; set one")
-		}
+	switch {
+	case opts.HTTPClient != nil && opts.HTTP2 != nil:
+		return nil, nil, errors.New("websocket: DialOptions.HTTPClient and HTTP2 are both set; set one")
+	case opts.HTTPClient != nil:
 		return dialHTTPClient(ctx, req, key, opts)
-	}
-	if opts.HTTP2 != nil && version == 13 {
+	case opts.HTTP2 != nil && version == 13:
 		return dialHTTP2(ctx, req, key, opts)
 	}
-	return dialHTTP1(ctx, req, key, opts)
-}
-
-// dialHTTP1 opens a connection and runs the HTTP/1.1 opening handshake on it.
-func dialHTTP1(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
-	nc, err := dialConn(ctx, req, opts, "http/1.1")
+	nc, err := opts.dialer().Dial(ctx, req, "http/1.1")
 	if err != nil {
 		return nil, nil, err
 	}
 	return handshakeOn(ctx, nc, req, key, opts)
+}
+
+// dialer opens the connections of opts' handshakes.
+func (o *DialOptions) dialer() *wshttp.Dialer {
+	return &wshttp.Dialer{TLSConfig: o.TLSConfig, Proxy: o.Proxy, NetDialContext: o.NetDialContext}
+}
+
+// dialHTTPClient runs the opening handshake through opts.HTTPClient (see
+// [wshttp.DialThrough]).
+func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
+	if opts.TLSConfig != nil || opts.Proxy != nil || opts.NetDialContext != nil {
+		return nil, nil, errors.New("websocket: DialOptions.HTTPClient is set: configure TLS, the proxy and dialing on its Transport, not in TLSConfig, Proxy and NetDialContext")
+	}
+	var cfg connConfig
+	resp, nc, err := wshttp.DialThrough(ctx, opts.HTTPClient, req, func(resp *http.Response) (err error) {
+		cfg, err = checkResponse(resp, key, opts)
+		return err
+	})
+	if err != nil {
+		return nil, resp, err
+	}
+	return newConn(newConnReader(nc, opts.ReadBufferSize), true, cfg), resp, nil
+}
+
+// dialHTTP2 opens the WebSocket as an extended CONNECT stream (RFC 8441 §4)
+// on an HTTP/2 connection of opts.HTTP2, or over HTTP/1.1 when the server
+// does not offer it (see [wshttp.DialHTTP2]).
+func dialHTTP2(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
+	resp, s, h1, err := wshttp.DialHTTP2(ctx, opts.HTTP2, req, opts.dialer())
+	switch {
+	case err != nil:
+		return nil, resp, handshakeError(err)
+	case h1 != nil:
+		return handshakeOn(ctx, h1, req, key, opts)
+	}
+	cfg, err := opts.agreed(resp)
+	if err != nil {
+		s.Close()
+		return nil, resp, err
+	}
+	resp.Body = http.NoBody
+	return newConn(newConnReader(s, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // handshakeOn runs the HTTP/1.1 opening handshake on nc, bounded by ctx.
@@ -231,19 +223,17 @@ func handshakeOn(ctx context.Context, nc net.Conn, req *http.Request, key string
 // alike (RFC 8441 §5: the Sec-WebSocket-* fields mean there what they mean
 // in RFC 6455): at most one subprotocol, and one this end offered, and the
 // permessage-deflate answer to its offer. It returns the connection's
-// configuration, or why the answer is refused.
-func (o *DialOptions) agreed(answer http.Header) (connConfig, error) {
-	// RFC 6455 §11.3.4: one Sec-WebSocket-Protocol at most.
-	if wshttp.Repeated(answer, "Sec-WebSocket-Protocol") != "" {
-		return connConfig{}, errors.New("Sec-WebSocket-Protocol appears more than once; RFC 6455 allows one")
+// configuration, or a *HandshakeError saying why the answer is refused,
+// resp's body then emptied.
+func (o *DialOptions) agreed(resp *http.Response) (connConfig, error) {
+	subprotocol, err := wshttp.AgreedSubprotocol(resp.Header, o.Subprotocols)
+	var comp *pmdeflate.State
+	if err == nil {
+		comp, err = dialCompression(resp.Header, o.Compression)
 	}
-	subprotocol := answer.Get("Sec-WebSocket-Protocol")
-	if subprotocol != "" && !slices.Contains(o.Subprotocols, subprotocol) {
-		return connConfig{}, fmt.Errorf("server chose subprotocol %q, which was not offered", subprotocol)
-	}
-	comp, err := dialCompression(answer, o.Compression)
 	if err != nil {
-		return connConfig{}, err
+		resp.Body = http.NoBody
+		return connConfig{}, &HandshakeError{Status: resp.StatusCode, Reason: err.Error()}
 	}
 	return connConfig{
 		readLimit:       o.ReadLimit,
@@ -256,124 +246,21 @@ func (o *DialOptions) agreed(answer http.Header) (connConfig, error) {
 		onPingConn:      o.OnPingConn,
 		onPongConn:      o.OnPongConn,
 		subprotocol:     subprotocol,
-		extensions:      strings.Join(answer.Values("Sec-WebSocket-Extensions"), ", "),
+		extensions:      strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", "),
 		comp:            comp,
 		compression:     o.Compression,
 	}, nil
 }
 
-// parseWebSocketURL checks a WebSocket URL and maps it to the http or https
-// URL the handshake request goes to.
-func parseWebSocketURL(rawURL string) (*url.URL, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("websocket: bad URL: %w", err)
-	}
-	switch u.Scheme {
-	case "ws", "http":
-		u.Scheme = "http"
-	case "wss", "https":
-		u.Scheme = "https"
-	default:
-		return nil, fmt.Errorf("websocket: URL %q has scheme %q; want ws, wss, http or https", rawURL, u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("websocket: URL %q has no host", rawURL)
-	}
-	if u.Fragment != "" {
-		return nil, fmt.Errorf("websocket: URL %q has a fragment, which WebSocket URLs cannot have", rawURL)
-	}
-	return u, nil
-}
-
-// hostPort returns u's host with the scheme's default port added when missing.
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return net.JoinHostPort(u.Hostname(), "443")
-	}
-	return net.JoinHostPort(u.Hostname(), "80")
-}
-
-// dialConn opens the connection the handshake runs on: TCP, through the
-// proxy when one applies, then TLS for wss, offering the ALPN protocols alpn.
-func dialConn(ctx context.Context, req *http.Request, opts *DialOptions, alpn ...string) (net.Conn, error) {
-	dial := opts.NetDialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	proxy := opts.Proxy
-	if proxy == nil {
-		proxy = http.ProxyFromEnvironment
-	}
-	proxyURL, err := proxy(req)
-	if err != nil {
-		return nil, fmt.Errorf("websocket: choosing a proxy: %w", err)
-	}
-	target := hostPort(req.URL)
-	var nc net.Conn
-	if proxyURL != nil {
-		nc, err = dialProxy(ctx, dial, proxyURL, target)
-	} else {
-		nc, err = dial(ctx, "tcp", target)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("websocket: dial %s: %w", target, err)
-	}
-	if req.URL.Scheme != "https" {
-		return nc, nil
-	}
-	cfg := opts.TLSConfig.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = req.URL.Hostname()
-	}
-	cfg.NextProtos = alpn
-	tc := tls.Client(nc, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("websocket: TLS handshake with %s: %w", target, err)
-	}
-	return tc, nil
-}
-
-// limitedConnReader reads from a connection, allowing at most n bytes: the
-// handshake response's bound.
-type limitedConnReader struct {
-	r io.Reader
-	n int64
-}
-
-func (l *limitedConnReader) Read(p []byte) (int, error) {
-	if l.n == 0 {
-		return 0, fmt.Errorf("handshake response longer than %d bytes", maxResponseHeader)
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
-}
-
 // handshake sends the opening request and checks the server's answer (RFC 6455 §4.1).
 func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
-	if err := req.Write(nc); err != nil {
-		return nil, nil, fmt.Errorf("websocket: sending the handshake: %w", err)
-	}
-	lr := &limitedConnReader{r: nc, n: maxResponseHeader}
 	size := opts.ReadBufferSize
 	if size <= 0 {
 		size = defaultBufferSize
 	}
-	br := bufio.NewReaderSize(lr, size)
-	resp, err := http.ReadResponse(br, req)
+	resp, br, err := wshttp.RoundTrip(nc, req, size)
 	if err != nil {
-		return nil, nil, fmt.Errorf("websocket: reading the handshake response: %w", err)
+		return nil, nil, err
 	}
 	cfg, err := checkResponse(resp, key, opts)
 	if err != nil {
@@ -387,38 +274,8 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 // 6455 §4.1) and returns the configuration of the connection it agreed to.
 // A refusal's body, up to 1 KiB, stays readable in resp.
 func checkResponse(resp *http.Response, key string, opts *DialOptions) (connConfig, error) {
-	fail := func(format string, args ...any) (connConfig, error) {
-		if resp.StatusCode != http.StatusSwitchingProtocols {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-			if len(body) > 0 {
-				format += ": " + strings.TrimSpace(string(body))
-			}
-		} else {
-			resp.Body = http.NoBody
-		}
-		return connConfig{}, &HandshakeError{Status: resp.StatusCode, Reason: fmt.Sprintf(format, args...)}
+	if rf := wshttp.CheckResponse(resp, key); rf != nil {
+		return connConfig{}, refused(rf)
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return fail("server answered %s, not 101 Switching Protocols", resp.Status)
-	}
-	if !wshttp.HasToken(resp.Header, "Upgrade", "websocket") {
-		return fail("Upgrade header %q is not websocket", resp.Header.Get("Upgrade"))
-	}
-	if !wshttp.HasToken(resp.Header, "Connection", "upgrade") {
-		return fail("Connection header %q lacks upgrade", resp.Header.Get("Connection"))
-	}
-	// RFC 6455 §11.3.3 and §11.3.4: these appear at most once in a
-	// response. (agreed checks the second again, for HTTP/2's answers.)
-	if name := wshttp.Repeated(resp.Header, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol"); name != "" {
-		return fail("%s appears more than once; RFC 6455 allows one", name)
-	}
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(key); got != want {
-		return fail("Sec-WebSocket-Accept %q, want %q", got, want)
-	}
-	cfg, err := opts.agreed(resp.Header)
-	if err != nil {
-		return fail("%v", err)
-	}
-	return cfg, nil
+	return opts.agreed(resp)
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // EchoHandler lends the internal tests' echo server to the external ones.
@@ -16,7 +18,7 @@ var EchoHandler = echoHandler
 // and the server's Sec-WebSocket-Extensions: the Autobahn-style suite plays
 // its cases over it.
 func DialHTTP2Stream(ctx context.Context, rawURL string, tr *http.Transport, offer string) (net.Conn, string, error) {
-	u, err := parseWebSocketURL(rawURL)
+	u, err := wshttp.ParseURL(rawURL)
 	if err != nil {
 		return nil, "", err
 	}
@@ -25,12 +27,12 @@ func DialHTTP2Stream(ctx context.Context, rawURL string, tr *http.Transport, off
 		req.Header.Set("Sec-WebSocket-Extensions", offer)
 	}
 	tr.Clone()
-	nc, err := dialConn(ctx, req, &DialOptions{TLSConfig: tr.TLSClientConfig}, "h2")
+	nc, err := (&wshttp.Dialer{TLSConfig: tr.TLSClientConfig}).Dial(ctx, req, "h2")
 	if err != nil {
 		return nil, "", err
 	}
-	rt := tr.TLSNextProto["h2"](hostPort(u), nc.(*tls.Conn))
-	resp, s, err := connectStream(ctx, rt, req)
+	rt := tr.TLSNextProto["h2"](wshttp.HostPort(u), nc.(*tls.Conn))
+	resp, s, err := wshttp.ConnectStream(ctx, rt, req)
 	if err != nil {
 		return nil, "", err
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -14,8 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/duplexws/websocket/internal/wsconn"
-
-	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 func FuzzFrameHeader(f *testing.F) {
@@ -76,30 +73,6 @@ func FuzzClosePayload(f *testing.F) {
 		if got := appendClosePayload(nil, ce.Code, ce.Reason); !bytes.Equal(got, p) {
 			t.Fatalf("re-encoded %x as %x", p, got)
 		}
-	})
-}
-
-func FuzzAcceptRequest(f *testing.F) {
-	f.Add("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a, b\r\nOrigin: http://x\r\n\r\n")
-	f.Add("GET / HTTP/1.0\r\nUpgrade: WebSocket\r\nConnection: keep-alive,upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n")
-	f.Fuzz(func(t *testing.T, raw string) {
-		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
-		if err != nil {
-			return
-		}
-		opts := &AcceptOptions{Subprotocols: []string{"a"}, LegacyVersions: []int{8}}
-		version, herr := checkUpgradeRequest(req, opts)
-		if herr != nil {
-			if herr.Status < 400 || herr.Reason == "" {
-				t.Fatalf("refusal without a status or reason: %+v", herr)
-			}
-			return
-		}
-		if version != 13 && version != 8 {
-			t.Fatalf("accepted version %d", version)
-		}
-		selectSubprotocol(req.Header, opts.Subprotocols)
-		wshttp.CheckOrigin(req.Header.Get("Origin"), req.Host, []string{"*.example.com"})
 	})
 }
 

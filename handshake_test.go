@@ -10,7 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wshttp"
 )
+
+// acceptKey is the Sec-WebSocket-Accept of a key, for the tests that answer
+// a handshake by hand.
+var acceptKey = wshttp.AcceptKey
 
 // TestAcceptRefusesRepeatedSingleHeaders sends a handshake request with a
 // header that RFC 6455 (or RFC 6454, for Origin) allows once, twice.

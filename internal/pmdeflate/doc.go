@@ -9,7 +9,8 @@
 // # Server negotiation
 //
 // Negotiate looks at the permessage-deflate offers of a request in the
-// client's order and accepts the first one whose parameters are valid. Every
+// client's order and accepts the first one whose parameters are valid;
+// Accept does the same and makes the server's State of the connection. Every
 // valid combination of the four RFC 7692 parameters is accepted, so a valid
 // offer is never declined. An offer is declined, and the next one considered,
 // when it has:
@@ -61,7 +62,8 @@
 // Offer writes one offer from the Params asked for; the zero Params writes what browsers
 // send, "permessage-deflate; client_max_window_bits". ParseAnswer checks the
 // server's response against that offer and fails on anything the RFC does
-// not let a server answer.
+// not let a server answer; Answered does the same and makes the client's
+// State. Unoffered checks the answer to a client that offered nothing.
 //
 // # Compression and memory
 //

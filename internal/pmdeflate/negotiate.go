@@ -83,3 +83,14 @@ func answer(offer wireParams, cfg Params) (Params, wireParams) {
 		ClientMaxWindowBits:     clientBits,
 	}, resp
 }
+
+// Accept negotiates as Negotiate does and returns the server's State of the
+// connection, nil when no offer was accepted, and the
+// Sec-WebSocket-Extensions answer, "" then. level is the flate level.
+func Accept(values []string, cfg Params, level int) (*State, string) {
+	p, answer, ok := Negotiate(values, cfg)
+	if !ok {
+		return nil, ""
+	}
+	return NewState(p, true, level), answer
+}

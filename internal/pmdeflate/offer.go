@@ -3,6 +3,7 @@ package pmdeflate
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Offer returns the client's Sec-WebSocket-Extensions value for want. The zero
@@ -75,4 +76,24 @@ func ParseAnswer(values []string, want Params) (p Params, ok bool, err error) {
 	// Compressing each message on its own is always allowed.
 	p.ClientNoContextTakeover = w.clientNoContextTakeover || want.ClientNoContextTakeover
 	return p, true, nil
+}
+
+// Answered checks the server's Sec-WebSocket-Extensions values as
+// ParseAnswer does and returns the client's State of the connection, nil
+// when the server accepted no extension. level is the flate level.
+func Answered(values []string, want Params, level int) (*State, error) {
+	p, ok, err := ParseAnswer(values, want)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return NewState(p, false, level), nil
+}
+
+// Unoffered checks the server's Sec-WebSocket-Extensions values when the
+// client offered no extension: there must be none.
+func Unoffered(values []string) error {
+	if len(values) > 0 {
+		return fmt.Errorf("server answered with extensions %q, none of which were offered", strings.Join(values, ", "))
+	}
+	return nil
 }

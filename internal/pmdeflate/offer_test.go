@@ -120,3 +120,41 @@ func TestNegotiateThenParseAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptThenAnswered makes both ends' States from a handshake: the
+// server's window for what it sends is the client's for what it receives,
+// and the other way round.
+func TestAcceptThenAnswered(t *testing.T) {
+	t.Parallel()
+	want := Params{ClientNoContextTakeover: true}
+	srv, answer := Accept([]string{"x-webkit-deflate-frame", Offer(want)}, Params{ServerMaxWindowBits: 10}, 5)
+	if srv == nil || answer != "permessage-deflate; client_no_context_takeover; server_max_window_bits=10" {
+		t.Fatalf("Accept: %v, %q", srv, answer)
+	}
+	cl, err := Answered([]string{answer}, want, 0)
+	if err != nil || cl == nil {
+		t.Fatalf("Answered(%q): %v, %v", answer, cl, err)
+	}
+	if srv.out.bits != cl.in.bits || srv.out.takeover != cl.in.takeover || srv.in.bits != cl.out.bits || srv.in.takeover || cl.out.takeover || srv.level != 5 || cl.level != 1 {
+		t.Errorf("server %+v, client %+v", *srv, *cl)
+	}
+	if st, answer := Accept([]string{"deflate-stream"}, Params{}, 1); st != nil || answer != "" {
+		t.Errorf("Accept without a permessage-deflate offer: %v, %q", st, answer)
+	}
+	if st, err := Answered(nil, want, 1); st != nil || err != nil {
+		t.Errorf("Answered without an answer: %v, %v", st, err)
+	}
+	if st, err := Answered([]string{"permessage-deflate; server_max_window_bits=16"}, want, 1); st != nil || !errors.Is(err, ErrAnswer) {
+		t.Errorf("Answered a bad answer: %v, %v", st, err)
+	}
+}
+
+func TestUnoffered(t *testing.T) {
+	t.Parallel()
+	if err := Unoffered(nil); err != nil {
+		t.Errorf("no extension: %v", err)
+	}
+	if err := Unoffered([]string{"permessage-deflate", "x"}); err == nil || err.Error() != `server answered with extensions "permessage-deflate, x", none of which were offered` {
+		t.Errorf("extensions not offered: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package wshttp
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -41,4 +42,20 @@ func CheckOrigin(origin, host string, patterns []string) error {
 		}
 	}
 	return fmt.Errorf("the origin %q is not allowed: its host is not the request's host %q and matches none of AcceptOptions.OriginPatterns; list it there, or set InsecureSkipOriginCheck to accept any origin", origin, host)
+}
+
+// AllowOrigin applies CheckOrigin to r, whose origin is origin, and, when
+// it refuses, asks check (when set) whether to accept r all the same. It
+// returns the 403 refusal, naming only the origin when check refused.
+func AllowOrigin(r *http.Request, origin string, patterns []string, check func(r *http.Request) bool) *Refusal {
+	err := CheckOrigin(origin, r.Host, patterns)
+	switch {
+	case err == nil:
+		return nil
+	case check == nil:
+		return &Refusal{Status: http.StatusForbidden, Reason: err.Error()}
+	case check(r):
+		return nil
+	}
+	return refusef(http.StatusForbidden, "the origin %q is not allowed", origin)
 }

@@ -1,4 +1,4 @@
-package websocket
+package wshttp
 
 import (
 	"bufio"

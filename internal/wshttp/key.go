@@ -1,4 +1,4 @@
-package websocket
+package wshttp
 
 import (
 	"crypto/sha1"
@@ -8,8 +8,8 @@ import (
 // keyGUID is appended to Sec-WebSocket-Key to compute Sec-WebSocket-Accept (RFC 6455 §1.3).
 const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// acceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
-func acceptKey(key string) string {
+// AcceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
+func AcceptKey(key string) string {
 	h := sha1.New()
 	h.Write([]byte(key))
 	h.Write([]byte(keyGUID))

@@ -1,4 +1,4 @@
-package websocket
+package wshttp
 
 import (
 	"context"
@@ -13,10 +13,13 @@ import (
 	"time"
 )
 
-// dialHTTPClient runs the opening handshake through opts.HTTPClient: its
+// DialThrough sends the opening handshake req through client: its
 // Transport carries the request, its Jar adds and stores cookies, its
 // CheckRedirect rules redirects, its Timeout bounds the handshake (not the
 // connection, which a Timeout on the 101 response's body would cut off).
+// check judges the answer, within that bound; when it passes, DialThrough
+// returns the answer, its body emptied, and the connection it handed over.
+//
 // An *http.Transport is cloned for the one connection, kept to HTTP/1.1
 // (the Upgrade mechanism is HTTP/1.1's), and its dialer wrapped to see the
 // connection it opens: reads and writes go through the 101 response's body,
@@ -25,11 +28,7 @@ import (
 // authenticate) carries the request as it is; the connection is the one
 // net/http's trace reports it got, and net/http sends a WebSocket upgrade
 // over HTTP/1.1 by itself.
-func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *DialOptions) (*Conn, *http.Response, error) {
-	client := opts.HTTPClient
-	if opts.TLSConfig != nil || opts.Proxy != nil || opts.NetDialContext != nil {
-		return nil, nil, errors.New("websocket: DialOptions.HTTPClient is set: configure TLS, the proxy and dialing on its Transport, not in TLSConfig, Proxy and NetDialContext")
-	}
+func DialThrough(ctx context.Context, client *http.Client, req *http.Request, check func(*http.Response) error) (*http.Response, net.Conn, error) {
 	if client.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, client.Timeout)
@@ -45,7 +44,7 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	base, ok := rt.(*http.Transport)
 	if !ok {
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { seen.set(info.Conn) }})
-		return upgradeThrough(&cl, req.WithContext(ctx), key, opts, &seen)
+		return upgradeThrough(&cl, req.WithContext(ctx), check, &seen)
 	}
 	t := base.Clone()
 	t.ForceAttemptHTTP2 = false
@@ -60,31 +59,30 @@ func dialHTTPClient(ctx context.Context, req *http.Request, key string, opts *Di
 	}
 	cl.Transport = t
 	defer t.CloseIdleConnections()
-	return upgradeThrough(&cl, req.WithContext(ctx), key, opts, &seen)
+	return upgradeThrough(&cl, req.WithContext(ctx), check, &seen)
 }
 
-// upgradeThrough sends the handshake req through cl and makes the
-// connection of its 101 answer, whose bytes go through the answer's body
-// and whose deadlines go to the connection seen reports.
-func upgradeThrough(cl *http.Client, req *http.Request, key string, opts *DialOptions, seen *dialedConn) (*Conn, *http.Response, error) {
+// upgradeThrough sends the handshake req through cl, has check judge the
+// answer, and returns the connection of a 101 answer, whose bytes go
+// through the answer's body and whose deadlines go to the connection seen
+// reports.
+func upgradeThrough(cl *http.Client, req *http.Request, check func(*http.Response) error, seen *dialedConn) (*http.Response, net.Conn, error) {
 	resp, err := cl.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("websocket: handshake through DialOptions.HTTPClient: %w", err)
 	}
-	cfg, err := checkResponse(resp, key, opts)
-	if err != nil {
+	if err := check(resp); err != nil {
 		resp.Body.Close()
-		return nil, resp, err
+		return resp, nil, err
 	}
 	rwc, ok := resp.Body.(io.ReadWriteCloser)
 	nc := seen.get()
 	if !ok || nc == nil {
 		resp.Body.Close()
-		return nil, resp, errors.New("websocket: DialOptions.HTTPClient's transport gave no connection to take over after 101")
+		return resp, nil, errors.New("websocket: DialOptions.HTTPClient's transport gave no connection to take over after 101")
 	}
 	resp.Body = http.NoBody
-	upgraded := &upgradedConn{ReadWriteCloser: rwc, nc: nc}
-	return newConn(newConnReader(upgraded, opts.ReadBufferSize), true, cfg), resp, nil
+	return resp, &upgradedConn{ReadWriteCloser: rwc, nc: nc}, nil
 }
 
 // dialedConn remembers the connection a transport's dialer opened.
