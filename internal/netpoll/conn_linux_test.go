@@ -15,20 +15,7 @@ import (
 // events the poller reported are counted in hangups.
 func attached(t *testing.T) (c *Conn, peer net.Conn, hangups *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	peer, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { peer.Close() })
-	sc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, peer := tcpPair(t)
 	c, hangups = new(Conn), new(atomic.Int32)
 	p, err := NewPoller(func(id uint64, ev Events) {
 		if id != 1 {
@@ -44,7 +31,7 @@ func attached(t *testing.T) (c *Conn, peer net.Conn, hangups *atomic.Int32) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	if err := p.Attach(c, 1, sc.(*net.TCPConn)); err != nil {
+	if err := p.Attach(c, 1, sc); err != nil {
 		t.Fatal(err)
 	}
 	sc.Close()

@@ -19,28 +19,14 @@ import (
 // whose borrowed reads borrow size bytes, that end, and the client end.
 func rawPair(t *testing.T, size int) (*RawIO, *net.TCPConn, *net.TCPConn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { peer.Close() })
-	sc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.Close() })
+	sc, peer := tcpPair(t)
 	r := NewRawIO(sc, size)
 	if r == nil {
 		t.Fatal("NewRawIO of a TCP connection is nil")
 	}
 	// Every test ends by itself; a deadline keeps a broken one from hanging.
 	sc.SetDeadline(time.Now().Add(20 * time.Second))
-	return r, sc.(*net.TCPConn), peer.(*net.TCPConn)
+	return r, sc, peer
 }
 
 // TestNewRawIOWithoutDescriptor: a connection with no descriptor has no
