@@ -65,7 +65,26 @@ type EngineOptions struct {
 	// StatusGoingAway after that long without a message from the peer.
 	// Off by default.
 	IdleTimeout time.Duration
+
+	// MaxUnfinishedBytes bounds the memory that messages delivered to
+	// OnMessage before their end arrived hold at once: each counts its
+	// connection's read buffer, which it holds while OnMessage waits for
+	// the rest. A message that would pass the bound waits with its
+	// connection parked, holding the part of it already read and no
+	// goroutine, and nothing reads that connection's socket, so the
+	// peer's TCP window fills and the peer waits, until earlier such
+	// messages have been delivered; messages that arrived whole, and other
+	// connections' reading, go on as ever. A connection that has sent
+	// only part of a frame larger than the read buffer holds just those
+	// bytes and counts nothing. 64 MiB when zero (16,384 messages at the
+	// default 4 KiB buffer); negative for no bound. Connections served by
+	// a goroutine of their own (TLS, HTTP/2, systems without epoll) are
+	// not bounded by it.
+	MaxUnfinishedBytes int64
 }
+
+// defaultMaxUnfinished is EngineOptions.MaxUnfinishedBytes's default.
+const defaultMaxUnfinished = 64 << 20
 
 // Engine serves connections without a goroutine per connection. A
 // connection handed to Serve holds no goroutine and no read buffer while it
@@ -127,7 +146,10 @@ func NewEngine(opts *EngineOptions) (*Engine, error) {
 	if e.opts.Pollers <= 0 {
 		e.opts.Pollers = runtime.GOMAXPROCS(0)
 	}
-	loop, err := engine.New((*engineHandler)(e), e.opts.Pollers)
+	if e.opts.MaxUnfinishedBytes == 0 {
+		e.opts.MaxUnfinishedBytes = defaultMaxUnfinished
+	}
+	loop, err := engine.New((*engineHandler)(e), e.opts.Pollers, e.opts.MaxUnfinishedBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -353,6 +375,16 @@ func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (bool, error) {
 func (h *engineHandler) Next(c *Conn) error {
 	_, _, err := c.reader(context.Background())
 	return err
+}
+
+// Unfinished returns the read buffer's size when the message just begun
+// has not arrived whole, and so holds the buffer while OnMessage waits for
+// the rest; 0 when it has.
+func (h *engineHandler) Unfinished(c *Conn) int {
+	if c.rd.fin && c.rd.frameLeft <= int64(c.br.buffered()) {
+		return 0
+	}
+	return int(c.br.size)
 }
 
 // Deliver hands the message just begun to OnMessage.

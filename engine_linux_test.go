@@ -265,14 +265,19 @@ func TestEngineUnfinishedFrameWaitsWithoutGoroutine(t *testing.T) {
 	if _, err := nc.Write(append(hdr, masked[:16]...)); err != nil {
 		t.Fatal(err)
 	}
+	held := 0
 	waitFor(t, 5*time.Second, "the connection to park with the 16 bytes", func() bool {
 		if !sc.readLock.TryLock() {
 			return false
 		}
 		defer sc.readLock.Unlock()
-		return sc.br.buffered() == len(hdr)+16
+		if sc.br.buffered() != len(hdr)+16 {
+			return false
+		}
+		held = cap(*sc.br.buf)
+		return true
 	})
-	if held := cap(*sc.br.buf); held > len(hdr)+16 {
+	if held > len(hdr)+16 {
 		t.Errorf("the parked connection holds a buffer of %d bytes for %d unread", held, len(hdr)+16)
 	}
 	select {
@@ -291,4 +296,107 @@ func TestEngineUnfinishedFrameWaitsWithoutGoroutine(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the message was not delivered once it had arrived")
 	}
+}
+
+// TestEngineMaxUnfinishedBytes checks the engine's budget of unfinished
+// messages: with room for one, a second message streamed before its end
+// arrived waits, its connection unread and holding no goroutine, until the
+// first has been delivered; a message that arrives whole is delivered
+// meanwhile; and both streamed messages arrive intact.
+func TestEngineMaxUnfinishedBytes(t *testing.T) {
+	t.Parallel()
+	const size = 256 << 10
+	type result struct {
+		n   int
+		err error
+	}
+	got := make(chan result, 4)
+	begun := make(chan struct{}, 4)
+	e, err := NewEngine(&EngineOptions{
+		MaxUnfinishedBytes: 1,
+		OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+			if typ == MessageText {
+				echoMessage(c, typ, r)
+				return
+			}
+			begun <- struct{}{}
+			n, err := io.Copy(io.Discard, r)
+			got <- result{int(n), err}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan *Conn, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		if err := e.Serve(c); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		conns <- c
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		e.Close()
+	})
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	key := uint32(0x0a0b0c0d)
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	mask(key, payload)
+	hdr := appendFrameHeader(nil, frameHeader{fin: true, op: opBinary, masked: true, length: size, key: key})
+	first, second := rawUpgrade(t, url), rawUpgrade(t, url)
+	takenOver(t, conns)
+	takenOver(t, conns)
+	expect := func(what string) {
+		t.Helper()
+		select {
+		case r := <-got:
+			if r.err != nil || r.n != size {
+				t.Fatalf("%s: OnMessage read %d bytes, %v; want %d", what, r.n, r.err, size)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s was not delivered", what)
+		}
+	}
+	// The first message begins streaming: a buffer of it has arrived.
+	if _, err := first.Write(append(hdr, payload[:16<<10]...)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-begun:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first message did not begin")
+	}
+	// The second waits for it.
+	if _, err := second.Write(append(hdr, payload[:16<<10]...)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-begun:
+		t.Fatal("a second unfinished message began past the budget")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// A message that arrives whole goes on.
+	c := dialT(t, url, nil)
+	echoRoundTrip(t, c, "whole messages go on")
+	// The first ends; the second begins, and ends.
+	if _, err := first.Write(payload[16<<10:]); err != nil {
+		t.Fatal(err)
+	}
+	expect("the first message")
+	select {
+	case <-begun:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held message did not begin once the first had ended")
+	}
+	if _, err := second.Write(payload[16<<10:]); err != nil {
+		t.Fatal(err)
+	}
+	expect("the second message")
 }

@@ -47,6 +47,10 @@ type Handler[T any] interface {
 	// Next waits for the next message of a connection the loop cannot
 	// watch, and begins it.
 	Next(c *T) error
+	// Unfinished returns what the message just begun holds while it is
+	// delivered before its end has arrived (its read buffer), or 0 when it
+	// has arrived whole; the loop counts it against its budget.
+	Unfinished(c *T) int
 	// Deliver hands the message just begun to the application.
 	Deliver(c *Conn[T])
 	// Closed is called once, after the connection has ended and its last
@@ -68,12 +72,22 @@ type Loop[T any] struct {
 	work      chan *Conn[T]
 	spare     atomic.Int32
 	closeOnce sync.Once
+
+	// The budget of unfinished messages (see reserve): budget bounds
+	// unfinished, the bytes held by messages delivered before their end
+	// arrived, negative for no bound; held are the connections waiting
+	// for it, in order, each with its message begun and not delivered.
+	budget     int64
+	mu         sync.Mutex // guards unfinished and held
+	unfinished int64
+	held       []*Conn[T]
 }
 
 // New starts a loop with n poller goroutines (none where there is no
-// epoll).
-func New[T any](h Handler[T], n int) (*Loop[T], error) {
-	l := &Loop[T]{h: h, work: make(chan *Conn[T])}
+// epoll). budget bounds the bytes that messages delivered before their end
+// arrived hold at once (see reserve); negative for no bound.
+func New[T any](h Handler[T], n int, budget int64) (*Loop[T], error) {
+	l := &Loop[T]{h: h, work: make(chan *Conn[T]), budget: budget}
 	ps, err := l.newPollers(n)
 	if err != nil {
 		return nil, err
@@ -122,6 +136,8 @@ const (
 	flagEnded  uint32 = 1 << 4 // Handler.Closed was called
 	flagHangup uint32 = 1 << 5 // the poller saw the peer close or reset its end
 	flagOnMsg  uint32 = 1 << 6 // the application runs with the connection: the loop does not read it
+	flagHeld   uint32 = 1 << 7 // a message begun waits for the budget (held); the loop does not read the connection
+	flagGrant  uint32 = 1 << 8 // the budget was granted to the held message: the next run delivers it first
 )
 
 // Conn is the loop's record of one connection.
@@ -227,8 +243,8 @@ func (l *Loop[T]) event(id uint64, ev netpoll.Events) {
 func (c *Conn[T]) ready() {
 	for {
 		f := c.flags.Load()
-		if f&(flagEvents|flagEnded) != flagEvents {
-			return // a goroutine serves it, or it has ended
+		if f&(flagEvents|flagEnded|flagHeld) != flagEvents {
+			return // a goroutine serves it, it waits for the budget, or it has ended
 		}
 		switch f & stateMask {
 		case stateIdle:
@@ -307,26 +323,153 @@ func (c *Conn[T]) run() {
 			// its bursts, rather than at the scheduler's next preemption.
 			runtime.Gosched()
 		}
-		ok, err := h.NextNow(c.owner, fresh, c.flags.Load()&flagHangup != 0)
-		fresh = false
-		if err != nil {
-			c.end()
-			return
-		}
-		if !ok {
-			if c.setState(stateRunning, stateIdle) {
-				// A connection that ended while this goroutine ran left
-				// its end to it.
-				if c.Closed() {
-					c.end()
-				}
-				return
-			}
-			c.setState(statePending, stateRunning) // the poller saw more arrive
-			fresh = true
+		if c.flags.Load()&flagGrant != 0 {
+			// The message held for the budget (reserve) is delivered
+			// first.
+			c.flags.And(^flagGrant)
+			c.deliverUnfinished(int64(h.Unfinished(c.owner)))
 			continue
 		}
-		c.deliver()
+		ok, err := h.NextNow(c.owner, fresh, c.flags.Load()&flagHangup != 0)
+		fresh = false
+		switch {
+		case err != nil:
+			c.end()
+			return
+		case ok:
+			held := int64(h.Unfinished(c.owner))
+			switch {
+			case held == 0:
+				c.deliver()
+			case c.loop.reserve(c):
+				c.deliverUnfinished(held)
+			case c.parkHeld():
+				return
+			}
+		case c.setState(stateRunning, stateIdle):
+			// A connection that ended while this goroutine ran left its
+			// end to it.
+			if c.Closed() {
+				c.end()
+			}
+			return
+		default:
+			c.setState(statePending, stateRunning) // the poller saw more arrive
+			fresh = true
+		}
+	}
+}
+
+// deliverUnfinished delivers a message whose end has not arrived, for
+// which the loop's budget holds n bytes until it has been delivered.
+func (c *Conn[T]) deliverUnfinished(n int64) {
+	c.deliver()
+	c.loop.release(n)
+}
+
+// parkHeld parks a connection whose message waits for the budget, with no
+// goroutine, and reports true; or reports false when the budget was
+// granted meanwhile, and the run goes on to deliver it.
+func (c *Conn[T]) parkHeld() bool {
+	for {
+		f := c.flags.Load()
+		if f&flagGrant != 0 {
+			return false
+		}
+		if c.flags.CompareAndSwap(f, f&^stateMask|stateIdle) {
+			if c.Closed() {
+				c.end()
+			}
+			return true
+		}
+	}
+}
+
+// reserve counts the bytes of a message about to be delivered before its
+// end has arrived (Handler.Unfinished) against the loop's budget, and
+// reports whether it did. A message that would take the bytes held past
+// the budget, or that comes while others wait, is held: its connection
+// waits, parked, with the part of the message it has read and no
+// goroutine, and nothing reads its socket, so that the peer's TCP window
+// fills and the peer waits; release grants the held messages, in order, as
+// delivered ones end. A message larger than the budget goes alone.
+func (l *Loop[T]) reserve(c *Conn[T]) bool {
+	if l.budget < 0 {
+		return true
+	}
+	l.mu.Lock()
+	c.flags.Or(flagHeld)
+	l.held = append(l.held, c)
+	granted := l.grantLocked()
+	l.mu.Unlock()
+	mine := false
+	for _, g := range granted {
+		if g == c {
+			c.flags.And(^flagHeld)
+			mine = true
+		} else {
+			g.grant()
+		}
+	}
+	return mine
+}
+
+// release gives back the n bytes a message held once it was delivered,
+// and grants the held messages that now fit.
+func (l *Loop[T]) release(n int64) {
+	if l.budget < 0 {
+		return
+	}
+	l.mu.Lock()
+	l.unfinished -= n
+	granted := l.grantLocked()
+	l.mu.Unlock()
+	for _, c := range granted {
+		c.grant()
+	}
+}
+
+// grantLocked takes the held messages that fit the budget off the front of
+// the queue, counting their bytes, and returns their connections; those
+// that ended on the way are dropped, as their end is what they wait for.
+// The caller holds mu.
+func (l *Loop[T]) grantLocked() (granted []*Conn[T]) {
+	for len(l.held) > 0 {
+		c := l.held[0]
+		closed := c.Closed()
+		n := int64(l.h.Unfinished(c.owner))
+		if !closed && l.unfinished > 0 && l.unfinished+n > l.budget {
+			break
+		}
+		l.held[0] = nil
+		l.held = l.held[1:]
+		if !closed {
+			l.unfinished += n
+			granted = append(granted, c)
+		}
+	}
+	if len(l.held) == 0 {
+		l.held = nil
+	}
+	return granted
+}
+
+// grant lets a held message be delivered: a parked connection is run, and
+// a run still parking it goes on (parkHeld).
+func (c *Conn[T]) grant() {
+	for {
+		f := c.flags.Load()
+		nf := f&^flagHeld | flagGrant
+		idle := f&stateMask == stateIdle
+		if idle {
+			nf = nf&^stateMask | stateRunning
+		}
+		if c.flags.CompareAndSwap(f, nf) {
+			if idle {
+				c.loop.dispatch(c)
+			}
+			return
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,10 +15,15 @@ import (
 )
 
 // peer is a test's connection: each read of what arrived is one message.
+// A message that begins with "big" is unfinished: it holds bigHolds bytes
+// of the budget, and its delivery waits for gate.
 type peer struct {
-	nc  net.Conn // the transport: the loop's once it took the socket over
-	msg []byte   // the message NextNow or Next began
+	nc   net.Conn // the transport: the loop's once it took the socket over
+	msg  []byte   // the message NextNow or Next began
+	gate chan struct{}
 }
+
+const bigHolds = 60
 
 // echoHandler delivers each read to got and tells each end to closed.
 type echoHandler struct {
@@ -51,7 +57,20 @@ func (h *echoHandler) Next(c *peer) error {
 	return err
 }
 
-func (h *echoHandler) Deliver(c *Conn[peer]) { h.got <- string(c.Owner().msg) }
+func (h *echoHandler) Unfinished(c *peer) int {
+	if strings.HasPrefix(string(c.msg), "big") {
+		return bigHolds
+	}
+	return 0
+}
+
+func (h *echoHandler) Deliver(c *Conn[peer]) {
+	p := c.Owner()
+	h.got <- string(p.msg)
+	if strings.HasPrefix(string(p.msg), "big") {
+		<-p.gate
+	}
+}
 
 func (h *echoHandler) Closed(c *Conn[peer]) { h.closed <- c.Owner() }
 
@@ -60,12 +79,12 @@ func (h *echoHandler) UseTransport(c *peer, t net.Conn) bool {
 	return true
 }
 
-// serve starts a loop and returns it with a function that serves the
+// serve starts a loop with the budget given and returns it with a function that serves the
 // server's end of a new loopback connection and returns its record and
 // the client's end.
-func serve(t *testing.T, h *echoHandler) (*Loop[peer], func() (*Conn[peer], net.Conn)) {
+func serve(t *testing.T, h *echoHandler, budget int64) (*Loop[peer], func() (*Conn[peer], net.Conn)) {
 	t.Helper()
-	l, err := New[peer](h, 1)
+	l, err := New[peer](h, 1, budget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +104,7 @@ func serve(t *testing.T, h *echoHandler) (*Loop[peer], func() (*Conn[peer], net.
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &peer{nc: sv}
+		p := &peer{nc: sv, gate: make(chan struct{})}
 		c := l.NewConn(p)
 		l.Add(c)
 		l.Start(c, sv)
@@ -124,7 +143,7 @@ func waitIdle(t *testing.T, c *Conn[peer]) {
 // connection leaves the loop when its transport closes.
 func TestDeliverThenClosed(t *testing.T) {
 	h := &echoHandler{got: make(chan string, 4), closed: make(chan *peer, 4)}
-	l, open := serve(t, h)
+	l, open := serve(t, h, -1)
 	c, cl := open()
 	cl.Write([]byte("one"))
 	receive(t, h, "one")
@@ -155,7 +174,7 @@ func TestDeliverThenClosed(t *testing.T) {
 // Closed without any event.
 func TestEndedParked(t *testing.T) {
 	h := &echoHandler{got: make(chan string, 4), closed: make(chan *peer, 4)}
-	_, open := serve(t, h)
+	_, open := serve(t, h, -1)
 	c, _ := open()
 	waitIdle(t, c)
 	c.Ended()
@@ -172,7 +191,7 @@ func TestEndedParked(t *testing.T) {
 // not woken.
 func TestStaleEvent(t *testing.T) {
 	h := &echoHandler{got: make(chan string, 4), closed: make(chan *peer, 4)}
-	l, open := serve(t, h)
+	l, open := serve(t, h, -1)
 	first, cl := open()
 	id := first.id
 	cl.Close()
@@ -191,4 +210,72 @@ func TestStaleEvent(t *testing.T) {
 	}
 	cl2.Write([]byte("still here"))
 	receive(t, h, "still here")
+}
+
+// TestBudgetHoldsMessages checks the budget of unfinished messages: a
+// message that would take the bytes held past it waits, parked, with
+// nothing reading its connection, until a delivered one ends, while
+// messages that arrived whole are delivered as ever.
+func TestBudgetHoldsMessages(t *testing.T) {
+	h := &echoHandler{got: make(chan string, 4), closed: make(chan *peer, 4)}
+	l, open := serve(t, h, 100)
+	a, ca := open()
+	b, cb := open()
+	_, cc := open()
+	ca.Write([]byte("big a"))
+	receive(t, h, "big a")
+	cb.Write([]byte("big b"))
+	select {
+	case got := <-h.got:
+		t.Fatalf("delivered %q past the budget", got)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if f := b.flags.Load(); f&flagHeld == 0 || f&stateMask != stateIdle {
+		t.Fatalf("the held connection's flags are %#x, want held and parked", f)
+	}
+	cc.Write([]byte("small"))
+	receive(t, h, "small")
+	a.Owner().gate <- struct{}{}
+	receive(t, h, "big b")
+	b.Owner().gate <- struct{}{}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l.mu.Lock()
+		n, held := l.unfinished, len(l.held)
+		l.mu.Unlock()
+		if n == 0 && held == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes and %d messages still held after both were delivered", n, held)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cb.Write([]byte("after"))
+	receive(t, h, "after")
+}
+
+// TestBudgetHeldEnds checks that a held message whose connection ends
+// leaves the queue, and that a message after it is not held behind it.
+func TestBudgetHeldEnds(t *testing.T) {
+	h := &echoHandler{got: make(chan string, 4), closed: make(chan *peer, 4)}
+	_, open := serve(t, h, 100)
+	a, ca := open()
+	b, cb := open()
+	c, cc := open()
+	ca.Write([]byte("big a"))
+	receive(t, h, "big a")
+	cb.Write([]byte("big b"))
+	waitIdle(t, b)
+	b.Ended()
+	select {
+	case p := <-h.closed:
+		p.nc.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("Closed was not called for a held connection that ended")
+	}
+	a.Owner().gate <- struct{}{}
+	cc.Write([]byte("big c"))
+	receive(t, h, "big c")
+	c.Owner().gate <- struct{}{}
 }
