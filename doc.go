@@ -59,7 +59,10 @@
 //     after it but the transport's deadline setters: the connection's end
 //     signal, each of the two context watches (which set the transport's
 //     read or write deadline), and the lock of the Server tracking the
-//     connection, which the connection's end tells under mu.
+//     connection, which the connection's end tells under mu. An Engine's
+//     own locks (its connection table's, and its budget of unfinished
+//     messages', EngineOptions.MaxUnfinishedBytes) take no connection
+//     lock and are never held across a blocking call.
 //
 // The three first are semaphores whose wait gives up when the caller's
 // context ends or the connection ends; a goroutine blocked on one never
