@@ -3,13 +3,12 @@ package websocket
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/duplexws/websocket/internal/netpoll"
 	"github.com/duplexws/websocket/internal/wsconn"
 )
 
@@ -122,7 +121,7 @@ func NewListener(ln net.Listener, opts *ListenerOptions) *Listener {
 		freed: make(chan struct{}, 1), done: make(chan struct{})}
 	if l.max <= 0 {
 		l.max = 0
-		if n := descriptorLimit(); n > 0 {
+		if n := netpoll.DescriptorLimit(); n > 0 {
 			l.max = max(n-max(n/10, minFDHeadroom), 1)
 		}
 	}
@@ -149,7 +148,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		nc, err := l.Listener.Accept()
 		if err != nil {
-			if isDescriptorExhaustion(err) {
+			if netpoll.DescriptorsExhausted(err) {
 				l.acceptErr.Add(1)
 				if err := l.waitFreed(100 * time.Millisecond); err != nil {
 					return nil, err
@@ -256,10 +255,4 @@ func (l *Listener) refuse(nc net.Conn) {
 			}
 		}
 	}
-}
-
-// isDescriptorExhaustion reports whether err says that the process or the
-// system ran out of file descriptors.
-func isDescriptorExhaustion(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }

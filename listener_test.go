@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/duplexws/websocket/internal/netpoll"
 )
 
 // listenerServer serves an echo on a Listener with opts, in goroutine mode
@@ -241,7 +243,7 @@ func TestListenerDefaultLimitFromRlimit(t *testing.T) {
 	}
 	defer ln.Close()
 	l := NewListener(ln, nil)
-	n := descriptorLimit()
+	n := netpoll.DescriptorLimit()
 	if n == 0 {
 		if l.Stats().MaxConns != 0 {
 			t.Fatalf("MaxConns = %d with no descriptor limit", l.Stats().MaxConns)

@@ -4,8 +4,10 @@
 // carry (Table), a socket taken over from its *net.TCPConn as a net.Conn
 // that waits for its Poller (Conn), a socket read and written through net's
 // syscall.RawConn by a connection that has a goroutine of its own (RawIO),
-// and the raw system calls that read and write sockets (Read, Write). It
-// holds all of the module's unsafe code and raw system calls.
+// the raw system calls that read and write sockets (Read, Write), and the
+// process's descriptor limit as a listener sees it (DescriptorLimit,
+// DescriptorsExhausted). It holds all of the module's unsafe code and
+// system calls.
 //
 // A Poller knows nothing of WebSockets: it hands each event to a function
 // as the id it was given and what the socket became (Events), and the

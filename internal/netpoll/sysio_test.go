@@ -3,6 +3,8 @@
 package netpoll
 
 import (
+	"net"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -65,5 +67,24 @@ func TestReadWrite(t *testing.T) {
 				t.Fatalf("Read of an empty descriptor: %v, want EAGAIN", e)
 			}
 		})
+	}
+}
+
+// TestDescriptorsExhausted checks that running out of descriptors, the
+// process's or the system's, is told apart from other failures, wrapped or
+// not.
+func TestDescriptorsExhausted(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{syscall.EMFILE, true},
+		{&net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.ENFILE)}, true},
+		{syscall.ECONNRESET, false},
+		{nil, false},
+	} {
+		if got := DescriptorsExhausted(tc.err); got != tc.want {
+			t.Errorf("DescriptorsExhausted(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

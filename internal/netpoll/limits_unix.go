@@ -1,13 +1,13 @@
 //go:build unix
 
-package websocket
+package netpoll
 
 import "syscall"
 
-// descriptorLimit returns the process's limit on open file descriptors
+// DescriptorLimit returns the process's limit on open file descriptors
 // (RLIMIT_NOFILE's soft limit), or 0 when it cannot be read or is
 // unlimited.
-func descriptorLimit() int {
+func DescriptorLimit() int {
 	var rl syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
 		return 0
