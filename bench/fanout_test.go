@@ -3,7 +3,9 @@ package bench
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,6 +39,13 @@ type fanout struct {
 	pub   *rawClient
 	subs  []*rawClient
 	frame []byte
+	size  int // of a message's payload
+	// lat holds each subscriber's latencies, publish to receipt, of the
+	// messages publishAt sent while stamped is set: each payload begins
+	// with the time it was sent, counted from base.
+	lat     [][]time.Duration
+	base    time.Time
+	stamped atomic.Bool
 	// batch is the number of messages in a full batch.
 	batch int
 	// target is the number of messages each subscriber has read once the
@@ -51,9 +60,10 @@ type fanout struct {
 }
 
 // newFanout starts a server of lib and connects n subscribers, each with a
-// goroutine reading every message, and a publisher. The caller must close
-// it; if newFanout fails, it has closed what it opened.
-func newFanout(tb testing.TB, lib string, n int) *fanout {
+// goroutine reading every message, and a publisher of messages of size
+// bytes. The caller must close it; if newFanout fails, it has closed what
+// it opened.
+func newFanout(tb testing.TB, lib string, n, size int) *fanout {
 	tb.Helper()
 	srv, err := launchServer(lib, compressOff)
 	if err != nil {
@@ -61,8 +71,11 @@ func newFanout(tb testing.TB, lib string, n int) *fanout {
 	}
 	f := &fanout{
 		srv:   srv,
-		frame: maskedFrame(opBinary, binaryPayload(fanoutSize)),
+		frame: maskedFrame(opBinary, binaryPayload(size)),
+		size:  size,
 		batch: min(100, max(1, 100000/n)),
+		lat:   make([][]time.Duration, n),
+		base:  time.Now(),
 	}
 	ok := false
 	defer func() {
@@ -71,8 +84,8 @@ func newFanout(tb testing.TB, lib string, n int) *fanout {
 		}
 	}()
 	f.subs = dialMany(tb, f.srv.addr, "/sub", n, 4096)
-	for _, c := range f.subs {
-		f.readers.Go(func() { f.read(c) })
+	for i, c := range f.subs {
+		f.readers.Go(func() { f.read(c, &f.lat[i]) })
 	}
 	f.srv.waitSubscribers(tb, n)
 	pubs := dialMany(tb, f.srv.addr, "/pub", 1, 4096)
@@ -82,8 +95,9 @@ func newFanout(tb testing.TB, lib string, n int) *fanout {
 }
 
 // read counts the messages of one subscriber, marking it done each time it
-// reaches the target.
-func (f *fanout) read(c *rawClient) {
+// reaches the target, and records in lat how long each message publishAt
+// sent took to arrive.
+func (f *fanout) read(c *rawClient, lat *[]time.Duration) {
 	var n int64
 	for {
 		_, p, err := c.readMessage()
@@ -93,9 +107,12 @@ func (f *fanout) read(c *rawClient) {
 			}
 			return
 		}
-		if len(p) != fanoutSize {
-			f.fail(fmt.Errorf("subscriber read %d bytes, want %d", len(p), fanoutSize))
+		if len(p) != f.size {
+			f.fail(fmt.Errorf("subscriber read %d bytes, want %d", len(p), f.size))
 			return
+		}
+		if f.stamped.Load() {
+			*lat = append(*lat, time.Since(f.base)-time.Duration(binary.LittleEndian.Uint64(p)))
 		}
 		n++
 		if n == f.target.Load() {
@@ -149,6 +166,50 @@ func (f *fanout) publish(ctx context.Context, msgs int) error {
 	return nil
 }
 
+// publishAt sends msgs messages, each stamped with the time it was sent,
+// rate a second, and returns when every subscriber has read all of them.
+func (f *fanout) publishAt(ctx context.Context, msgs int, rate float64) error {
+	f.pub.nc.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+	f.stamped.Store(true)
+	defer f.stamped.Store(false)
+	f.done.Add(len(f.subs))
+	f.target.Add(int64(msgs))
+	payload := binaryPayload(f.size)
+	every := time.Duration(float64(time.Second) / rate)
+	next := time.Now()
+	for range msgs {
+		time.Sleep(time.Until(next))
+		next = next.Add(every)
+		binary.LittleEndian.PutUint64(payload, uint64(time.Since(f.base)))
+		if err := f.pub.write(maskedFrame(opBinary, payload)); err != nil {
+			return err
+		}
+	}
+	through := make(chan struct{})
+	go func() {
+		f.done.Wait()
+		close(through)
+	}()
+	select {
+	case <-through:
+	case <-ctx.Done():
+		return fmt.Errorf("%d messages not read by every subscriber in time (first error: %v)", msgs, f.firstErr())
+	}
+	return f.firstErr()
+}
+
+// latencies returns every latency the subscribers recorded, sorted, and
+// forgets them.
+func (f *fanout) latencies() []time.Duration {
+	var all []time.Duration
+	for i := range f.lat {
+		all = append(all, f.lat[i]...)
+		f.lat[i] = f.lat[i][:0]
+	}
+	slices.Sort(all)
+	return all
+}
+
 // close stops the server, then drops the clients and waits for their readers.
 func (f *fanout) close() {
 	f.closing.Store(true)
@@ -173,7 +234,7 @@ func BenchmarkFanout(b *testing.B) {
 			var f *fanout
 			b.Run(fmt.Sprintf("subs=%d/lib=%s", n, lib), func(b *testing.B) {
 				if f == nil {
-					f = newFanout(b, lib, n)
+					f = newFanout(b, lib, n, fanoutSize)
 				}
 				msgs := (b.N + n - 1) / n
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -197,12 +258,56 @@ func BenchmarkFanout(b *testing.B) {
 	}
 }
 
+// BenchmarkFanoutLatency measures how long a published message takes to
+// reach its subscribers: one publisher sends 1 KiB messages at a fixed
+// rate, 5 a second for 10 seconds, to 10,000 subscribers (20 and a second
+// in a short run), whose clients read every message; each payload carries
+// the time it was sent. An operation is one run; it reports the median and
+// the 99th percentile of every delivery's latency, publish to receipt, and
+// the server's CPU seconds per million deliveries. The clients read the
+// subscribers one after another on their own core, so the last of a
+// message's deliveries waits for the client too: the same for every
+// server.
+func BenchmarkFanoutLatency(b *testing.B) {
+	n, msgs, rate := 10000, 50, 5.0
+	if testing.Short() {
+		n, msgs = 20, 5
+	}
+	for _, lib := range fanoutLibs {
+		b.Run(fmt.Sprintf("subs=%d/lib=%s", n, lib), func(b *testing.B) {
+			f := newFanout(b, lib, n, 1024)
+			defer f.close()
+			var lat []time.Duration
+			var cpu time.Duration
+			for range b.N {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				before := f.srv.stats(b, false)
+				err := f.publishAt(ctx, msgs, rate)
+				after := f.srv.stats(b, false)
+				cancel()
+				if err != nil {
+					b.Fatalf("%s: %v", lib, err)
+				}
+				cpu += after.CPU - before.CPU
+				lat = append(lat, f.latencies()...)
+			}
+			slices.Sort(lat)
+			ms := func(q float64) float64 {
+				return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Millisecond)
+			}
+			b.ReportMetric(ms(0.5), "p50-ms")
+			b.ReportMetric(ms(0.99), "p99-ms")
+			b.ReportMetric(cpu.Seconds()/float64(len(lat))*1e6, "srv-cpu-s/Mdelivery")
+		})
+	}
+}
+
 // TestFanoutDeliversAll checks that every fan-out server delivers every
 // message to every subscriber, over several batches.
 func TestFanoutDeliversAll(t *testing.T) {
 	for _, lib := range fanoutLibs {
 		t.Run(lib, func(t *testing.T) {
-			f := newFanout(t, lib, 20)
+			f := newFanout(t, lib, 20, fanoutSize)
 			defer f.close()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
