@@ -40,40 +40,41 @@ const envMidProfile = "DUPLEX_BENCH_MIDPROFILE"
 // each client sends a binary, masked frame header announcing 1 MiB and the
 // first 16 bytes of its payload, then (second stage) the payload up to
 // 64 KiB, then disconnects. At each stage, once the server's RSS has
-// settled, its VmRSS, heap in use plus stacks and goroutines, without a
-// forced garbage collection, are taken over the same figures of the fresh
-// process before the first connection and divided by n; the last stage is
-// 5 seconds after the clients disconnected, and is also taken once more
-// after a forced collection (gone-gc), to tell memory still referenced from
-// memory the runtime has not yet given back. peak-rss is VmHWM at the end
-// over the starting RSS. One measurement per run whatever b.N; -count
-// repeats each library in a row, so run it in a loop with -count 1 to
-// alternate the servers (README.md). The timer runs throughout (seconds),
-// so that the default -benchtime asks for one run: ns/op is the time of
-// the whole measurement.
+// settled, its VmRSS, heap in use plus stacks, stacks alone and
+// goroutines, without a forced garbage collection, are taken over the same
+// figures of the fresh process before the first connection and divided by
+// n. The last stage is 5 seconds (1 under -short) after the clients
+// disconnected, and is taken once more after a forced collection
+// (gone-gc), to tell memory still referenced from memory the runtime has
+// not yet given back. peak-rss is VmHWM at the end over the starting RSS.
+// One measurement per run whatever b.N; -count repeats each library in a
+// row, so run it in a loop with -count 1 to alternate the servers
+// (README.md). The timer runs throughout (seconds), so that the default
+// -benchtime asks for one run: ns/op is the time of the whole measurement.
 func BenchmarkMidMessageMemory(b *testing.B) {
-	n := 5000
+	n, gone := 5000, 5*time.Second
 	if testing.Short() {
-		n = 100
+		n, gone = 100, time.Second
 	}
 	frame := maskedFrame(opBinary, binaryPayload(midMessageAnnounced))
 	hdr := len(frame) - midMessageAnnounced
 	first, second := frame[:hdr+midMessageFirst], frame[hdr+midMessageFirst:hdr+midMessageSecond]
 	for _, lib := range midMessageLibs {
 		b.Run(fmt.Sprintf("conns=%d/lib=%s", n, lib), func(b *testing.B) {
-			benchMidMessage(b, lib, n, first, second)
+			benchMidMessage(b, lib, n, gone, first, second)
 		})
 	}
 }
 
 // midStage is a server's growth per connection at one stage.
 type midStage struct {
-	rss, heap, goroutines float64
+	rss, heap, stack, goroutines float64
 }
 
 // benchMidMessage makes the measurement of BenchmarkMidMessageMemory for
-// lib with n clients, which send first and then second.
-func benchMidMessage(b *testing.B, lib string, n int, first, second []byte) {
+// lib with n clients, which send first and then second, and are gone for
+// the time gone before the last stage.
+func benchMidMessage(b *testing.B, lib string, n int, gone time.Duration, first, second []byte) {
 	srv := startServer(b, lib, compressOff)
 	pid := srv.cmd.Process.Pid
 	srv.stats(b, false) // the control path's own first-use cost is not a connection's
@@ -88,6 +89,7 @@ func benchMidMessage(b *testing.B, lib string, n int, first, second []byte) {
 		return midStage{
 			rss:        (float64(rss) - float64(base)) / float64(n),
 			heap:       (float64(st.HeapInuse+st.StackInuse) - float64(baseSt.HeapInuse+baseSt.StackInuse)) / float64(n),
+			stack:      (float64(st.StackInuse) - float64(baseSt.StackInuse)) / float64(n),
 			goroutines: float64(st.Goroutines-baseSt.Goroutines) / float64(n),
 		}
 	}
@@ -116,20 +118,22 @@ func benchMidMessage(b *testing.B, lib string, n int, first, second []byte) {
 	sendEach(b, clients, second)
 	at64 := stage("64KiB")
 	closeAll(clients)
-	time.Sleep(5 * time.Second)
-	gone := stage("gone")
+	time.Sleep(gone)
+	left := stage("gone")
 	_, peak := procStatus(b, pid)
 	srv.stats(b, true)
 	rssGC, _ := procStatus(b, pid)
 
 	b.ReportMetric(at16.rss, "rss-16B-B/conn")
 	b.ReportMetric(at64.rss, "rss-64KiB-B/conn")
-	b.ReportMetric(gone.rss, "rss-gone-B/conn")
+	b.ReportMetric(left.rss, "rss-gone-B/conn")
 	b.ReportMetric((float64(rssGC)-float64(base))/float64(n), "rss-gone-gc-B/conn")
 	b.ReportMetric((float64(peak)-float64(base))/float64(n), "peak-rss-B/conn")
 	b.ReportMetric(at16.heap, "heap+stack-16B-B/conn")
 	b.ReportMetric(at64.heap, "heap+stack-64KiB-B/conn")
-	b.ReportMetric(gone.heap, "heap+stack-gone-B/conn")
+	b.ReportMetric(left.heap, "heap+stack-gone-B/conn")
+	b.ReportMetric(at16.stack, "stack-16B-B/conn")
+	b.ReportMetric(at64.stack, "stack-64KiB-B/conn")
 	b.ReportMetric(at16.goroutines, "goroutines-16B/conn")
 	b.ReportMetric(at64.goroutines, "goroutines-64KiB/conn")
 }
