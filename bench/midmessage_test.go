@@ -33,6 +33,11 @@ const (
 // and <lib>-<pid>-<stage>.goroutines.txt.
 const envMidProfile = "DUPLEX_BENCH_MIDPROFILE"
 
+// envMidGone, when set, is how long the mid-message benchmark waits after
+// the clients disconnected before its last stage (a Go duration; 5s by
+// default), to see when each server gives the memory back.
+const envMidGone = "DUPLEX_BENCH_MIDGONE"
+
 // BenchmarkMidMessageMemory measures what a server holds for connections
 // in the middle of a message. A fresh server process takes n raw clients
 // on /stream (Duplex's servers stream each message back through Writer in
@@ -43,8 +48,8 @@ const envMidProfile = "DUPLEX_BENCH_MIDPROFILE"
 // settled, its VmRSS, heap in use plus stacks, stacks alone and
 // goroutines, without a forced garbage collection, are taken over the same
 // figures of the fresh process before the first connection and divided by
-// n. The last stage is 5 seconds (1 under -short) after the clients
-// disconnected, and is taken once more after a forced collection
+// n. The last stage is 5 seconds (1 under -short, or as envMidGone says)
+// after the clients disconnected, and is taken once more after a forced collection
 // (gone-gc), to tell memory still referenced from memory the runtime has
 // not yet given back. peak-rss is VmHWM at the end over the starting RSS.
 // One measurement per run whatever b.N; -count repeats each library in a
@@ -55,6 +60,13 @@ func BenchmarkMidMessageMemory(b *testing.B) {
 	n, gone := 5000, 5*time.Second
 	if testing.Short() {
 		n, gone = 100, time.Second
+	}
+	if v := os.Getenv(envMidGone); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("%s: %v", envMidGone, err)
+		}
+		gone = d
 	}
 	frame := maskedFrame(opBinary, binaryPayload(midMessageAnnounced))
 	hdr := len(frame) - midMessageAnnounced
