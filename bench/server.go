@@ -123,6 +123,8 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/echo", s.echo)
+	mux.Handle("/stream", streamEcho(lib, s))
+	mux.HandleFunc("/ctl/heap", serveHeapProfile)
 	if s.chat != nil {
 		mux.Handle("/chat", s.chat)
 	}
