@@ -130,12 +130,20 @@ func (b *connReader) drop() {
 func (b *connReader) fill() error {
 	b.drained = false // a blocking read: what the socket holds next is unknown
 	b.makeRoom()
-	if b.buf == nil && b.sys != nil {
-		// The wait for bytes holds no buffer.
+	if b.buf == nil {
+		// The wait for bytes holds no buffer: through the runtime's poller
+		// (sys), or an engine's transport.
 		var err error
-		b.buf, b.w, err = b.sys.ReadBorrowed()
-		b.r = 0
-		return err
+		if b.sys != nil {
+			b.buf, b.w, err = b.sys.ReadBorrowed()
+			b.r = 0
+			return err
+		}
+		if br, ok := b.nc.(borrowedReader); ok {
+			b.buf, b.w, err = br.ReadBorrowed(int(b.size))
+			b.r = 0
+			return err
+		}
 	}
 	if b.buf == nil {
 		b.buf = wsconn.GetBuffer(int(b.size))
@@ -256,6 +264,13 @@ func (b *connReader) frameBuffered(limit int64) bool {
 		return !validTextPrefix(p[hdr:n], h.key)
 	}
 	return false
+}
+
+// borrowedReader is a transport that borrows a read buffer for each read
+// system call only, so that a read waiting for bytes holds none: an
+// engine's connection in event mode (internal/engine's transport).
+type borrowedReader interface {
+	ReadBorrowed(size int) (*[]byte, int, error)
 }
 
 // nowReader is a transport that reads what its socket holds without ever

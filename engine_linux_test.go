@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -399,4 +401,70 @@ func TestEngineMaxUnfinishedBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("the second message")
+}
+
+// TestEngineMidMessageHoldsNoReadBuffer checks that an OnMessage waiting in
+// the middle of a message for the rest of it holds no read buffer: the
+// engine's read borrows one only once bytes are there. What a connection
+// so waiting adds to the live heap of an idle one (its goroutine's record,
+// its stall watch: about 2 KiB) stays under a read buffer (4 KiB), which
+// it did not before.
+func TestEngineMidMessageHoldsNoReadBuffer(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes what is allocated")
+	}
+	const conns = 200
+	var reading sync.WaitGroup
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		var p [1024]byte
+		io.ReadFull(r, p[:]) // the first KiB has arrived
+		reading.Done()
+		for { // reads what is left of the 8 KiB, then waits for the rest
+			if _, err := r.Read(p[:]); err != nil {
+				return
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := Accept(w, r, nil); err == nil {
+			e.Serve(c)
+		}
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		e.Close()
+	})
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	hdr := appendFrameHeader(nil, frameHeader{fin: true, op: opBinary, masked: true, length: 1 << 20, key: 0})
+	first := append(hdr, make([]byte, 8<<10)...) // a key of 0 masks nothing
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC() // the second empties the pools' victim caches
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	clients := make([]net.Conn, 0, conns)
+	for range conns {
+		clients = append(clients, rawUpgrade(t, url))
+	}
+	waitFor(t, 5*time.Second, "the engine to serve every connection", func() bool { return e.Len() == conns })
+	before := heap() // of the connections, idle
+	reading.Add(conns)
+	for _, nc := range clients {
+		if _, err := nc.Write(first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reading.Wait()
+	time.Sleep(100 * time.Millisecond) // each OnMessage reads what is left of its 8 KiB, then waits
+	per := (int64(heap()) - int64(before)) / conns
+	t.Logf("%d bytes of live heap per connection waiting inside a message, over the idle connection", per)
+	if per >= 4096 {
+		t.Errorf("%d bytes of live heap per connection waiting inside a message, over the idle connection; want under a 4 KiB read buffer", per)
+	}
+	runtime.KeepAlive(clients)
 }

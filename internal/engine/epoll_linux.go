@@ -69,13 +69,17 @@ func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
 // transport is a connection seen as its transport in event mode: the
 // netpoll.Conn it holds, which leaves the loop when closed. Being the Conn
 // itself, it costs the connection no pointer back to it. Besides
-// net.Conn, it reads without waiting (ReadNow) and writes a frame's header
-// and payload in one call (WriteVec).
+// net.Conn, it reads without waiting (ReadNow), reads into a buffer it
+// borrows only once bytes are there (ReadBorrowed), and writes a frame's
+// header and payload in one call (WriteVec).
 type transport[T any] Conn[T]
 
-func (t *transport[T]) Read(p []byte) (int, error)         { return t.fd.Read(p) }
-func (t *transport[T]) Write(p []byte) (int, error)        { return t.fd.Write(p) }
-func (t *transport[T]) ReadNow(p []byte) (int, error)      { return t.fd.ReadNow(p) }
+func (t *transport[T]) Read(p []byte) (int, error)    { return t.fd.Read(p) }
+func (t *transport[T]) Write(p []byte) (int, error)   { return t.fd.Write(p) }
+func (t *transport[T]) ReadNow(p []byte) (int, error) { return t.fd.ReadNow(p) }
+func (t *transport[T]) ReadBorrowed(size int) (*[]byte, int, error) {
+	return t.fd.ReadBorrowed(size)
+}
 func (t *transport[T]) WriteVec(hdr, p []byte) error       { return t.fd.WriteVec(hdr, p) }
 func (t *transport[T]) CloseWrite() error                  { return t.fd.CloseWrite() }
 func (t *transport[T]) LocalAddr() net.Addr                { return t.fd.LocalAddr() }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // Conn is the transport of a connection an engine serves on Linux: the
@@ -212,30 +214,53 @@ func (f *Conn) await(bit uint32) error {
 // Read reads what the socket holds, waiting for its Poller when it
 // holds nothing.
 func (f *Conn) Read(p []byte) (int, error) {
+	_, n, err := f.read(p, 0)
+	return n, err
+}
+
+// ReadBorrowed is Read into a buffer of size bytes that it borrows from
+// wsconn's pool for each read system call only, so that a wait for bytes
+// holds no buffer. It returns the buffer with the n bytes read, or nil with
+// an error.
+func (f *Conn) ReadBorrowed(size int) (*[]byte, int, error) { return f.read(nil, size) }
+
+// read is Read into p or, when p is nil, ReadBorrowed of size bytes.
+func (f *Conn) read(p []byte, size int) (*[]byte, int, error) {
 	if err := f.incref(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	defer f.decref()
 	for {
 		if err := expired(&f.rdl); err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		f.ready.And(^fdReadable)
-		n, err := Read(uintptr(f.fd), p)
+		var buf *[]byte
+		dst := p
+		if dst == nil {
+			buf = wsconn.GetBuffer(size)
+			*buf = (*buf)[:cap(*buf)]
+			dst = *buf
+		}
+		n, err := Read(uintptr(f.fd), dst)
+		if buf != nil && (err != 0 || n == 0) {
+			wsconn.PutBuffer(buf)
+			buf = nil
+		}
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
 			if err := f.await(fdReadable); err != nil {
-				return 0, err
+				return nil, 0, err
 			}
 			continue
 		case err != 0:
-			return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
-		case n == 0 && len(p) > 0:
-			return 0, io.EOF
+			return nil, 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+		case n == 0 && len(dst) > 0:
+			return nil, 0, io.EOF
 		}
-		return n, nil
+		return buf, n, nil
 	}
 }
 

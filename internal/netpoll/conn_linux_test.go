@@ -157,3 +157,28 @@ func TestPollerHangup(t *testing.T) {
 		t.Fatal("the poller reported no hang-up")
 	}
 }
+
+// TestConnReadBorrowed checks ReadBorrowed: it waits for the poller, then
+// returns a buffer of the size asked holding what arrived; a deadline that
+// passes and the peer's end return no buffer.
+func TestConnReadBorrowed(t *testing.T) {
+	t.Parallel()
+	c, peer, _ := attached(t)
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if buf, _, err := c.ReadBorrowed(4096); buf != nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ReadBorrowed past its deadline = %v, %v; want no buffer and os.ErrDeadlineExceeded", buf, err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	go func() {
+		time.Sleep(20 * time.Millisecond) // ReadBorrowed waits for the poller
+		peer.Write([]byte("hello"))
+	}()
+	buf, n, err := c.ReadBorrowed(4096)
+	if err != nil || buf == nil || cap(*buf) < 4096 || string((*buf)[:n]) != "hello" {
+		t.Fatalf("ReadBorrowed = %d bytes, %v; want a 4096-byte buffer holding hello", n, err)
+	}
+	peer.Close()
+	if buf, _, err := c.ReadBorrowed(4096); buf != nil || err != io.EOF {
+		t.Fatalf("ReadBorrowed after the peer's end = %v, %v; want no buffer and io.EOF", buf, err)
+	}
+}
