@@ -50,6 +50,9 @@ func launchServer(lib string, mode compressMode) (*serverProc, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), envServer+"="+lib, envCompress+"="+string(mode))
 	ctl := &http.Client{Timeout: 30 * time.Second}
+	if g := os.Getenv(envServerGodebug); g != "" {
+		cmd.Env = append(cmd.Env, "GODEBUG="+g)
+	}
 	if lib == "duplex-tls" {
 		// net/http offers extended CONNECT (RFC 8441) only with this set at start-up.
 		cmd.Env = append(cmd.Env, "GODEBUG=http2xconnect=1")

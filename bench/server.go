@@ -30,6 +30,10 @@ const (
 	// (a taskset list such as "0"), so that a run can keep the server and
 	// the client on cores of their own.
 	envServerCPUs = "DUPLEX_BENCH_SERVER_CPUS"
+	// envServerGodebug, when set, is the GODEBUG of every server process
+	// (gctrace=1 to watch its garbage collections), leaving the
+	// benchmark process's own as it is.
+	envServerGodebug = "DUPLEX_BENCH_SERVER_GODEBUG"
 	// envNATS is the NATS URL of the duplex-history server.
 	envNATS = "DUPLEX_BENCH_NATS"
 )
@@ -138,6 +142,10 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(readProcStats(gc, n))
+	})
+	mux.HandleFunc("/ctl/heap", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		pprof.Lookup("heap").WriteTo(w, 0)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
