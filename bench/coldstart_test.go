@@ -13,7 +13,7 @@ import (
 
 // coldStartLibs are the servers of the cold-start rows: the Duplex engine
 // and the peer the scale issue measures it against.
-var coldStartLibs = []string{"duplex-engine", "nbio"}
+var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-lean", "duplex-engine-lean-release", "nbio"}
 
 // Shape of a cold-start measurement, as an operator sees a storm arrive at
 // a server just started.
@@ -94,6 +94,9 @@ func benchColdStart(b *testing.B, lib string, late time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if testing.Verbose() {
+		logColdStart(b, srv, "+5s")
+	}
 	if dir := os.Getenv(envProfile); dir != "" {
 		fetchHeapProfile(b, srv, filepath.Join(dir, fmt.Sprintf("%s-coldstart-%d.heap.pprof", lib, pid)))
 	}
@@ -101,6 +104,9 @@ func benchColdStart(b *testing.B, lib string, late time.Duration) {
 	after, peak, err := procMemory(pid)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if testing.Verbose() {
+		logColdStart(b, srv, "late")
 	}
 	per := func(rss uint64) float64 { return (float64(rss) - float64(fresh)) / coldStartConns }
 	b.ReportMetric(per(soon), "rss-soon-B/conn")
@@ -150,4 +156,14 @@ func fetchHeapProfile(tb testing.TB, srv *serverProc, name string) {
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// logColdStart logs what the server's runtime says it holds, without a
+// garbage collection.
+func logColdStart(b *testing.B, srv *serverProc, when string) {
+	st := srv.stats(b, false)
+	const mib = 1 << 20
+	b.Logf("%s %s: heap in use %.1f MiB, idle %.1f (released %.1f), stacks %.1f, runtime's total %.1f, %d GCs, %d goroutines",
+		srv.lib, when, float64(st.HeapInuse)/mib, float64(st.HeapIdle)/mib, float64(st.HeapReleased)/mib,
+		float64(st.StackInuse)/mib, float64(st.Sys)/mib, st.NumGC, st.Goroutines)
 }

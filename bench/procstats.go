@@ -22,6 +22,14 @@ type procStats struct {
 	// goroutine stacks (runtime.MemStats).
 	HeapInuse  uint64
 	StackInuse uint64
+	// HeapIdle and HeapReleased are the bytes in heap spans holding no
+	// object, and the part of those returned to the system; Sys is all the
+	// runtime obtained from the system (runtime.MemStats).
+	HeapIdle     uint64
+	HeapReleased uint64
+	Sys          uint64
+	// NumGC is the number of garbage collections so far.
+	NumGC uint32
 	// RSS is the resident set size from /proc/self/status, 0 where that
 	// file does not exist.
 	RSS uint64
@@ -46,12 +54,16 @@ func readProcStats(gc bool, subscribers int) procStats {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := procStats{
-		Mallocs:     ms.Mallocs,
-		HeapInuse:   ms.HeapInuse,
-		StackInuse:  ms.StackInuse,
-		RSS:         residentBytes(),
-		Goroutines:  runtime.NumGoroutine(),
-		Subscribers: subscribers,
+		Mallocs:      ms.Mallocs,
+		HeapInuse:    ms.HeapInuse,
+		StackInuse:   ms.StackInuse,
+		HeapIdle:     ms.HeapIdle,
+		HeapReleased: ms.HeapReleased,
+		Sys:          ms.Sys,
+		NumGC:        ms.NumGC,
+		RSS:          residentBytes(),
+		Goroutines:   runtime.NumGoroutine(),
+		Subscribers:  subscribers,
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {

@@ -13,6 +13,8 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"time"
+
+	"github.com/duplexws/websocket"
 )
 
 // Environment variables that turn the test binary into a benchmark server.
@@ -96,6 +98,25 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 			return newNbioServer(), nil
 		}
 		return newDuplexEngineServer()
+	case "duplex-engine-lean":
+		s, err := newDuplexEngineServer()
+		s.serve = serveLeanUpgrades
+		return s, err
+	case "duplex-engine-release":
+		// Duplex's engine behind a ReleaseListener.
+		s, err := newDuplexEngineServer()
+		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			go srv.Serve(websocket.NewReleaseListener(ln, nil))
+			return func() { srv.Close() }, nil
+		}
+		return s, err
+	case "duplex-engine-lean-release":
+		s, err := newDuplexEngineServer()
+		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
+			return serveLeanUpgrades(websocket.NewReleaseListener(ln, nil), h)
+		}
+		return s, err
 	}
 	return libServer{}, fmt.Errorf("unknown library %q", lib)
 }
