@@ -12,8 +12,10 @@ import (
 )
 
 // coldStartLibs are the servers of the cold-start rows: the Duplex engine
-// and the peer the scale issue measures it against.
-var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-lean", "duplex-engine-lean-release", "nbio"}
+// behind net/http's server as is, behind a ReleaseListener, and with a
+// prototype upgrade path that reads the request itself, and the peer the
+// scale issue measures it against.
+var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-lean-release", "nbio"}
 
 // Shape of a cold-start measurement, as an operator sees a storm arrive at
 // a server just started.

@@ -26,7 +26,9 @@ const (
 	// envProfile, when set, is a directory where each server process
 	// writes a CPU profile of its whole life, <lib>-<mode>-<pid>.cpu.pprof,
 	// and, when told to stop, a heap profile of what it then holds,
-	// <lib>-<mode>-<pid>.heap.pprof.
+	// <lib>-<mode>-<pid>.heap.pprof, and a profile of its goroutines'
+	// waits on channels, locks and selects longer than 10 µs,
+	// <lib>-<mode>-<pid>.block.pprof.
 	envProfile = "DUPLEX_BENCH_CPUPROFILE"
 	// envServerCPUs, when set, pins every server process to these CPUs
 	// (a taskset list such as "0"), so that a run can keep the server and
@@ -98,10 +100,6 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 			return newNbioServer(), nil
 		}
 		return newDuplexEngineServer()
-	case "duplex-engine-lean":
-		s, err := newDuplexEngineServer()
-		s.serve = serveLeanUpgrades
-		return s, err
 	case "duplex-engine-release":
 		// Duplex's engine behind a ReleaseListener.
 		s, err := newDuplexEngineServer()
@@ -112,6 +110,8 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 		}
 		return s, err
 	case "duplex-engine-lean-release":
+		// The same, its upgrades read by a prototype of an upgrade path
+		// without net/http's buffers and request (serveLeanUpgrades).
 		s, err := newDuplexEngineServer()
 		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
 			return serveLeanUpgrades(websocket.NewReleaseListener(ln, nil), h)
@@ -141,6 +141,8 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
+		// Waits longer than 10 µs on channels, locks and selects.
+		runtime.SetBlockProfileRate(10000)
 		defer func() {
 			pprof.StopCPUProfile()
 			f.Close()
@@ -201,9 +203,25 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		return err
 	}
 	if name := profile("heap"); name != "" {
+		if err := writeProfile("block", profile("block")); err != nil {
+			return err
+		}
 		return writeHeapProfile(name)
 	}
 	return nil
+}
+
+// writeProfile writes the profile called kind to the file name.
+func writeProfile(kind, name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(kind).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeHeapProfile writes a heap profile, after a garbage collection, to the
