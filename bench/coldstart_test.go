@@ -1,12 +1,16 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -68,7 +72,13 @@ func BenchmarkColdStartMemory(b *testing.B) {
 
 func benchColdStart(b *testing.B, lib string, late time.Duration) {
 	b.StopTimer()
-	srv := startServer(b, lib, compressOff)
+	benchColdStartOf(b, startServer(b, lib, compressOff), late)
+}
+
+// benchColdStartOf measures srv, a server process just started.
+func benchColdStartOf(b *testing.B, srv *serverProc, late time.Duration) {
+	b.StopTimer()
+	lib := srv.lib
 	pid := srv.cmd.Process.Pid
 	time.Sleep(time.Second) // what the runtime does just after start-up
 	fresh, _, err := procMemory(pid)
@@ -96,10 +106,10 @@ func benchColdStart(b *testing.B, lib string, late time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if testing.Verbose() {
+	if testing.Verbose() && srv.stopFunc == nil {
 		logColdStart(b, srv, "+5s")
 	}
-	if dir := os.Getenv(envProfile); dir != "" {
+	if dir := os.Getenv(envProfile); dir != "" && srv.stopFunc == nil {
 		fetchHeapProfile(b, srv, filepath.Join(dir, fmt.Sprintf("%s-coldstart-%d.heap.pprof", lib, pid)))
 	}
 	time.Sleep(time.Until(opened.Add(late)))
@@ -107,7 +117,7 @@ func benchColdStart(b *testing.B, lib string, late time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if testing.Verbose() {
+	if testing.Verbose() && srv.stopFunc == nil {
 		logColdStart(b, srv, "late")
 	}
 	per := func(rss uint64) float64 { return (float64(rss) - float64(fresh)) / coldStartConns }
@@ -168,4 +178,103 @@ func logColdStart(b *testing.B, srv *serverProc, when string) {
 	b.Logf("%s %s: heap in use %.1f MiB, idle %.1f (released %.1f), stacks %.1f, runtime's total %.1f, %d GCs, %d goroutines",
 		srv.lib, when, float64(st.HeapInuse)/mib, float64(st.HeapIdle)/mib, float64(st.HeapReleased)/mib,
 		float64(st.StackInuse)/mib, float64(st.Sys)/mib, st.NumGC, st.Goroutines)
+}
+
+// BenchmarkColdStartServe is BenchmarkColdStartMemory against `duplex
+// serve` itself, the operator's server, built from ../cmd/duplex: its
+// engine mode (the default on Linux) serving /echo, with its defaults
+// (storm memory released) and with --keep-storm-memory, and then nbio's
+// benchmark server for a ratio in the same run. It runs with
+// --ping-interval 0, since the raw clients read nothing while idle and would
+// be closed for missing pongs. The server is pinned as the benchmark
+// servers are (DUPLEX_BENCH_SERVER_CPUS).
+func BenchmarkColdStartServe(b *testing.B) {
+	if testing.Short() {
+		b.Skip("cold-start memory waits 200 s per server: not in -short")
+	}
+	late := 200 * time.Second
+	if s := os.Getenv(envColdStartLate); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			b.Fatalf("%s: %v", envColdStartLate, err)
+		}
+		late = d
+	}
+	bin := filepath.Join(b.TempDir(), "duplex")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join("..", "cmd", "duplex")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building duplex: %v\n%s", err, out)
+	}
+	for _, row := range []struct {
+		name string
+		args []string
+	}{
+		{"duplex-serve", nil},
+		{"duplex-serve-keep", []string{"--keep-storm-memory"}},
+	} {
+		b.Run(fmt.Sprintf("conns=%d/lib=%s", coldStartConns, row.name), func(b *testing.B) {
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--ping-interval", "0", "--no-deflate"}, row.args...)
+			srv := startDuplexServe(b, bin, args...)
+			benchColdStartOf(b, srv, late)
+		})
+	}
+	b.Run(fmt.Sprintf("conns=%d/lib=nbio", coldStartConns), func(b *testing.B) {
+		benchColdStart(b, "nbio", late)
+	})
+}
+
+// startDuplexServe runs the duplex binary bin with args (a serve command
+// listening on port 0) and registers its stop with tb.Cleanup: SIGTERM,
+// and a kill by PID 5 s later.
+func startDuplexServe(tb testing.TB, bin string, args ...string) *serverProc {
+	tb.Helper()
+	name := bin
+	if cpus := os.Getenv(envServerCPUs); cpus != "" {
+		name, args = "taskset", append([]string{"-c", cpus, bin}, args...)
+	}
+	cmd := exec.Command(name, args...)
+	// Its log (a line per connection) is written, as an operator's
+	// would be, and dropped.
+	cmd.Stderr = io.Discard
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &serverProc{lib: "duplex-serve", cmd: cmd, ctl: &http.Client{Timeout: 30 * time.Second}}
+	p.stopFunc = func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	tb.Cleanup(p.stop)
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- strings.TrimSpace(s)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case s := <-line:
+		addr, ok := strings.CutPrefix(s, "duplex: listening on http://")
+		if !ok {
+			tb.Fatalf("duplex serve said %q", s)
+		}
+		p.addr = addr
+	case <-time.After(30 * time.Second):
+		tb.Fatal("duplex serve did not start within 30s")
+	}
+	return p
 }
