@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -20,6 +19,12 @@ import (
 // straight to handler with a ResponseWriter that can be hijacked and
 // nothing else from net/http (no bufio pair, no request context), every
 // other connection to a net/http server, its bytes replayed.
+//
+// It is a prototype of an opt-in upgrade path, measured by the cold-start
+// rows (duplex-engine-lean-release) to see what net/http's share of a
+// handshake costs a storm; it still runs a goroutine per handshake, reads
+// one request per connection and answers what the handler does not
+// hijack with Connection: close.
 func serveLeanUpgrades(ln net.Listener, handler http.Handler) (stop func(), err error) {
 	fwd := &connQueue{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
@@ -37,8 +42,11 @@ func serveLeanUpgrades(ln net.Listener, handler http.Handler) (stop func(), err 
 	return func() { ln.Close(); srv.Close() }, nil
 }
 
+// leanBuffers lends the buffer a lean handshake reads its request into.
 var leanBuffers = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
+// leanHandshake reads nc's first request and serves it: an upgrade with
+// handler, anything else through fwd.
 func leanHandshake(nc net.Conn, handler http.Handler, fwd *connQueue) {
 	bp := leanBuffers.Get().(*[]byte)
 	buf := *bp
@@ -123,6 +131,8 @@ type leanWriter struct {
 	hijacked bool
 }
 
+// Header, WriteHeader and Write keep the response of a handler that does
+// not hijack, for finish.
 func (w *leanWriter) Header() http.Header { return w.header }
 func (w *leanWriter) WriteHeader(s int) {
 	if w.status == 0 {
@@ -134,6 +144,7 @@ func (w *leanWriter) Write(p []byte) (int, error) {
 	return w.body.Write(p)
 }
 
+// Hijack hands the connection over, with the bytes read past the request.
 func (w *leanWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if w.hijacked {
 		return nil, nil, http.ErrHijacked
@@ -146,6 +157,7 @@ func (w *leanWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return w.nc, bufio.NewReadWriter(br, bufio.NewWriterSize(w.nc, 256)), nil
 }
 
+// finish answers what the handler wrote, and closes the connection.
 func (w *leanWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	var b bytes.Buffer
@@ -182,6 +194,7 @@ type connQueue struct {
 	once  sync.Once
 }
 
+// push hands c to Accept, or closes it once the queue is closed.
 func (q *connQueue) push(c net.Conn) {
 	select {
 	case q.conns <- c:
@@ -189,12 +202,14 @@ func (q *connQueue) push(c net.Conn) {
 		c.Close()
 	}
 }
+
+// Accept, Close and Addr make the queue the listener of a net/http server.
 func (q *connQueue) Accept() (net.Conn, error) {
 	select {
 	case c := <-q.conns:
 		return c, nil
 	case <-q.done:
-		return nil, errors.New("closed")
+		return nil, net.ErrClosed
 	}
 }
 func (q *connQueue) Close() error   { q.once.Do(func() { close(q.done) }); return nil }
