@@ -39,22 +39,7 @@ func idleRows() []struct {
 // before the first connection (after a warm-up; see measureIdle) is divided
 // by the connection count.
 func BenchmarkIdleMemory(b *testing.B) {
-	payload := binaryPayload(1024)
-	frame := maskedFrame(opBinary, payload)
-	open := func(ctx context.Context, addr string) (func(), error) {
-		c, err := dialRaw(ctx, addr, "/echo", 4096)
-		if err != nil {
-			return nil, err
-		}
-		if dl, ok := ctx.Deadline(); ok {
-			c.nc.SetDeadline(dl)
-		}
-		if err := roundTrip(c, frame, len(payload)); err != nil {
-			c.close()
-			return nil, err
-		}
-		return func() { c.close() }, nil
-	}
+	open := openEchoedOnce(1024)
 	for _, row := range idleRows() {
 		for _, lib := range row.libs {
 			b.Run(fmt.Sprintf("conns=%d/lib=%s", row.conns, lib), func(b *testing.B) {
@@ -140,6 +125,11 @@ const warmConns = 256
 // openMany opens n connections to addr with open, 32 at a time, and
 // returns their closers (nil where one failed) and the first error.
 func openMany(ctx context.Context, addr string, n int, open openFunc) ([]func(), error) {
+	return openManyAtOnce(ctx, addr, n, 32, open)
+}
+
+// openManyAtOnce is openMany with width connections opening at a time.
+func openManyAtOnce(ctx context.Context, addr string, n, width int, open openFunc) ([]func(), error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	closers := make([]func(), n)
@@ -149,7 +139,7 @@ func openMany(ctx context.Context, addr string, n int, open openFunc) ([]func(),
 		first error
 	)
 	next := make(chan int)
-	for range min(n, 32) {
+	for range min(n, width) {
 		wg.Go(func() {
 			for i := range next {
 				c, err := open(ctx, addr)

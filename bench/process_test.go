@@ -25,6 +25,9 @@ type serverProc struct {
 	stdin io.WriteCloser
 	ctl   *http.Client
 	once  sync.Once
+	// stopFunc, when set, stops a server that is not a benchmark child
+	// (duplex serve) in place of closing its stdin.
+	stopFunc func()
 }
 
 // startServer starts the server of lib in a child process and registers its
@@ -50,6 +53,9 @@ func launchServer(lib string, mode compressMode) (*serverProc, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), envServer+"="+lib, envCompress+"="+string(mode))
 	ctl := &http.Client{Timeout: 30 * time.Second}
+	if g := os.Getenv(envServerGodebug); g != "" {
+		cmd.Env = append(cmd.Env, "GODEBUG="+g)
+	}
 	if lib == "duplex-tls" {
 		// net/http offers extended CONNECT (RFC 8441) only with this set at start-up.
 		cmd.Env = append(cmd.Env, "GODEBUG=http2xconnect=1")
@@ -133,6 +139,10 @@ func (p *serverProc) waitSubscribers(tb testing.TB, n int) {
 // exit; a child still running after 5s is killed by its PID.
 func (p *serverProc) stop() {
 	p.once.Do(func() {
+		if p.stopFunc != nil {
+			p.stopFunc()
+			return
+		}
 		p.ctl.CloseIdleConnections()
 		p.stdin.Close()
 		done := make(chan struct{})

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -21,6 +22,14 @@ type procStats struct {
 	// goroutine stacks (runtime.MemStats).
 	HeapInuse  uint64
 	StackInuse uint64
+	// HeapIdle and HeapReleased are the bytes in heap spans holding no
+	// object, and the part of those returned to the system; Sys is all the
+	// runtime obtained from the system (runtime.MemStats).
+	HeapIdle     uint64
+	HeapReleased uint64
+	Sys          uint64
+	// NumGC is the number of garbage collections so far.
+	NumGC uint32
 	// RSS is the resident set size from /proc/self/status, 0 where that
 	// file does not exist.
 	RSS uint64
@@ -45,12 +54,16 @@ func readProcStats(gc bool, subscribers int) procStats {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := procStats{
-		Mallocs:     ms.Mallocs,
-		HeapInuse:   ms.HeapInuse,
-		StackInuse:  ms.StackInuse,
-		RSS:         residentBytes(),
-		Goroutines:  runtime.NumGoroutine(),
-		Subscribers: subscribers,
+		Mallocs:      ms.Mallocs,
+		HeapInuse:    ms.HeapInuse,
+		StackInuse:   ms.StackInuse,
+		HeapIdle:     ms.HeapIdle,
+		HeapReleased: ms.HeapReleased,
+		Sys:          ms.Sys,
+		NumGC:        ms.NumGC,
+		RSS:          residentBytes(),
+		Goroutines:   runtime.NumGoroutine(),
+		Subscribers:  subscribers,
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
@@ -61,26 +74,55 @@ func readProcStats(gc bool, subscribers int) procStats {
 
 // residentBytes returns VmRSS from /proc/self/status, or 0.
 func residentBytes() uint64 {
-	f, err := os.Open("/proc/self/status")
+	rss, _, err := readMemoryStatus("/proc/self/status")
 	if err != nil {
 		return 0
 	}
+	return rss
+}
+
+// procMemory returns the resident set of process pid and its peak, VmRSS
+// and VmHWM from /proc/PID/status, in bytes.
+func procMemory(pid int) (rss, peak uint64, err error) {
+	return readMemoryStatus(fmt.Sprintf("/proc/%d/status", pid))
+}
+
+// readMemoryStatus reads VmRSS and VmHWM from a /proc status file.
+func readMemoryStatus(name string) (rss, peak uint64, err error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, 0, err
+	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
+	found := 0
 	for sc.Scan() {
+		var dst *uint64
 		line := sc.Bytes()
-		if !bytes.HasPrefix(line, []byte("VmRSS:")) {
+		switch {
+		case bytes.HasPrefix(line, []byte("VmRSS:")):
+			dst = &rss
+		case bytes.HasPrefix(line, []byte("VmHWM:")):
+			dst = &peak
+		default:
 			continue
 		}
-		fields := bytes.Fields(line[len("VmRSS:"):])
+		fields := bytes.Fields(line[6:])
 		if len(fields) < 1 {
-			return 0
+			return 0, 0, fmt.Errorf("%s: %q", name, line)
 		}
 		kb, err := strconv.ParseUint(string(fields[0]), 10, 64)
 		if err != nil {
-			return 0
+			return 0, 0, fmt.Errorf("%s: %w", name, err)
 		}
-		return kb << 10
+		*dst = kb << 10
+		found++
 	}
-	return 0
+	if err := sc.Err(); err != nil {
+		return 0, 0, err
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("%s has no VmRSS or no VmHWM", name)
+	}
+	return rss, peak, nil
 }

@@ -13,6 +13,8 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"time"
+
+	"github.com/duplexws/websocket"
 )
 
 // Environment variables that turn the test binary into a benchmark server.
@@ -24,12 +26,18 @@ const (
 	// envProfile, when set, is a directory where each server process
 	// writes a CPU profile of its whole life, <lib>-<mode>-<pid>.cpu.pprof,
 	// and, when told to stop, a heap profile of what it then holds,
-	// <lib>-<mode>-<pid>.heap.pprof.
+	// <lib>-<mode>-<pid>.heap.pprof, and a profile of its goroutines'
+	// waits on channels, locks and selects longer than 10 µs,
+	// <lib>-<mode>-<pid>.block.pprof.
 	envProfile = "DUPLEX_BENCH_CPUPROFILE"
 	// envServerCPUs, when set, pins every server process to these CPUs
 	// (a taskset list such as "0"), so that a run can keep the server and
 	// the client on cores of their own.
 	envServerCPUs = "DUPLEX_BENCH_SERVER_CPUS"
+	// envServerGodebug, when set, is the GODEBUG of every server process
+	// (gctrace=1 to watch its garbage collections), leaving the
+	// benchmark process's own as it is.
+	envServerGodebug = "DUPLEX_BENCH_SERVER_GODEBUG"
 	// envNATS is the NATS URL of the duplex-history server.
 	envNATS = "DUPLEX_BENCH_NATS"
 )
@@ -92,6 +100,23 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 			return newNbioServer(), nil
 		}
 		return newDuplexEngineServer()
+	case "duplex-engine-release":
+		// Duplex's engine behind a ReleaseListener.
+		s, err := newDuplexEngineServer()
+		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			go srv.Serve(websocket.NewReleaseListener(ln, nil))
+			return func() { srv.Close() }, nil
+		}
+		return s, err
+	case "duplex-engine-lean-release":
+		// The same, its upgrades read by a prototype of an upgrade path
+		// without net/http's buffers and request (serveLeanUpgrades).
+		s, err := newDuplexEngineServer()
+		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
+			return serveLeanUpgrades(websocket.NewReleaseListener(ln, nil), h)
+		}
+		return s, err
 	}
 	return libServer{}, fmt.Errorf("unknown library %q", lib)
 }
@@ -116,6 +141,8 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
+		// Waits longer than 10 µs on channels, locks and selects.
+		runtime.SetBlockProfileRate(10000)
 		defer func() {
 			pprof.StopCPUProfile()
 			f.Close()
@@ -140,6 +167,10 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(readProcStats(gc, n))
+	})
+	mux.HandleFunc("/ctl/heap", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		pprof.Lookup("heap").WriteTo(w, 0)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -174,9 +205,25 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		return err
 	}
 	if name := profile("heap"); name != "" {
+		if err := writeProfile("block", profile("block")); err != nil {
+			return err
+		}
 		return writeHeapProfile(name)
 	}
 	return nil
+}
+
+// writeProfile writes the profile called kind to the file name.
+func writeProfile(kind, name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(kind).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeHeapProfile writes a heap profile, after a garbage collection, to the

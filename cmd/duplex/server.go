@@ -39,6 +39,7 @@ type serverFlags struct {
 	clientIPHeader   string
 	handshakeTimeout time.Duration
 	stallTimeout     time.Duration
+	keepStormMemory  bool
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -58,6 +59,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.trustedProxies, "trusted-proxy", "`CIDR` or address of a reverse proxy whose --client-ip-header names the client: the logs then give the client's "+
 		"address instead of the proxy's (repeatable or comma-separated, e.g. 127.0.0.1,10.0.0.0/8; none by default: headers are not believed)")
 	fs.StringVar(&f.clientIPHeader, "client-ip-header", "X-Forwarded-For", "the `header` in which the --trusted-proxy hosts give the client's address: X-Forwarded-For or Forwarded (RFC 7239)")
+	fs.BoolVar(&f.keepStormMemory, "keep-storm-memory", false,
+		"leave the memory a burst of connections' handshakes left to the Go runtime, which returns it over minutes; by default, after 1,000 connections and a second without one, it is returned to the system at once (debug.FreeOSMemory)")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second,
 		"close a TCP connection that has not completed a WebSocket handshake this long after it was accepted (pages and /metrics too)")
 	fs.DurationVar(&f.stallTimeout, "stall-timeout", 30*time.Second,
@@ -181,6 +184,12 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 	wl := websocket.NewListener(tcpLn, &websocket.ListenerOptions{HandshakeTimeout: f.handshakeTimeout})
 	conns.setListener(wl)
 	var ln net.Listener = wl
+	if !f.keepStormMemory {
+		// What a storm of handshakes left (net/http's buffers and
+		// requests, its goroutines' stacks) goes back to the system once
+		// the storm is over, not minutes later.
+		ln = websocket.NewReleaseListener(wl, nil)
+	}
 	scheme := "http"
 	if tlsConf != nil {
 		// HTTP/2 first; WebSockets come over it as extended CONNECT
