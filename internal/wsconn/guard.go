@@ -15,7 +15,11 @@ import (
 // Close releases the guard; an engine that takes the TCP socket over
 // releases it when it closes the socket's duplicate.
 type Guard struct {
-	timer    *time.Timer // the handshake timeout; nil without
+	// timer is the handshake timeout: nil without, and once claimed or
+	// released, so that a claimed connection's guard, which an engine
+	// keeps for the connection's life, no longer holds the timer nor,
+	// through it, the net.TCPConn the engine closed.
+	timer    atomic.Pointer[time.Timer]
 	claimed  atomic.Bool
 	once     sync.Once
 	onExpire func()
@@ -34,12 +38,12 @@ func NewGuard(nc net.Conn, timeout time.Duration, onExpire, onFree func()) net.C
 		wrapped = &GuardedConn{Conn: nc, G: g}
 	}
 	if timeout > 0 {
-		g.timer = time.AfterFunc(timeout, func() {
+		g.timer.Store(time.AfterFunc(timeout, func() {
 			if g.claimed.CompareAndSwap(false, true) {
 				g.onExpire()
 				wrapped.Close()
 			}
-		})
+		}))
 	}
 	return wrapped
 }
@@ -47,8 +51,8 @@ func NewGuard(nc net.Conn, timeout time.Duration, onExpire, onFree func()) net.C
 // Release counts the connection off its listener, once.
 func (g *Guard) Release() {
 	g.once.Do(func() {
-		if g.timer != nil {
-			g.timer.Stop()
+		if t := g.timer.Swap(nil); t != nil {
+			t.Stop()
 		}
 		g.onFree()
 	})
@@ -56,8 +60,10 @@ func (g *Guard) Release() {
 
 // claim stops the handshake timeout.
 func (g *Guard) claim() {
-	if g.claimed.CompareAndSwap(false, true) && g.timer != nil {
-		g.timer.Stop()
+	if g.claimed.CompareAndSwap(false, true) {
+		if t := g.timer.Swap(nil); t != nil {
+			t.Stop()
+		}
 	}
 }
 
