@@ -66,20 +66,20 @@ type EngineOptions struct {
 	// Off by default.
 	IdleTimeout time.Duration
 
-	// MaxUnfinishedBytes bounds the memory that messages delivered to
-	// OnMessage before their end arrived hold at once: each counts its
-	// connection's read buffer, which it holds while OnMessage waits for
-	// the rest. A message that would pass the bound waits with its
-	// connection parked, holding the part of it already read and no
-	// goroutine, and nothing reads that connection's socket, so the
-	// peer's TCP window fills and the peer waits, until earlier such
-	// messages have been delivered; messages that arrived whole, and other
-	// connections' reading, go on as ever. A connection that has sent
-	// only part of a frame larger than the read buffer holds just those
-	// bytes and counts nothing. 64 MiB when zero (16,384 messages at the
-	// default 4 KiB buffer); negative for no bound. Connections served by
-	// a goroutine of their own (TLS, HTTP/2, systems without epoll) are
-	// not bounded by it.
+	// MaxUnfinishedBytes bounds the messages delivered to OnMessage before
+	// their end arrived, in progress at once: each counts its
+	// connection's read buffer, the most of its payload it holds at a
+	// time, and keeps a goroutine while OnMessage waits for the rest. A
+	// message that would pass the bound waits with its connection parked,
+	// holding the part of it already read and no goroutine, and nothing
+	// reads that connection's socket, so the peer's TCP window fills and
+	// the peer waits, until earlier such messages have been delivered;
+	// messages that arrived whole, and other connections' reading, go on
+	// as ever. A connection that has sent only part of a frame larger
+	// than the read buffer holds just those bytes and counts nothing. 64
+	// MiB when zero (16,384 messages at the default 4 KiB buffer);
+	// negative for no bound. Connections served by a goroutine of their
+	// own (TLS, HTTP/2, systems without epoll) are not bounded by it.
 	MaxUnfinishedBytes int64
 }
 
