@@ -15,11 +15,15 @@ import (
 	"time"
 )
 
-// startEngineConns serves every connection through an engine that ignores
-// messages, and hands the tests each server-side Conn.
-func startEngineConns(t *testing.T) (e *Engine, url string, conns <-chan *Conn) {
+// startEngineConns serves every connection through an engine made with
+// opts (nil for one that ignores messages), and hands the tests each
+// server-side Conn.
+func startEngineConns(t *testing.T, opts *EngineOptions) (e *Engine, url string, conns <-chan *Conn) {
 	t.Helper()
-	e, err := NewEngine(&EngineOptions{OnMessage: func(*Conn, MessageType, io.Reader) {}})
+	if opts == nil {
+		opts = &EngineOptions{OnMessage: func(*Conn, MessageType, io.Reader) {}}
+	}
+	e, err := NewEngine(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +95,7 @@ func blockedWrite(t *testing.T, ctx context.Context, c *Conn) <-chan error {
 
 func TestFDConnAddresses(t *testing.T) {
 	t.Parallel()
-	_, url, conns := startEngineConns(t)
+	_, url, conns := startEngineConns(t, nil)
 	nc := rawUpgrade(t, url)
 	sc := takenOver(t, conns)
 	if got, want := sc.RemoteAddr().String(), nc.LocalAddr().String(); got != want {
@@ -106,7 +110,7 @@ func TestFDConnAddresses(t *testing.T) {
 // socket resumes when the engine's epoll reports the socket writable.
 func TestFDConnBlockedWriteResumes(t *testing.T) {
 	t.Parallel()
-	_, url, conns := startEngineConns(t)
+	_, url, conns := startEngineConns(t, nil)
 	nc := rawUpgrade(t, url)
 	sc := takenOver(t, conns)
 	done := blockedWrite(t, context.Background(), sc)
@@ -138,7 +142,7 @@ func TestFDConnBlockedWriteResumes(t *testing.T) {
 // set does not outlive it for the next write's context.
 func TestFDConnBlockedWriteContext(t *testing.T) {
 	t.Parallel()
-	e, url, conns := startEngineConns(t)
+	e, url, conns := startEngineConns(t, nil)
 	rawUpgrade(t, url)
 	sc := takenOver(t, conns)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -160,7 +164,7 @@ func TestFDConnBlockedWriteContext(t *testing.T) {
 // is blocked ends the write, and the connection, at once.
 func TestFDConnCloseDuringWrite(t *testing.T) {
 	t.Parallel()
-	e, url, conns := startEngineConns(t)
+	e, url, conns := startEngineConns(t, nil)
 	rawUpgrade(t, url)
 	sc := takenOver(t, conns)
 	done := blockedWrite(t, context.Background(), sc)
@@ -231,30 +235,12 @@ func TestEngineUnfinishedFrameWaitsWithoutGoroutine(t *testing.T) {
 	const size = 1 << 20
 	got := make(chan int, 1)
 	begun := make(chan struct{}, 1)
-	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+	_, url, conns := startEngineConns(t, &EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
 		begun <- struct{}{}
 		n, _ := io.Copy(io.Discard, r)
 		got <- int(n)
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns := make(chan *Conn, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		if err := e.Serve(c); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		conns <- c
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		e.Close()
-	})
-	nc := rawUpgrade(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	nc := rawUpgrade(t, url)
 	sc := takenOver(t, conns)
 	payload := make([]byte, size)
 	for i := range payload {
@@ -314,7 +300,7 @@ func TestEngineMaxUnfinishedBytes(t *testing.T) {
 	}
 	got := make(chan result, 4)
 	begun := make(chan struct{}, 4)
-	e, err := NewEngine(&EngineOptions{
+	_, url, conns := startEngineConns(t, &EngineOptions{
 		MaxUnfinishedBytes: 1,
 		OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
 			if typ == MessageText {
@@ -326,25 +312,6 @@ func TestEngineMaxUnfinishedBytes(t *testing.T) {
 			got <- result{int(n), err}
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns := make(chan *Conn, 4)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		if err := e.Serve(c); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		conns <- c
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		e.Close()
-	})
-	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	key := uint32(0x0a0b0c0d)
 	payload := make([]byte, size)
 	for i := range payload {
