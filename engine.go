@@ -340,10 +340,11 @@ func (e *Engine) Close() error {
 type engineHandler Engine
 
 // NextNow begins the next message of an event-mode connection if its first
-// frame has arrived, answering the control frames before it.
-func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (bool, error) {
+// frame has arrived, answering the control frames before it, and says
+// whether the message has arrived whole.
+func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (engine.Begun, error) {
 	if err := c.readLock.Lock(context.Background(), &c.ended); err != nil {
-		return false, c.lockErr(err)
+		return engine.NoMessage, c.lockErr(err)
 	}
 	defer c.unlockRead()
 	if w := c.stallArmed(); w != nil {
@@ -356,7 +357,8 @@ func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (bool, error) {
 	c.br.nonblock = true
 	err := c.nextMessage(context.Background())
 	c.br.nonblock = false
-	if err == errWouldBlock {
+	switch {
+	case err == errWouldBlock:
 		c.br.shrink()
 		// Parked with part of a frame: the stall watch (stall.go) sees
 		// that the peer goes on with it.
@@ -365,9 +367,13 @@ func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (bool, error) {
 		} else {
 			c.stallEnd()
 		}
-		return false, nil
+		return engine.NoMessage, nil
+	case err != nil:
+		return engine.NoMessage, err
+	case c.rd.fin && c.rd.frameLeft <= int64(c.br.buffered()):
+		return engine.WholeMessage, nil
 	}
-	return err == nil, err
+	return engine.UnfinishedMessage, nil
 }
 
 // Next waits for the next message of a connection served by a goroutine of
@@ -377,15 +383,9 @@ func (h *engineHandler) Next(c *Conn) error {
 	return err
 }
 
-// Unfinished returns the read buffer's size when the message just begun
-// has not arrived whole, and so holds the buffer while OnMessage waits for
-// the rest; 0 when it has.
-func (h *engineHandler) Unfinished(c *Conn) int {
-	if c.rd.fin && c.rd.frameLeft <= int64(c.br.buffered()) {
-		return 0
-	}
-	return int(c.br.size)
-}
+// Holds returns the read buffer's size: what a message delivered before
+// its end arrived holds at most while OnMessage reads it.
+func (h *engineHandler) Holds(c *Conn) int { return int(c.br.size) }
 
 // Deliver hands the message just begun to OnMessage.
 func (h *engineHandler) Deliver(ec *engineConn) {
@@ -393,7 +393,14 @@ func (h *engineHandler) Deliver(ec *engineConn) {
 		r.Idle.Reset(h.opts.IdleTimeout)
 	}
 	c := ec.Owner()
-	h.opts.OnMessage(c, c.rd.typ, c.messageReader())
+	// The message's type is read under readLock: Close may read the
+	// connection between NextNow and here.
+	if c.readLock.Lock(context.Background(), &c.ended) != nil {
+		return // the connection ended, and the message with it
+	}
+	typ := c.rd.typ
+	c.readLock.Unlock()
+	h.opts.OnMessage(c, typ, c.messageReader())
 }
 
 // Closed calls OnClose, then tells the Server tracking the connection,

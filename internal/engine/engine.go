@@ -16,7 +16,9 @@
 //     progress pending.
 //  4. run asks the owner to begin each message whose first frame has
 //     arrived (Handler.NextNow) and delivers it (Handler.Deliver), until
-//     none has; then the connection parks.
+//     none has; then the connection parks. A message delivered before its
+//     end has arrived counts against the loop's budget (reserve), and
+//     waits, parked, while the budget is spent.
 //  5. The owner tells the connection's end (Ended, from its close, under
 //     its own lock); the goroutine that runs it, or one started for a
 //     parked connection, calls Handler.Closed once, after the last
@@ -39,18 +41,18 @@ import (
 // asks of each connection and tells of it.
 type Handler[T any] interface {
 	// NextNow begins the next message of c if its first frame has
-	// arrived, answering the control frames before it, without waiting:
-	// it reports false when no frame is complete. fresh says the poller
-	// saw bytes arrive since the last call, hangup that it saw the peer
-	// close its end. An error ends the connection's runs.
-	NextNow(c *T, fresh, hangup bool) (bool, error)
+	// arrived, answering the control frames before it, without waiting,
+	// and says what it began: NoMessage when no frame is complete. fresh
+	// says the poller saw bytes arrive since the last call, hangup that it
+	// saw the peer close its end. An error ends the connection's runs.
+	NextNow(c *T, fresh, hangup bool) (Begun, error)
 	// Next waits for the next message of a connection the loop cannot
 	// watch, and begins it.
 	Next(c *T) error
-	// Unfinished returns what the message just begun holds while it is
-	// delivered before its end has arrived (its read buffer), or 0 when it
-	// has arrived whole; the loop counts it against its budget.
-	Unfinished(c *T) int
+	// Holds returns what an unfinished message of c holds while it is
+	// delivered (its read buffer), counted against the loop's budget. It
+	// is called without the owner's locks, and never changes.
+	Holds(c *T) int
 	// Deliver hands the message just begun to the application.
 	Deliver(c *Conn[T])
 	// Closed is called once, after the connection has ended and its last
@@ -61,6 +63,16 @@ type Handler[T any] interface {
 	// or stayed busy).
 	UseTransport(c *T, t net.Conn) bool
 }
+
+// Begun is what Handler.NextNow began.
+type Begun uint8
+
+// What Handler.NextNow began.
+const (
+	NoMessage         Begun = iota // no frame is complete: the connection parks
+	WholeMessage                   // a message that has arrived whole
+	UnfinishedMessage              // a message whose end has not arrived: it holds Holds bytes while delivered
+)
 
 // Loop serves connections of type T for the Handler given to New.
 type Loop[T any] struct {
@@ -327,25 +339,25 @@ func (c *Conn[T]) run() {
 			// The message held for the budget (reserve) is delivered
 			// first.
 			c.flags.And(^flagGrant)
-			c.deliverUnfinished(int64(h.Unfinished(c.owner)))
+			c.deliverUnfinished(int64(h.Holds(c.owner)))
 			continue
 		}
-		ok, err := h.NextNow(c.owner, fresh, c.flags.Load()&flagHangup != 0)
+		begun, err := h.NextNow(c.owner, fresh, c.flags.Load()&flagHangup != 0)
 		fresh = false
 		switch {
 		case err != nil:
 			c.end()
 			return
-		case ok:
-			held := int64(h.Unfinished(c.owner))
-			switch {
-			case held == 0:
-				c.deliver()
-			case c.loop.reserve(c):
-				c.deliverUnfinished(held)
-			case c.parkHeld():
-				return
+		case begun == WholeMessage:
+			c.deliver()
+		case begun == UnfinishedMessage:
+			if !c.loop.reserve(c) {
+				if c.parkHeld() {
+					return
+				}
+				continue // granted meanwhile: delivered first, above
 			}
+			c.deliverUnfinished(int64(h.Holds(c.owner)))
 		case c.setState(stateRunning, stateIdle):
 			// A connection that ended while this goroutine ran left its
 			// end to it.
@@ -386,7 +398,7 @@ func (c *Conn[T]) parkHeld() bool {
 }
 
 // reserve counts the bytes of a message about to be delivered before its
-// end has arrived (Handler.Unfinished) against the loop's budget, and
+// end has arrived (Handler.Holds) against the loop's budget, and
 // reports whether it did. A message that would take the bytes held past
 // the budget, or that comes while others wait, is held: its connection
 // waits, parked, with the part of the message it has read and no
@@ -437,7 +449,7 @@ func (l *Loop[T]) grantLocked() (granted []*Conn[T]) {
 	for len(l.held) > 0 {
 		c := l.held[0]
 		closed := c.Closed()
-		n := int64(l.h.Unfinished(c.owner))
+		n := int64(l.h.Holds(c.owner))
 		if !closed && l.unfinished > 0 && l.unfinished+n > l.budget {
 			break
 		}

@@ -31,23 +31,26 @@ type echoHandler struct {
 	closed chan *peer
 }
 
-func (h *echoHandler) NextNow(c *peer, fresh, hangup bool) (bool, error) {
+func (h *echoHandler) NextNow(c *peer, fresh, hangup bool) (Begun, error) {
 	r, ok := c.nc.(interface{ ReadNow([]byte) (int, error) })
 	if !ok {
-		return false, errors.New("the transport cannot read without waiting")
+		return NoMessage, errors.New("the transport cannot read without waiting")
 	}
 	buf := make([]byte, 64)
 	n, err := r.ReadNow(buf)
 	switch {
 	case errors.Is(err, syscall.EAGAIN):
-		return false, nil
+		return NoMessage, nil
 	case err != nil:
-		return false, err
+		return NoMessage, err
 	case n == 0:
-		return false, io.EOF
+		return NoMessage, io.EOF
 	}
 	c.msg = buf[:n]
-	return true, nil
+	if strings.HasPrefix(string(c.msg), "big") {
+		return UnfinishedMessage, nil
+	}
+	return WholeMessage, nil
 }
 
 func (h *echoHandler) Next(c *peer) error {
@@ -57,12 +60,7 @@ func (h *echoHandler) Next(c *peer) error {
 	return err
 }
 
-func (h *echoHandler) Unfinished(c *peer) int {
-	if strings.HasPrefix(string(c.msg), "big") {
-		return bigHolds
-	}
-	return 0
-}
+func (h *echoHandler) Holds(c *peer) int { return bigHolds }
 
 func (h *echoHandler) Deliver(c *Conn[peer]) {
 	p := c.Owner()
