@@ -238,7 +238,7 @@ func saveMidProfile(tb testing.TB, srv *serverProc, pid int, stage string) {
 	if dir == "" {
 		return
 	}
-	for _, p := range []struct{ query, suffix string }{{"", "heap.pprof"}, {"?debug=2", "goroutines.txt"}} {
+	for _, p := range []struct{ query, suffix string }{{"?gc=1", "heap.pprof"}, {"?debug=2", "goroutines.txt"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+srv.addr+"/ctl/heap"+p.query, nil)
 		resp, err := srv.ctl.Do(req)

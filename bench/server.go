@@ -168,10 +168,6 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(readProcStats(gc, n))
 	})
-	mux.HandleFunc("/ctl/heap", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		pprof.Lookup("heap").WriteTo(w, 0)
-	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
