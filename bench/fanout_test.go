@@ -148,17 +148,7 @@ func (f *fanout) publish(ctx context.Context, msgs int) error {
 				return err
 			}
 		}
-		through := make(chan struct{})
-		go func() {
-			f.done.Wait()
-			close(through)
-		}()
-		select {
-		case <-through:
-		case <-ctx.Done():
-			return fmt.Errorf("batch of %d messages not read by every subscriber in time (first error: %v)", k, f.firstErr())
-		}
-		if err := f.firstErr(); err != nil {
+		if err := f.readByAll(ctx, fmt.Sprintf("batch of %d messages", k)); err != nil {
 			return err
 		}
 		sent += k
@@ -185,6 +175,13 @@ func (f *fanout) publishAt(ctx context.Context, msgs int, rate float64) error {
 			return err
 		}
 	}
+	return f.readByAll(ctx, fmt.Sprintf("%d messages", msgs))
+}
+
+// readByAll waits until every subscriber has read what was published, and
+// returns the first error a subscriber met, or one saying that what (the
+// messages waited for) was not read in time.
+func (f *fanout) readByAll(ctx context.Context, what string) error {
 	through := make(chan struct{})
 	go func() {
 		f.done.Wait()
@@ -193,7 +190,7 @@ func (f *fanout) publishAt(ctx context.Context, msgs int, rate float64) error {
 	select {
 	case <-through:
 	case <-ctx.Done():
-		return fmt.Errorf("%d messages not read by every subscriber in time (first error: %v)", msgs, f.firstErr())
+		return fmt.Errorf("%s not read by every subscriber in time (first error: %v)", what, f.firstErr())
 	}
 	return f.firstErr()
 }
