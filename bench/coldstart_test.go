@@ -35,6 +35,25 @@ const (
 // and its scavenger to have run, when unset.
 const envColdStartLate = "DUPLEX_BENCH_COLDSTART_LATE"
 
+// coldStartLate skips a cold-start benchmark under -short, and returns how
+// long after the storm its late figure is taken: 200 s, or what
+// DUPLEX_BENCH_COLDSTART_LATE says.
+func coldStartLate(b *testing.B) time.Duration {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("cold-start memory waits 200 s per server: not in -short")
+	}
+	s := os.Getenv(envColdStartLate)
+	if s == "" {
+		return 200 * time.Second
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		b.Fatalf("%s: %v", envColdStartLate, err)
+	}
+	return d
+}
+
 // BenchmarkColdStartMemory measures what a freshly started server process
 // holds after a storm of connections, as an operator reads it from /proc:
 // no garbage collection is asked of the server, nothing is returned to the
@@ -52,17 +71,7 @@ const envColdStartLate = "DUPLEX_BENCH_COLDSTART_LATE"
 // also writes a heap profile of the storm, fetched at +5 s:
 // <lib>-coldstart-<pid>.heap.pprof.
 func BenchmarkColdStartMemory(b *testing.B) {
-	if testing.Short() {
-		b.Skip("cold-start memory waits 200 s per server: not in -short")
-	}
-	late := 200 * time.Second
-	if s := os.Getenv(envColdStartLate); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			b.Fatalf("%s: %v", envColdStartLate, err)
-		}
-		late = d
-	}
+	late := coldStartLate(b)
 	for _, lib := range coldStartLibs {
 		b.Run(fmt.Sprintf("conns=%d/lib=%s", coldStartConns, lib), func(b *testing.B) {
 			benchColdStart(b, lib, late)
@@ -189,17 +198,7 @@ func logColdStart(b *testing.B, srv *serverProc, when string) {
 // be closed for missing pongs. The server is pinned as the benchmark
 // servers are (DUPLEX_BENCH_SERVER_CPUS).
 func BenchmarkColdStartServe(b *testing.B) {
-	if testing.Short() {
-		b.Skip("cold-start memory waits 200 s per server: not in -short")
-	}
-	late := 200 * time.Second
-	if s := os.Getenv(envColdStartLate); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			b.Fatalf("%s: %v", envColdStartLate, err)
-		}
-		late = d
-	}
+	late := coldStartLate(b)
 	bin := filepath.Join(b.TempDir(), "duplex")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = filepath.Join("..", "cmd", "duplex")
