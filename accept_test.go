@@ -36,6 +36,13 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// String returns what was logged.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // reports returns the lines logged about invalid compression options.
 func (l *logBuffer) reports() []string {
 	l.mu.Lock()

@@ -19,7 +19,7 @@ import (
 // behind net/http's server as is, behind a ReleaseListener, and with a
 // prototype upgrade path that reads the request itself, and the peer the
 // scale issue measures it against.
-var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-lean-release", "nbio"}
+var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-upgrades-release", "nbio"}
 
 // Shape of a cold-start measurement, as an operator sees a storm arrive at
 // a server just started.

@@ -109,12 +109,17 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 			return func() { srv.Close() }, nil
 		}
 		return s, err
-	case "duplex-engine-lean-release":
-		// The same, its upgrades read by a prototype of an upgrade path
-		// without net/http's buffers and request (serveLeanUpgrades).
+	case "duplex-engine-upgrades", "duplex-engine-upgrades-release":
+		// The engine, its upgrades read by websocket.ServeUpgrades rather
+		// than net/http; behind a ReleaseListener for -release.
 		s, err := newDuplexEngineServer()
 		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
-			return serveLeanUpgrades(websocket.NewReleaseListener(ln, nil), h)
+			if lib == "duplex-engine-upgrades-release" {
+				ln = websocket.NewReleaseListener(ln, nil)
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			go websocket.ServeUpgrades(srv, ln)
+			return func() { srv.Close() }, nil
 		}
 		return s, err
 	}

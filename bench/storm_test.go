@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// stormLibs are the servers of the handshake rows: Duplex in both modes
-// and the peers of the scale issue.
-var stormLibs = []string{"duplex", "duplex-engine", "nbio", "gws", "gobwas"}
+// stormLibs are the servers of the handshake rows: Duplex in both modes,
+// the engine once more with its upgrades read by ServeUpgrades, and the
+// peers of the scale issue.
+var stormLibs = []string{"duplex", "duplex-engine", "duplex-engine-upgrades", "nbio", "gws", "gobwas"}
 
 // BenchmarkHandshakeStorm measures how fast each server accepts WebSocket
 // handshakes while it holds idle connections and others echo: 10,000 idle

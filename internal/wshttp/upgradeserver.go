@@ -1,0 +1,347 @@
+package wshttp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// UpgradeBufferSize is how much of a connection's first request
+// ServeUpgrades reads before it decides: an upgrade whose request does not
+// fit goes to net/http.
+const UpgradeBufferSize = 4096
+
+// ServeUpgrades accepts connections on ln and serves them with srv,
+// reading each plain connection's first request itself: an upgrade that
+// ParseUpgradeRequest takes goes to srv.Handler with a ResponseWriter that
+// holds no buffers of its own, every other connection to srv, its bytes
+// replayed. It returns what srv.Serve returns once srv is shut down or
+// closed, or the error that ended ln.
+func ServeUpgrades(srv *http.Server, ln net.Listener) error {
+	s := &upgradeServer{srv: srv, base: context.Background()}
+	if srv.BaseContext != nil {
+		s.base = srv.BaseContext(ln)
+		if s.base == nil {
+			panic("BaseContext returned a nil context")
+		}
+	}
+	s.buffers.New = func() any { return new([UpgradeBufferSize]byte) }
+	s.rest = &connQueue{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(s.rest) }()
+
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if isTemporary(err) {
+				// As net/http does: descriptors run out, wait and try again.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logf("http: Accept error: %v; retrying in %v", err, delay)
+				select {
+				case <-time.After(delay):
+					continue
+				case <-s.rest.done:
+				}
+			}
+			s.rest.Close()
+			if serr := <-served; errors.Is(serr, http.ErrServerClosed) {
+				return serr
+			}
+			return err
+		}
+		delay = 0
+		if _, ok := nc.(*tls.Conn); ok {
+			// HTTP/2 and the request's TLS state are net/http's to set up.
+			s.rest.push(nc)
+			continue
+		}
+		go s.handshake(nc)
+	}
+}
+
+// isTemporary reports whether err says so of itself, as descriptor
+// exhaustion does.
+func isTemporary(err error) bool {
+	var te interface{ Temporary() bool }
+	return errors.As(err, &te) && te.Temporary()
+}
+
+// upgradeServer is one call of ServeUpgrades.
+type upgradeServer struct {
+	srv     *http.Server
+	base    context.Context
+	rest    *connQueue // srv's listener: the connections it serves
+	buffers sync.Pool  // of *[UpgradeBufferSize]byte, a first request's
+}
+
+// handshake reads nc's first request and serves it as an upgrade, or hands
+// nc to srv.
+func (s *upgradeServer) handshake(nc net.Conn) {
+	timeout := s.srv.ReadHeaderTimeout
+	if timeout <= 0 {
+		timeout = s.srv.ReadTimeout
+	}
+	if timeout > 0 {
+		nc.SetReadDeadline(time.Now().Add(timeout))
+	}
+	buf := s.buffers.Get().(*[UpgradeBufferSize]byte)
+	n, end := 0, -1
+	for end < 0 && n < len(buf) {
+		m, err := nc.Read(buf[n:])
+		if m > 0 {
+			n += m
+			if !bytes.HasPrefix(buf[:n], []byte("GET /")) && !bytes.HasPrefix([]byte("GET /"), buf[:n]) {
+				break // not an upgrade: net/http's
+			}
+			end = bytes.Index(buf[max(0, n-m-3):n], []byte("\r\n\r\n"))
+			if end >= 0 {
+				end += max(0, n-m-3)
+			}
+		}
+		if err != nil && end < 0 {
+			// Closed, reset or too slow before the request's end, as
+			// net/http would have found it.
+			s.buffers.Put(buf)
+			nc.Close()
+			return
+		}
+	}
+	var r *http.Request
+	if end >= 0 && (s.srv.MaxHeaderBytes <= 0 || end+4 <= s.srv.MaxHeaderBytes) {
+		r = ParseUpgradeRequest(buf[:end+2])
+	}
+	if r == nil {
+		nc.SetReadDeadline(time.Time{})
+		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), buf[:n]...)}
+		s.buffers.Put(buf)
+		s.rest.push(pc)
+		return
+	}
+	w := &upgradeWriter{nc: nc, s: s}
+	if after := buf[end+4 : n]; len(after) > 0 {
+		w.after = append([]byte(nil), after...)
+	}
+	s.buffers.Put(buf)
+	s.serve(w, r)
+}
+
+// serve runs srv.Handler for r as net/http would: in a context of its own,
+// ended when the handler returns, with a panic logged and the connection
+// closed.
+func (s *upgradeServer) serve(w *upgradeWriter, r *http.Request) {
+	nc := w.nc
+	r.RemoteAddr = nc.RemoteAddr().String()
+	ctx := context.WithValue(s.base, http.ServerContextKey, s.srv)
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, nc.LocalAddr())
+	if s.srv.ConnContext != nil {
+		ctx = s.srv.ConnContext(ctx, nc)
+		if ctx == nil {
+			panic("ConnContext returned nil")
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r = r.WithContext(ctx)
+	s.state(nc, http.StateNew)
+	s.state(nc, http.StateActive)
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				stack := make([]byte, 64<<10)
+				stack = stack[:runtime.Stack(stack, false)]
+				s.logf("http: panic serving %v: %v\n%s", r.RemoteAddr, v, stack)
+			}
+			if !w.hijacked {
+				nc.Close()
+				s.state(nc, http.StateClosed)
+			}
+		}
+	}()
+	h := s.srv.Handler
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	h.ServeHTTP(w, r)
+	if !w.hijacked {
+		w.finish()
+	}
+}
+
+// state tells srv.ConnState, if set, that nc is in state st.
+func (s *upgradeServer) state(nc net.Conn, st http.ConnState) {
+	if s.srv.ConnState != nil {
+		s.srv.ConnState(nc, st)
+	}
+}
+
+// logf logs to srv.ErrorLog, or the log package's standard logger.
+func (s *upgradeServer) logf(format string, args ...any) {
+	if s.srv.ErrorLog != nil {
+		s.srv.ErrorLog.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+// upgradeWriter is the ResponseWriter of an upgrade ServeUpgrades read:
+// Hijack hands the connection over with what the client sent after its
+// request; a handler that does not hijack has its response kept, then
+// written with Connection: close.
+type upgradeWriter struct {
+	nc       net.Conn
+	s        *upgradeServer
+	after    []byte // sent after the request
+	header   http.Header
+	status   int
+	body     bytes.Buffer
+	hijacked bool
+}
+
+// Header returns the response's header fields.
+func (w *upgradeWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
+
+// WriteHeader sets the response's status, once.
+func (w *upgradeWriter) WriteHeader(status int) {
+	if w.status == 0 && !w.hijacked {
+		w.status = status
+	}
+}
+
+// Write adds p to the response's body.
+func (w *upgradeWriter) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
+}
+
+// Hijack hands the connection over, what the client sent after its
+// request buffered in the reader.
+func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	w.hijacked = true
+	w.nc.SetReadDeadline(time.Time{})
+	w.s.state(w.nc, http.StateHijacked)
+	var br *bufio.Reader
+	if len(w.after) > 0 {
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(w.after), w.nc), len(w.after))
+		br.Peek(len(w.after))
+	} else {
+		br = bufio.NewReaderSize(w.nc, 16)
+	}
+	return w.nc, bufio.NewReadWriter(br, bufio.NewWriterSize(w.nc, 512)), nil
+}
+
+// finish writes the response of a handler that did not hijack, and closes
+// the connection.
+func (w *upgradeWriter) finish() {
+	w.WriteHeader(http.StatusOK)
+	h := w.Header()
+	h.Set("Connection", "close")
+	h.Set("Content-Length", strconv.Itoa(w.body.Len()))
+	if h.Get("Content-Type") == "" && w.body.Len() > 0 {
+		h.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
+	}
+	if h.Get("Date") == "" {
+		h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 " + strconv.Itoa(w.status) + " " + http.StatusText(w.status) + "\r\n")
+	h.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(w.body.Bytes())
+	if t := w.s.srv.WriteTimeout; t > 0 {
+		w.nc.SetWriteDeadline(time.Now().Add(t))
+	}
+	w.nc.Write(b.Bytes())
+	if tcp, ok := w.nc.(interface{ CloseWrite() error }); ok {
+		// Let the response reach the client before the close resets it.
+		tcp.CloseWrite()
+	}
+	w.nc.Close()
+	w.s.state(w.nc, http.StateClosed)
+}
+
+// prefixConn replays prefix, the bytes read to decide, before reading on.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+// Read reads the prefix first.
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		if len(c.prefix) == 0 {
+			c.prefix = nil
+		}
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// NetConn returns the connection underneath, for a listener's guard to
+// find itself.
+func (c *prefixConn) NetConn() net.Conn { return c.Conn }
+
+// connQueue is srv's listener: the connections ServeUpgrades hands on.
+// Closing it closes the listener underneath, so that srv.Shutdown ends
+// ServeUpgrades too.
+type connQueue struct {
+	ln    net.Listener
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+// push hands c to Accept, or closes it once the queue is closed.
+func (q *connQueue) push(c net.Conn) {
+	select {
+	case q.conns <- c:
+	case <-q.done:
+		c.Close()
+	}
+}
+
+// Accept returns the next connection handed on.
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.conns:
+		return c, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close closes the queue and the listener underneath.
+func (q *connQueue) Close() error {
+	err := net.ErrClosed
+	q.once.Do(func() {
+		close(q.done)
+		err = q.ln.Close()
+	})
+	return err
+}
+
+// Addr returns the listener's address.
+func (q *connQueue) Addr() net.Addr { return q.ln.Addr() }
