@@ -89,6 +89,7 @@ type Conn struct {
 	client    bool          // this end is the client: it masks, and expects unmasked frames; never changes
 	lingering bool          // a failed connection drains the peer until it closes, before closing TCP
 	peerSeen  bool          // the peer's close frame arrived
+	begun     uint8         // the MessageType of the message an Engine just began, for its Deliver: set by NextNow or Next, read on the goroutine that calls Deliver next
 	ended     wsconn.End    // the connection ended (TCP closed, or left to a lingering failure)
 	served    *engineConn   // the Engine serving the connection, if any; told by end
 

@@ -370,7 +370,9 @@ func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (engine.Begun, erro
 		return engine.NoMessage, nil
 	case err != nil:
 		return engine.NoMessage, err
-	case c.rd.fin && c.rd.frameLeft <= int64(c.br.buffered()):
+	}
+	c.begun = uint8(c.rd.typ)
+	if c.rd.fin && c.rd.frameLeft <= int64(c.br.buffered()) {
 		return engine.WholeMessage, nil
 	}
 	return engine.UnfinishedMessage, nil
@@ -379,7 +381,8 @@ func (h *engineHandler) NextNow(c *Conn, fresh, hangup bool) (engine.Begun, erro
 // Next waits for the next message of a connection served by a goroutine of
 // its own, and begins it.
 func (h *engineHandler) Next(c *Conn) error {
-	_, _, err := c.reader(context.Background())
+	typ, _, err := c.reader(context.Background())
+	c.begun = uint8(typ)
 	return err
 }
 
@@ -393,14 +396,9 @@ func (h *engineHandler) Deliver(ec *engineConn) {
 		r.Idle.Reset(h.opts.IdleTimeout)
 	}
 	c := ec.Owner()
-	// The message's type is read under readLock: Close may read the
-	// connection between NextNow and here.
-	if c.readLock.Lock(context.Background(), &c.ended) != nil {
-		return // the connection ended, and the message with it
-	}
-	typ := c.rd.typ
-	c.readLock.Unlock()
-	h.opts.OnMessage(c, typ, c.messageReader())
+	// The type NextNow or Next kept: c.rd.typ is readLock's, and Close
+	// may read the connection between them and here.
+	h.opts.OnMessage(c, MessageType(c.begun), c.messageReader())
 }
 
 // Closed calls OnClose, then tells the Server tracking the connection,
