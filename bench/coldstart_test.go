@@ -64,8 +64,9 @@ func coldStartLate(b *testing.B) time.Duration {
 // (envColdStartLate), and VmHWM, the process's peak, at the end. Per
 // connection figures are (VmRSS − the fresh process's VmRSS) ÷ 10,000.
 //
-// One measurement per run whatever b.N; run it with the servers alternated
-// (-count 1 in a loop, see RESULTS.md), the server on one core and this
+// One measurement per run whatever b.N; run it with -benchtime 1x (else the
+// testing package, which times only the storm, runs it again with a larger
+// b.N) and with the servers alternated (-count 1 in a loop, see RESULTS.md), the server on one core and this
 // process, the load generator, on another. It takes 3.5 minutes a server
 // and is skipped with -short. With DUPLEX_BENCH_CPUPROFILE set the server
 // also writes a heap profile of the storm, fetched at +5 s:
