@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"net"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -33,9 +34,10 @@ const (
 // collection and keeps resident until its scavenger, which paces itself
 // over minutes, gives it back; after a storm of 10,000 connections a
 // process holds twice what its connections use, and keeps most of it for
-// minutes (bench/RESULTS.md, "Cold start"). The listener calls
-// debug.FreeOSMemory once per burst: a garbage collection, then every free
-// page returned. A server accepting connections steadily never sees a
+// minutes (bench/RESULTS.md, "Cold start"). The listener collects garbage
+// twice once per burst, since what the handshakes left in sync.Pools
+// (net/http's buffers, Duplex's) outlives the first collection, then
+// returns every free page (debug.FreeOSMemory). A server accepting connections steadily never sees a
 // quiet spell and is left to the runtime.
 //
 // It changes nothing else: the connections it returns are those of the
@@ -52,7 +54,7 @@ type ReleaseListener struct {
 	net.Listener
 	burst   int
 	quiet   time.Duration
-	release func() // debug.FreeOSMemory; tests count calls instead
+	release func() // releaseMemory; tests count calls instead
 
 	mu       sync.Mutex
 	accepted int         // since the last release
@@ -73,7 +75,7 @@ func NewReleaseListener(ln net.Listener, opts *ReleaseOptions) *ReleaseListener 
 	if o.Quiet <= 0 {
 		o.Quiet = defaultReleaseQuiet
 	}
-	return &ReleaseListener{Listener: ln, burst: o.Burst, quiet: o.Quiet, release: debug.FreeOSMemory}
+	return &ReleaseListener{Listener: ln, burst: o.Burst, quiet: o.Quiet, release: releaseMemory}
 }
 
 // Accept waits for and returns the next connection of the listener it
@@ -98,6 +100,14 @@ func (l *ReleaseListener) Accept() (net.Conn, error) {
 		l.timer = time.AfterFunc(l.quiet, func() { l.quietSpell(gen) })
 	}
 	return nc, nil
+}
+
+// releaseMemory returns to the system the memory no longer in use: two
+// garbage collections, the first moving what sync.Pools hold to their
+// victim caches and the second freeing it, then every free page.
+func releaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // quietSpell releases memory once no connection has come for Quiet after a

@@ -2,6 +2,8 @@ package websocket
 
 import (
 	"net"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,4 +68,21 @@ func TestReleaseListener(t *testing.T) {
 	if n := released.Load(); n != 1 {
 		t.Fatalf("released %d times after a burst and a quiet spell, want 1", n)
 	}
+}
+
+// TestReleaseMemoryEmptiesPools checks that a release frees what a
+// sync.Pool held when it began, which one garbage collection only moves to
+// the pool's victim cache.
+func TestReleaseMemoryEmptiesPools(t *testing.T) {
+	const size = 64 << 20
+	var pool sync.Pool
+	pool.Put(make([]byte, size))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	releaseMemory()
+	runtime.ReadMemStats(&after)
+	if freed := int64(before.HeapInuse) - int64(after.HeapInuse); freed < size*15/16 {
+		t.Errorf("the release freed %d bytes of heap, want the pooled %d", freed, size)
+	}
+	runtime.KeepAlive(&pool)
 }
