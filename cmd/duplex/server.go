@@ -63,7 +63,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"leave the memory a burst of connections' handshakes left to the Go runtime, which returns it over minutes; by default, after 1,000 connections and a second without one, it is returned to the system at once (debug.FreeOSMemory)")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second,
 		"close a TCP connection that has not completed a WebSocket handshake this long after it was accepted (pages and /metrics too)")
-	fs.DurationVar(&f.stallTimeout, "stall-timeout", 30*time.Second,
+	fs.DurationVar(&f.stallTimeout, "stall-timeout", defaultStallTimeout,
 		"close with 1008 a connection whose client began a message and sent less than 4 KiB of it, and not its end, in this long")
 }
 
@@ -71,6 +71,12 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 // the shortest idle timeout of the usual proxies, 60 seconds, as Socket.IO's
 // 25 seconds is.
 const defaultPingInterval = 25 * time.Second
+
+// defaultStallTimeout is --stall-timeout's default, and the library's
+// (AcceptOptions.StallTimeout's). acceptOptions leaves it to the library
+// rather than setting it: a connection whose options are all the library's
+// defaults holds no record of them (240 bytes each).
+const defaultStallTimeout = 30 * time.Second
 
 // parse parses args with fs, which f registered its flags in, checks f's
 // flags and returns the positional arguments (after "--" for exec).
@@ -111,7 +117,9 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 		OnRefuse:                refuseHandshake,
 		ReadLimit:               int64(f.readLimit),
 		PingInterval:            f.pingInterval,
-		StallTimeout:            f.stallTimeout,
+	}
+	if f.stallTimeout != defaultStallTimeout {
+		o.StallTimeout = f.stallTimeout
 	}
 	if !f.noDeflate {
 		o.Compression = &websocket.CompressionOptions{}
