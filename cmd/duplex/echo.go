@@ -53,13 +53,17 @@ type echoHandler struct {
 	log        *slog.Logger
 	// engine, when set, serves RFC 6455 connections with no goroutine
 	// while they are idle (see newEchoEngine); hixie-76 ones keep theirs.
+	// It closes its connections on shutdown itself, and each frees its
+	// slot in conns from OnClose: the server keeps nothing of its own per
+	// connection it serves.
 	engine *websocket.Engine
-	slots  sync.Map // *websocket.Conn → its connSet id, while the engine serves it
 }
 
 // newEchoEngine makes the engine of /echo: it echoes each message as echo
-// does and frees the connection's slot when it ends. The idle timeout is
-// the engine's.
+// does and frees the connection's slot when it ends (OnClose comes once
+// for each connection that Serve took, and never for one it refused). The
+// idle timeout is the engine's. The engine closes its connections when
+// conns shuts down.
 func (h *echoHandler) newEchoEngine() error {
 	e, err := websocket.NewEngine(&websocket.EngineOptions{
 		OnMessage: func(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
@@ -71,51 +75,52 @@ func (h *echoHandler) newEchoEngine() error {
 			h.stats.bytes.Add(uint64(n))
 		},
 		OnClose: func(c *websocket.Conn, err error) {
-			if id, ok := h.slots.LoadAndDelete(c); ok {
-				h.conns.leave(id.(uint64))
-				h.stats.open.Add(-1)
-			}
+			h.conns.leave()
+			h.stats.open.Add(-1)
 			h.log.Debug("echo connection ended", "remote", c.RemoteAddr(), "err", err)
 		},
 		IdleTimeout: h.idle,
 	})
+	if err != nil {
+		return err
+	}
 	h.engine = e
-	return err
+	h.conns.closeGroupOnShutdown(func(ctx context.Context) { e.Shutdown(ctx) })
+	return nil
 }
 
 func (h *echoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.conns.enter(r)
-	if !ok {
+	if !h.conns.enter(r) {
 		h.stats.refused.Add(1)
 		h.conns.tooBusy(w, h.log, r, "too many connections")
 		return
 	}
 	c, err := h.accept(w, r)
 	if err != nil {
-		h.conns.leave(id)
+		h.conns.leave()
 		h.log.Info("handshake failed", "path", r.URL.Path, "remote", r.RemoteAddr, "proto", r.Proto, "err", err)
 		return
 	}
 	h.stats.accepted.Add(1)
 	h.stats.open.Add(1)
-	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
 	h.log.Info("echo connection", "remote", r.RemoteAddr, "proto", r.Proto)
-	debug := h.log.Enabled(r.Context(), slog.LevelDebug) // spares building a log record per connection when it would be dropped
 	if wc, ok := c.(*websocket.Conn); ok && h.engine != nil && r.ProtoMajor == 1 {
 		// The handler returns; the slot is freed when the connection ends.
 		// (An HTTP/2 stream ends with its handler, which keeps serving it.)
-		h.slots.Store(wc, id)
 		if err := h.engine.Serve(wc); err != nil {
+			// Not taken: the engine is shutting down (or the connection
+			// has ended), and the connection is still ours to close.
 			h.log.Info("engine refused the connection", "remote", r.RemoteAddr, "err", err)
-			if _, ok := h.slots.LoadAndDelete(wc); ok {
-				h.conns.leave(id)
-				h.stats.open.Add(-1)
-			}
+			wc.Close(websocket.StatusGoingAway, "server shutting down")
+			h.conns.leave()
+			h.stats.open.Add(-1)
 		}
 		return
 	}
-	defer h.conns.leave(id)
+	defer h.conns.leave()
 	defer h.stats.open.Add(-1)
+	defer h.conns.untrack(h.conns.track(func() { c.Close(websocket.StatusGoingAway, "server shutting down") }))
+	debug := h.log.Enabled(r.Context(), slog.LevelDebug) // spares building a log record per connection when it would be dropped
 
 	var idle *time.Timer
 	if h.idle > 0 {

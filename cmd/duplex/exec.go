@@ -71,18 +71,17 @@ type execHandler struct {
 }
 
 func (h *execHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, ok := h.conns.enter(r)
-	if !ok {
+	if !h.conns.enter(r) {
 		h.conns.tooBusy(w, h.log, r, "too many programs running")
 		return
 	}
-	defer h.conns.leave(id)
+	defer h.conns.leave()
 	c, err := websocket.Accept(w, r, h.opts)
 	if err != nil {
 		h.log.Info("handshake failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
+	defer h.conns.untrack(h.conns.track(func() { c.Close(websocket.StatusGoingAway, "server shutting down") }))
 
 	cmd := exec.Command(h.prog, h.args...)
 	cmd.Env = append(os.Environ(), cgiEnv(r, h.https)...)

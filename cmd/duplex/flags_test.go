@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestUsageMistakesExit2WithOneLine(t *testing.T) {
@@ -295,4 +296,30 @@ func FuzzHeaderFlag(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStallTimeoutDefaultLeftToLibrary checks that serve and exec give the
+// handshake no StallTimeout when --stall-timeout is its default, the
+// library's, so that connections keep no record of their options, and the
+// flag's value otherwise.
+func TestStallTimeoutDefaultLeftToLibrary(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]string{"--stall-timeout", "30s"}, 0},
+		{[]string{"--stall-timeout", "300ms"}, 300 * time.Millisecond},
+		{[]string{"--stall-timeout", "1m"}, time.Minute},
+	} {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		var sf serverFlags
+		sf.register(fs)
+		if _, err := sf.parse(fs, tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if got := sf.acceptOptions().StallTimeout; got != tc.want {
+			t.Errorf("%q: AcceptOptions.StallTimeout %v, want %v", tc.args, got, tc.want)
+		}
+	}
 }

@@ -162,8 +162,7 @@ func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, http.StatusBadRequest)
 		return
 	}
-	id, ok := h.conns.enter(r)
-	if !ok {
+	if !h.conns.enter(r) {
 		h.conns.tooBusy(w, h.log, r, "too many connections")
 		return
 	}
@@ -171,11 +170,17 @@ func (h *chatHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.engine != nil {
 		// The handler returns once the client has joined; its slot is
 		// freed when it leaves.
+		var id uint64
 		h.engine.Serve(w, r, func(c *websocket.Conn) {
-			h.conns.setCloser(id, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
-		}, func() { h.conns.leave(id) })
+			id = h.conns.track(func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
+		}, func() {
+			if id != 0 {
+				h.conns.untrack(id)
+			}
+			h.conns.leave()
+		})
 		return
 	}
-	defer h.conns.leave(id)
+	defer h.conns.leave()
 	h.next.ServeHTTP(w, r)
 }

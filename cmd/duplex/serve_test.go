@@ -93,24 +93,36 @@ func TestServeRefusesOversizeHandshake(t *testing.T) {
 }
 
 func TestServeGracefulShutdownSends1001(t *testing.T) {
-	s := startServer(t, "serve", "--addr", "127.0.0.1:0")
-	c := dial(t, s.ws("/echo"), nil)
-	readErr := make(chan error, 1)
-	go func() {
-		_, _, err := c.Read(context.Background())
-		readErr <- err
-	}()
-	expectMetrics(t, s.url+"/metrics", "\nduplex_connections_open 1\n") // the server counts the connection it must close
-	if code := s.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
-		t.Fatalf("duplex serve exited with %d after SIGTERM, want 0", code)
-	}
-	select {
-	case err := <-readErr:
-		if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
-			t.Fatalf("client saw %v (code %d), want close 1001", err, got)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the client saw no close")
+	// With the engine, the engine closes its connections (the server keeps
+	// nothing of them); without, the server closes each one it tracks.
+	for _, mode := range []string{"--engine=true", "--engine=false"} {
+		t.Run(mode, func(t *testing.T) {
+			s := startServer(t, "serve", "--addr", "127.0.0.1:0", mode)
+			var errs []chan error
+			for range 3 {
+				c := dial(t, s.ws("/echo"), nil)
+				readErr := make(chan error, 1)
+				go func() {
+					_, _, err := c.Read(context.Background())
+					readErr <- err
+				}()
+				errs = append(errs, readErr)
+			}
+			expectMetrics(t, s.url+"/metrics", "\nduplex_connections_open 3\n") // the server counts the connections it must close
+			if code := s.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
+				t.Fatalf("duplex serve exited with %d after SIGTERM, want 0", code)
+			}
+			for _, readErr := range errs {
+				select {
+				case err := <-readErr:
+					if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+						t.Fatalf("client saw %v (code %d), want close 1001", err, got)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("the client saw no close")
+				}
+			}
+		})
 	}
 }
 

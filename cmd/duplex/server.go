@@ -63,7 +63,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"leave the memory a burst of connections' handshakes left to the Go runtime, which returns it over minutes; by default, after 1,000 connections and a second without one, it is returned to the system at once (debug.FreeOSMemory)")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second,
 		"close a TCP connection that has not completed a WebSocket handshake this long after it was accepted (pages and /metrics too)")
-	fs.DurationVar(&f.stallTimeout, "stall-timeout", 30*time.Second,
+	fs.DurationVar(&f.stallTimeout, "stall-timeout", defaultStallTimeout,
 		"close with 1008 a connection whose client began a message and sent less than 4 KiB of it, and not its end, in this long")
 }
 
@@ -71,6 +71,12 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 // the shortest idle timeout of the usual proxies, 60 seconds, as Socket.IO's
 // 25 seconds is.
 const defaultPingInterval = 25 * time.Second
+
+// defaultStallTimeout is --stall-timeout's default, and the library's
+// (AcceptOptions.StallTimeout's). acceptOptions leaves it to the library
+// rather than setting it: a connection whose options are all the library's
+// defaults holds no record of them (240 bytes each).
+const defaultStallTimeout = 30 * time.Second
 
 // parse parses args with fs, which f registered its flags in, checks f's
 // flags and returns the positional arguments (after "--" for exec).
@@ -111,7 +117,9 @@ func (f *serverFlags) acceptOptions() *websocket.AcceptOptions {
 		OnRefuse:                refuseHandshake,
 		ReadLimit:               int64(f.readLimit),
 		PingInterval:            f.pingInterval,
-		StallTimeout:            f.stallTimeout,
+	}
+	if f.stallTimeout != defaultStallTimeout {
+		o.StallTimeout = f.stallTimeout
 	}
 	if !f.noDeflate {
 		o.Compression = &websocket.CompressionOptions{}
@@ -247,13 +255,19 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 }
 
 // connSet tracks the WebSocket connections of a server: it enforces a cap on
-// their number and closes them all on shutdown.
+// their number and closes them all on shutdown. A connection served by an
+// engine costs it nothing but its count: the engine closes its own
+// connections on shutdown (a group, see closeGroupOnShutdown), so the set
+// keeps a closer only for the connections a goroutine serves, which hold
+// far more already (bench/RESULTS.md, "Cold start").
 type connSet struct {
 	limit int // 0 = no limit
 
 	mu       sync.Mutex
+	open     int // slots taken: connections open or in their handshake
 	next     uint64
-	closers  map[uint64]func() // nil value: slot taken, handshake not done yet
+	closers  map[uint64]func() // of the connections a goroutine serves, by track's id
+	groups   []func(context.Context)
 	closing  bool
 	finished chan struct{}     // closed when closing and the last connection leaves
 	byProto  map[string]uint64 // connections taken in, by HTTP version (r.Proto)
@@ -269,23 +283,22 @@ func newConnSet(limit int) *connSet {
 }
 
 // enter takes a slot for the connection that r asks for, counting it under
-// r's HTTP version. ok is false when the set is full or shutting down; the
-// caller then answers 503.
-func (s *connSet) enter(r *http.Request) (id uint64, ok bool) {
+// r's HTTP version; leave frees it. ok is false when the set is full or
+// shutting down; the caller then answers 503.
+func (s *connSet) enter(r *http.Request) (ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		s.refused[refusedShuttingDown]++
-		return 0, false
+		return false
 	}
-	if s.limit > 0 && len(s.closers) >= s.limit {
+	if s.limit > 0 && s.open >= s.limit {
 		s.refused[refusedMaxConns]++
-		return 0, false
+		return false
 	}
 	s.byProto[r.Proto]++
-	s.next++
-	s.closers[s.next] = nil
-	return s.next, true
+	s.open++
+	return true
 }
 
 // Reasons of refusal that /metrics counts.
@@ -320,24 +333,44 @@ func (s *connSet) refusals() map[string]uint64 {
 	return m
 }
 
-// setCloser registers how to close connection id on shutdown (with 1001). If
-// the shutdown has already begun, close runs at once.
-func (s *connSet) setCloser(id uint64, close func()) {
+// track registers how to close, on shutdown (with 1001), a connection that
+// a goroutine serves, and returns the id untrack takes. If the shutdown has
+// already begun, close runs at once.
+func (s *connSet) track(close func()) uint64 {
 	s.mu.Lock()
-	closing := s.closing
+	s.next++
+	id := s.next
 	s.closers[id] = close
+	closing := s.closing
 	s.mu.Unlock()
 	if closing {
 		go close()
 	}
+	return id
 }
 
-// leave frees the slot of connection id.
-func (s *connSet) leave(id uint64) {
+// untrack forgets the closer of connection id.
+func (s *connSet) untrack(id uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.closers, id)
-	if s.closing && len(s.closers) == 0 {
+}
+
+// closeGroupOnShutdown registers shut, which closes a whole group of
+// connections (an engine's, with 1001) and may wait for them until its
+// context ends, to run when the shutdown begins.
+func (s *connSet) closeGroupOnShutdown(shut func(context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups = append(s.groups, shut)
+}
+
+// leave frees a slot that enter took.
+func (s *connSet) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open--
+	if s.closing && s.open == 0 {
 		close(s.finished)
 	}
 }
@@ -352,24 +385,24 @@ func (s *connSet) taken() map[string]uint64 {
 func (s *connSet) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.closers)
+	return s.open
 }
 
-// shutdown refuses new connections, closes every open one and waits for
-// them to leave or ctx to end; it returns how many are still open.
+// shutdown refuses new connections, closes every open one (its groups',
+// and those tracked) and waits for them to leave or ctx to end; it returns
+// how many are still open.
 func (s *connSet) shutdown(ctx context.Context) int {
 	s.mu.Lock()
 	s.closing = true
-	if len(s.closers) == 0 {
+	if s.open == 0 {
 		close(s.finished)
 	}
-	closers := make([]func(), 0, len(s.closers))
-	for _, c := range s.closers {
-		if c != nil {
-			closers = append(closers, c)
-		}
-	}
+	closers := slices.Collect(maps.Values(s.closers))
+	groups := slices.Clone(s.groups)
 	s.mu.Unlock()
+	for _, shut := range groups {
+		go shut(ctx)
+	}
 	for _, c := range closers {
 		go c()
 	}
