@@ -224,7 +224,9 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 	fmt.Fprintf(env.stdout, "duplex: listening on %s://%s\n", scheme, ln.Addr())
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// Upgrades are read by Duplex itself, without net/http's buffers; pages,
+	// TLS and HTTP/2 go to srv as before.
+	go func() { served <- websocket.ServeUpgrades(srv, ln) }()
 	select {
 	case err := <-served:
 		return err
