@@ -52,7 +52,7 @@ func dialRaw(ctx context.Context, addr, path string, readBuffer int) (*rawClient
 
 // dialRawProtocol is dialRaw offering the subprotocol protocol, unless "".
 func dialRawProtocol(ctx context.Context, addr, path, protocol string, readBuffer int) (*rawClient, error) {
-	var d net.Dialer
+	d := net.Dialer{KeepAlive: -1} // as the servers' listeners (serveChild)
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -173,7 +174,12 @@ func serveChild(lib string, mode compressMode, stdin io.Reader, stdout io.Writer
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(readProcStats(gc, n))
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// No TCP keep-alive: Go's default probes every idle connection after
+	// 15 s, all of a storm's at once, and on loopback a burst of 10,000
+	// probes overflows the backlog (net.core.netdev_max_backlog), so that
+	// connections opened together are aborted together some 150 s later.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
