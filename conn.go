@@ -211,6 +211,16 @@ func newConn(br connReader, client bool, cfg connConfig) *Conn {
 		client: client,
 		comp:   cfg.comp,
 	}
+	// Options set to their defaults cost no record.
+	if cfg.closeTimeout == defaultCloseTimeout {
+		cfg.closeTimeout = 0
+	}
+	if cfg.writeBufferSize == defaultBufferSize {
+		cfg.writeBufferSize = 0
+	}
+	if cfg.stallTimeout == defaultStallTimeout {
+		cfg.stallTimeout = 0
+	}
 	if cfg.subprotocol != "" || cfg.extensions != "" || cfg.closeTimeout > 0 || cfg.writeBufferSize > 0 || cfg.comp != nil || cfg.onPing != nil || cfg.onPong != nil ||
 		cfg.onPingConn != nil || cfg.onPongConn != nil || cfg.stallTimeout != 0 {
 		r := &connRare{

@@ -112,3 +112,21 @@ func TestIdleConnAllocs(t *testing.T) {
 	}
 	runtime.KeepAlive(conns)
 }
+
+// TestDefaultOptionsCostNoRecord: options set to their defaults explicitly
+// leave a connection as small as options left zero.
+func TestDefaultOptionsCostNoRecord(t *testing.T) {
+	a, _ := net.Pipe()
+	defer a.Close()
+	c := newConn(newConnReader(a, 0), false, connConfig{
+		closeTimeout:    defaultCloseTimeout,
+		writeBufferSize: defaultBufferSize,
+		stallTimeout:    defaultStallTimeout,
+	})
+	if c.rare.Load() != nil {
+		t.Error("options equal to their defaults made the connection a record of them")
+	}
+	if c.closeTimeout() != defaultCloseTimeout || c.writeBufferSize() != defaultBufferSize || c.stallTimeout() != defaultStallTimeout {
+		t.Errorf("defaults: close %v, write buffer %d, stall %v", c.closeTimeout(), c.writeBufferSize(), c.stallTimeout())
+	}
+}
