@@ -66,6 +66,10 @@ type Hub struct {
 	// only after the last one.
 	writers sync.WaitGroup
 
+	// fanOutBufs holds the *[]*Subscriber copies of a topic's subscribers
+	// that deliver writes to.
+	fanOutBufs sync.Pool
+
 	published    atomic.Uint64
 	received     atomic.Uint64
 	delivered    atomic.Uint64
@@ -407,17 +411,28 @@ func (h *Hub) deliver(name string, m Message) {
 	pm := websocket.NewPreparedMessage(m.messageType(), m.Data)
 	var envOnce sync.Once
 	var env *websocket.PreparedMessage // for positioned subscribers
+	// The writes go to a copy of the topic's subscribers, made under
+	// h.mu: joining or leaving a topic does not wait for them. A
+	// subscriber that ends meanwhile is skipped by enqueue.
+	buf, _ := h.fanOutBufs.Get().(*[]*Subscriber)
+	if buf == nil {
+		buf = new([]*Subscriber)
+	}
 	h.mu.RLock()
 	if t := h.topics[name]; t != nil {
-		h.each(t.subs, func(s *Subscriber) bool {
-			if !s.positions {
-				return s.enqueue(pm)
-			}
-			envOnce.Do(func() { env = envelope(Position{}, m) })
-			return s.enqueue(env)
-		})
+		*buf = append((*buf)[:0], t.subs...)
 	}
 	h.mu.RUnlock()
+	h.each(*buf, func(s *Subscriber) bool {
+		if !s.positions {
+			return s.enqueue(pm)
+		}
+		envOnce.Do(func() { env = envelope(Position{}, m) })
+		return s.enqueue(env)
+	})
+	clear(*buf)
+	*buf = (*buf)[:0]
+	h.fanOutBufs.Put(buf)
 }
 
 // fanOutChunk is the number of subscribers below which a fan-out is not
@@ -429,7 +444,7 @@ const fanOutChunk = 1024
 // messages it reports written. send may write to the connection (a system
 // call that never waits), so a fan-out to many subscribers is shared among
 // up to GOMAXPROCS goroutines, the caller's among them, each taking a run
-// of subs; it returns once all are done. h.mu is held for reading.
+// of subs; it returns once all are done.
 func (h *Hub) each(subs []*Subscriber, send func(s *Subscriber) bool) {
 	run := func(subs []*Subscriber) {
 		var sent uint64

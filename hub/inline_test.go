@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
@@ -241,4 +243,56 @@ func TestFanOutShared(t *testing.T) {
 		}
 	}
 	waitUntil(t, func() bool { return h.Stats().Delivered == uint64(n*(len(conns)+1)) }, "every delivery counted")
+}
+
+// blockingConn is a tryConn whose TryWritePrepared, while held is open,
+// waits until it is closed: a fan-out that takes long.
+type blockingConn struct {
+	*tryConn
+	entered chan struct{}
+	held    chan struct{}
+}
+
+func (c *blockingConn) TryWritePrepared(pm *websocket.PreparedMessage) (bool, error) {
+	select {
+	case c.entered <- struct{}{}:
+	default:
+	}
+	<-c.held
+	return c.tryConn.TryWritePrepared(pm)
+}
+
+// TestSubscribeDuringFanOut: joining a topic does not wait for a fan-out
+// under way, whose writes are made from a copy of the subscribers.
+func TestSubscribeDuringFanOut(t *testing.T) {
+	t.Parallel()
+	h := quietHub(t, hub.Options{})
+	ctx := context.Background()
+	c := &blockingConn{tryConn: newTryConn(newFakeConn(), true), entered: make(chan struct{}, 1), held: make(chan struct{})}
+	if _, err := h.Subscribe(ctx, c, "t"); err != nil {
+		t.Fatal(err)
+	}
+	var release sync.Once
+	t.Cleanup(func() { release.Do(func() { close(c.held) }) }) // before the hub's Close
+	published := make(chan error, 1)
+	go func() { published <- h.Publish(ctx, "t", text("slow")) }()
+	<-c.entered
+	subscribed := make(chan error, 1)
+	go func() {
+		_, err := h.Subscribe(ctx, newFakeConn(), "t")
+		subscribed <- err
+	}()
+	select {
+	case err := <-subscribed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Subscribe waited for the fan-out under way")
+	}
+	release.Do(func() { close(c.held) })
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(t, 1)
 }
