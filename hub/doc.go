@@ -12,8 +12,14 @@
 // a connection compresses each message on its own) is built on first use and
 // shared by every connection that can use it.
 //
-// Each subscriber has a bounded queue of messages waiting to be written and
-// a writer goroutine that runs only while that queue is not empty. Publish
+// A message goes to a subscriber whose connection takes it at once (see
+// [websocket.Conn.TryWritePrepared]) straight from the fan-out: with the
+// in-process broker, from the publisher's goroutine (shared with up to
+// GOMAXPROCS goroutines for thousands of subscribers), a system call per
+// subscriber that never waits for the peer. A subscriber that is behind
+// has a bounded queue of messages waiting to be written and a writer
+// goroutine that runs only while that queue is not empty; while it does,
+// later messages queue behind, so each subscriber gets them in order. Publish
 // never waits for a subscriber: when a queue is full, [Options.Policy] either
 // discards the oldest waiting message ([DropOldest]) or disconnects the
 // subscriber with a close frame ([Disconnect]). Both are counted in [Stats].

@@ -402,21 +402,20 @@ func (h *Hub) deliverNumbered(t *topic, m Message) {
 	h.fanOut(t, e)
 }
 
-// fanOut queues e for every subscriber of t but those still recovering,
-// who get it from the history; t.hist.mu is held.
+// fanOut has e written to every subscriber of t but those still
+// recovering, who get it from the history; t.hist.mu is held.
 func (h *Hub) fanOut(t *topic, e *entry) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	for _, s := range t.subs {
+	h.each(t.subs, func(s *Subscriber) bool {
 		if len(t.pending) > 0 {
 			if _, ok := t.pending[s]; ok {
-				continue
+				return false
 			}
 		}
 		if s.positions {
-			s.enqueue(e.envelope())
-		} else {
-			s.enqueue(e.raw)
+			return s.enqueue(e.envelope())
 		}
-	}
+		return s.enqueue(e.raw)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,11 @@ import (
 // *websocket.Conn implements it. The hub calls WritePrepared from one
 // goroutine at a time per subscriber, and Close only to disconnect a slow
 // subscriber (under the Disconnect policy, or after a write timeout).
+//
+// A Conn that also has a method TryWritePrepared(*websocket.PreparedMessage)
+// (bool, error), as *websocket.Conn does, which sends the message if it can
+// without waiting for the peer and otherwise sends nothing of it, is written
+// with it from the fan-out whenever nothing waits in its subscriber's queue.
 //
 // A Conn that also has a method Context() context.Context, canceled when
 // the connection ends, as *websocket.Conn does, ends its subscriber as soon
@@ -59,6 +65,10 @@ type Hub struct {
 	// writers counts the running writer goroutines, so that Close returns
 	// only after the last one.
 	writers sync.WaitGroup
+
+	// fanOutBufs holds the *[]*Subscriber copies of a topic's subscribers
+	// that deliver writes to.
+	fanOutBufs sync.Pool
 
 	published    atomic.Uint64
 	received     atomic.Uint64
@@ -138,8 +148,10 @@ func New(opts *Options) *Hub {
 }
 
 // Publish sends m to every subscriber of topic, on this hub and on every hub
-// sharing its broker. It does not wait for any subscriber: messages are
-// queued, and a full queue is handled by the hub's Policy. Messages one
+// sharing its broker. It does not wait for any subscriber: a message is
+// written at once where the connection takes it without waiting (with the
+// in-process broker, before Publish returns) and queued otherwise, and a
+// full queue is handled by the hub's Policy. Messages one
 // goroutine publishes to a topic reach each subscriber in that order. The
 // hub keeps m.Data, which must not be changed afterwards.
 func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
@@ -203,6 +215,7 @@ func (h *Hub) SubscribeWith(ctx context.Context, c Conn, opts *SubscribeOptions)
 		}
 	}
 	s := &Subscriber{hub: h, conn: c, positions: o.Positions, topics: make(map[string]struct{}, len(topics)), done: make(chan struct{})}
+	s.try, _ = c.(tryWriter)
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -391,24 +404,69 @@ func (h *Hub) leave(s *Subscriber, names []string, forget bool) {
 	}
 }
 
-// deliver is the broker's callback: it prepares m once and queues it for
-// every subscriber of the topic.
+// deliver is the broker's callback: it prepares m once and has it written
+// to every subscriber of the topic (see Subscriber.enqueue).
 func (h *Hub) deliver(name string, m Message) {
 	h.received.Add(1)
 	pm := websocket.NewPreparedMessage(m.messageType(), m.Data)
+	var envOnce sync.Once
 	var env *websocket.PreparedMessage // for positioned subscribers
+	// The writes go to a copy of the topic's subscribers, made under
+	// h.mu: joining or leaving a topic does not wait for them. A
+	// subscriber that ends meanwhile is skipped by enqueue.
+	buf, _ := h.fanOutBufs.Get().(*[]*Subscriber)
+	if buf == nil {
+		buf = new([]*Subscriber)
+	}
 	h.mu.RLock()
 	if t := h.topics[name]; t != nil {
-		for _, s := range t.subs {
-			if !s.positions {
-				s.enqueue(pm)
-				continue
-			}
-			if env == nil {
-				env = envelope(Position{}, m)
-			}
-			s.enqueue(env)
-		}
+		*buf = append((*buf)[:0], t.subs...)
 	}
 	h.mu.RUnlock()
+	h.each(*buf, func(s *Subscriber) bool {
+		if !s.positions {
+			return s.enqueue(pm)
+		}
+		envOnce.Do(func() { env = envelope(Position{}, m) })
+		return s.enqueue(env)
+	})
+	clear(*buf)
+	*buf = (*buf)[:0]
+	h.fanOutBufs.Put(buf)
+}
+
+// fanOutChunk is the number of subscribers below which a fan-out is not
+// shared among goroutines: the writes a goroutine of its own would take
+// over must outweigh starting it.
+const fanOutChunk = 1024
+
+// each calls send with every one of subs, and counts as delivered the
+// messages it reports written. send may write to the connection (a system
+// call that never waits), so a fan-out to many subscribers is shared among
+// up to GOMAXPROCS goroutines, the caller's among them, each taking a run
+// of subs; it returns once all are done.
+func (h *Hub) each(subs []*Subscriber, send func(s *Subscriber) bool) {
+	run := func(subs []*Subscriber) {
+		var sent uint64
+		for _, s := range subs {
+			if send(s) {
+				sent++
+			}
+		}
+		h.delivered.Add(sent)
+	}
+	parts := min(runtime.GOMAXPROCS(0), len(subs)/fanOutChunk)
+	if parts <= 1 {
+		run(subs)
+		return
+	}
+	var wg sync.WaitGroup
+	size := (len(subs) + parts - 1) / parts
+	for len(subs) > size {
+		part := subs[:size]
+		wg.Go(func() { run(part) })
+		subs = subs[size:]
+	}
+	run(subs)
+	wg.Wait()
 }

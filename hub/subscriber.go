@@ -18,7 +18,8 @@ import (
 type Subscriber struct {
 	hub       *Hub
 	conn      Conn
-	positions bool // SubscribeOptions.Positions
+	try       tryWriter // conn, if it can write without waiting; else nil
+	positions bool      // SubscribeOptions.Positions
 
 	// topics is guarded by hub.mu.
 	topics map[string]struct{}
@@ -114,15 +115,31 @@ func (s *Subscriber) watch(connCtx context.Context) {
 	}
 }
 
-// enqueue queues pm for writing, applying the hub's policy to a full queue,
-// and starts the writer if it is not running. It never blocks on the
-// connection.
-func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) {
+// tryWriter is a Conn that can send a prepared message without waiting,
+// as *websocket.Conn does: TryWritePrepared sends it, or nothing of it,
+// without waiting for the peer.
+type tryWriter interface {
+	TryWritePrepared(pm *websocket.PreparedMessage) (bool, error)
+}
+
+// enqueue has pm written to s: at once, from the caller's goroutine, when
+// nothing waits for s and its connection takes pm without waiting;
+// otherwise queued, applying the hub's policy to a full queue, with the
+// writer started if it is not running. It never blocks on the connection.
+// It reports whether it wrote pm.
+func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) bool {
 	h := s.hub
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil || s.overflow {
-		return
+		return false
+	}
+	if s.try != nil && !s.writing && s.q.n == 0 {
+		// Under mu, so that no message for s overtakes pm. A failed
+		// write is left to the writer, which ends s with its error.
+		if sent, err := s.try.TryWritePrepared(pm); sent && err == nil {
+			return true
+		}
 	}
 	if s.q.n >= h.queueLen+s.backlog {
 		// A positioned subscriber is never left with a silent gap: it
@@ -134,7 +151,7 @@ func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) {
 			s.backlog = 0
 			s.overflow = true
 			s.startWriter()
-			return
+			return false
 		default:
 			s.q.pop()
 			h.dropped.Add(1)
@@ -142,6 +159,7 @@ func (s *Subscriber) enqueue(pm *websocket.PreparedMessage) {
 	}
 	s.q.push(pm, h.queueLen+s.backlog)
 	s.startWriter()
+	return false
 }
 
 // enqueueBacklog queues the messages a Resume recovered, beyond the queue

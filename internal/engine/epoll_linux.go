@@ -71,7 +71,8 @@ func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
 // itself, it costs the connection no pointer back to it. Besides
 // net.Conn, it reads without waiting (ReadNow), reads into a buffer it
 // borrows only once bytes are there (ReadBorrowed), and writes a frame's
-// header and payload in one call (WriteVec).
+// header and payload in one call (WriteVec), or what the socket takes of
+// them at once (WriteVecNow).
 type transport[T any] Conn[T]
 
 func (t *transport[T]) Read(p []byte) (int, error)    { return t.fd.Read(p) }
@@ -80,7 +81,10 @@ func (t *transport[T]) ReadNow(p []byte) (int, error) { return t.fd.ReadNow(p) }
 func (t *transport[T]) ReadBorrowed(size int) (*[]byte, int, error) {
 	return t.fd.ReadBorrowed(size)
 }
-func (t *transport[T]) WriteVec(hdr, p []byte) error       { return t.fd.WriteVec(hdr, p) }
+func (t *transport[T]) WriteVec(hdr, p []byte) error { return t.fd.WriteVec(hdr, p) }
+func (t *transport[T]) WriteVecNow(hdr, p []byte) (int, error) {
+	return t.fd.WriteVecNow(hdr, p)
+}
 func (t *transport[T]) CloseWrite() error                  { return t.fd.CloseWrite() }
 func (t *transport[T]) LocalAddr() net.Addr                { return t.fd.LocalAddr() }
 func (t *transport[T]) RemoteAddr() net.Addr               { return t.fd.RemoteAddr() }

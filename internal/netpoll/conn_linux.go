@@ -279,6 +279,31 @@ func (f *Conn) WriteVec(hdr, p []byte) error {
 	return err
 }
 
+// WriteVecNow writes what the socket takes at once of hdr and then p, in
+// one system call, without waiting: it returns how many of their bytes
+// went out, 0 with no error when the socket's send buffer is full.
+func (f *Conn) WriteVecNow(hdr, p []byte) (int, error) {
+	if err := f.incref(); err != nil {
+		return 0, err
+	}
+	defer f.decref()
+	if err := expired(&f.wdl); err != nil {
+		return 0, err
+	}
+	for {
+		n, err := Write(uintptr(f.fd), hdr, p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, nil
+		case err != 0:
+			return 0, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+		}
+		return n, nil
+	}
+}
+
 // write writes hdr and then p, and returns how many of their bytes it did
 // not write.
 func (f *Conn) write(hdr, p []byte) (int, error) {

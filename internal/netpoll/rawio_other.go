@@ -27,3 +27,6 @@ func (r *RawIO) ReadBorrowed() (*[]byte, int, error) { return nil, 0, errNoRawIO
 
 // WriteVec is never called: NewRawIO makes no RawIO here.
 func (r *RawIO) WriteVec(hdr, p []byte) error { return errNoRawIO }
+
+// WriteVecNow is never called: NewRawIO makes no RawIO here.
+func (r *RawIO) WriteVecNow(hdr, p []byte) (int, error) { return 0, errNoRawIO }

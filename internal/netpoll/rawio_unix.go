@@ -36,7 +36,8 @@ type RawIO struct {
 	rerr int32
 
 	// The writing half: wfn is writeFD; wv is what is left of the frame
-	// being written, werr writeFD's errno. size, of the buffers
+	// being written, werr writeFD's errno, or werrNow while WriteVecNow
+	// writes (then writeFD does not wait). size, of the buffers
 	// ReadBorrowed borrows, fills what would be padding.
 	wfn  func(fd uintptr) bool
 	wv   [2][]byte
@@ -166,9 +167,35 @@ func (r *RawIO) WriteVec(hdr, p []byte) error {
 	return nil
 }
 
+// werrNow in RawIO.werr tells writeFD that WriteVecNow called it: no errno
+// is negative.
+const werrNow = -1
+
+// WriteVecNow writes what the socket takes at once of hdr and then p,
+// without waiting: it returns how many of their bytes went out, 0 with no
+// error when the socket's send buffer is full.
+func (r *RawIO) WriteVecNow(hdr, p []byte) (int, error) {
+	if r.wfn == nil {
+		r.wfn = r.writeFD
+	}
+	r.wv = [2][]byte{hdr, p}
+	r.werr = werrNow
+	err := r.raw.Write(r.wfn)
+	n := len(hdr) + len(p) - len(r.wv[0]) - len(r.wv[1])
+	werr := r.werr
+	r.wv, r.werr = [2][]byte{}, 0
+	switch {
+	case err != nil:
+		return n, err
+	case werr != werrNow:
+		return n, os.NewSyscallError("write", syscall.Errno(werr))
+	}
+	return n, nil
+}
+
 // writeFD is WriteVec's write, called by the runtime's poller: it writes
 // what is left of the frame, and asks the poller to wait when the socket
-// takes no more.
+// takes no more, unless WriteVecNow called it.
 func (r *RawIO) writeFD(fd uintptr) bool {
 	for len(r.wv[0])+len(r.wv[1]) > 0 {
 		hdr, p := r.wv[0][:min(len(r.wv[0]), maxRW)], r.wv[1]
@@ -178,7 +205,7 @@ func (r *RawIO) writeFD(fd uintptr) bool {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			return false
+			return r.werr == werrNow
 		case err != 0:
 			r.werr = int32(err)
 			return true
