@@ -16,7 +16,9 @@ import (
 // ResponseWriter that [Accept] takes over without the two 4 KiB buffers
 // and the per-connection state net/http gives every connection. Every other connection, TLS included, goes to srv, the
 // bytes read to decide replayed, and is served as srv.Serve would: pages,
-// keep-alive, HTTP/2, and upgrades that did not fit.
+// keep-alive, HTTP/2, and upgrades that did not fit. Such an upgrade
+// comes over a connection that replays those bytes, whose socket an
+// [Engine] cannot take over: it serves it with a goroutine of its own.
 //
 // It is an opt-in for servers that meet storms of WebSocket handshakes,
 // which then leave less garbage behind (bench/RESULTS.md, "Cold start").
