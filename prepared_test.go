@@ -89,11 +89,11 @@ func testTryWritePrepared(t *testing.T, m mode) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	// Messages of 1000 bytes that do not compress, numbered: the socket's
+	// Messages of 16,000 bytes that do not compress, numbered: the socket's
 	// buffer fills in the middle of one, which TryWritePrepared sends the
 	// rest of in the background.
 	msg := func(i int) []byte {
-		p := make([]byte, 1000)
+		p := make([]byte, 16000)
 		rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), byte(i >> 16)}).Read(p)
 		binary.LittleEndian.PutUint64(p, uint64(i))
 		return p
@@ -138,7 +138,7 @@ func testTryWritePrepared(t *testing.T, m mode) {
 				read <- err
 				return
 			}
-			if got := binary.LittleEndian.Uint64(p); len(p) != 1000 || got != uint64(i) {
+			if got := binary.LittleEndian.Uint64(p); len(p) != 16000 || got != uint64(i) {
 				read <- fmt.Errorf("message %d: %d bytes numbered %d", i, len(p), got)
 				return
 			}
