@@ -81,6 +81,11 @@ type EngineOptions struct {
 	// negative for no bound. Connections served by a goroutine of their
 	// own (TLS, HTTP/2, systems without epoll) are not bounded by it.
 	MaxUnfinishedBytes int64
+
+	// KeepAlive is the TCP keep-alive period of the sockets the engine
+	// accepts itself ([Engine.ServeUpgrades]): 15 s when zero, as
+	// net.ListenConfig's; negative turns keep-alive off.
+	KeepAlive time.Duration
 }
 
 // defaultMaxUnfinished is EngineOptions.MaxUnfinishedBytes's default.
@@ -194,11 +199,19 @@ func (e *Engine) Serve(c *Conn) error {
 		}
 		ec.SetRare(r)
 	}
-	e.loop.Add(ec)
+	accepted := ec.Owner() == nil // the engine accepted it (ServeUpgrades): in its table already
+	if !accepted {
+		e.loop.Add(ec)
+	}
 	e.n.Add(1) // after Add: Conns yields whatever Len counts
 	if e.closing.Load() {
 		// Shutdown began after claim looked and may not have seen c.
 		go c.Close(StatusGoingAway, "server shutting down")
+	}
+	if accepted {
+		// Its socket is the engine's already: no takeover.
+		ec.Adopt(c)
+		return nil
 	}
 	e.loop.Start(ec, c.br.nc)
 	return nil
@@ -210,7 +223,10 @@ func (e *Engine) claim(c *Conn) (*engineConn, error) {
 	if e.closing.Load() {
 		return nil, fmt.Errorf("websocket: Engine.Serve: the engine is shutting down: %w", ErrClosed)
 	}
-	ec := e.loop.NewConn(c)
+	ec := e.loop.Pending(c.br.nc) // accepted by the engine itself
+	if ec == nil {
+		ec = e.loop.NewConn(c)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended.Ended() {
@@ -294,6 +310,9 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		for ec := range e.loop.Each {
 			go ec.Owner().Close(StatusGoingAway, "server shutting down")
 		}
+		// Connections accepted by ServeUpgrades whose request has not
+		// arrived will never be served.
+		e.loop.ClosePending()
 	}
 	select {
 	case <-e.drained:

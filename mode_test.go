@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,6 +25,9 @@ type mode struct {
 	tls     bool // wss:// to httptest's TLS server
 	engine  bool // the server's connections are served by an Engine
 	http2   bool // the WebSocket is an HTTP/2 stream (with tls)
+	// accept: the Engine accepts the server's sockets itself
+	// (Engine.ServeUpgrades), with engine and without tls.
+	accept bool
 }
 
 var (
@@ -35,6 +39,8 @@ var (
 	deflateEngine = mode{deflate: true, engine: true}
 	plainEngTLS   = mode{engine: true, tls: true}
 	deflateEngTLS = mode{deflate: true, engine: true, tls: true}
+	plainEngAcc   = mode{engine: true, accept: true}
+	deflateEngAcc = mode{deflate: true, engine: true, accept: true}
 	plainHTTP2    = mode{http2: true, tls: true}
 	deflateHTTP2  = mode{deflate: true, http2: true, tls: true}
 )
@@ -44,11 +50,13 @@ var (
 var allModes = []mode{
 	plainTCP, deflateTCP, plainTLS, deflateTLS,
 	plainEngine, deflateEngine, plainEngTLS, deflateEngTLS,
+	plainEngAcc, deflateEngAcc,
 	plainHTTP2, deflateHTTP2,
 }
 
 // String names the mode's subtest: plain-tcp, deflate-tls,
-// plain-engine-tcp, deflate-engine-tls, plain-http2 and so on.
+// plain-engine-tcp, deflate-engine-tls, plain-engine-accept, plain-http2
+// and so on.
 func (m mode) String() string {
 	s := "plain"
 	if m.deflate {
@@ -57,6 +65,8 @@ func (m mode) String() string {
 	switch {
 	case m.http2:
 		return s + "-http2"
+	case m.accept:
+		return s + "-engine-accept"
 	case m.engine:
 		s += "-engine"
 	}
@@ -156,6 +166,26 @@ func (m mode) serveHTTP(t testing.TB, h http.Handler) *testServer {
 	return &testServer{mode: m, url: "wss" + strings.TrimPrefix(srv.URL, "https"), tls: &tls.Config{RootCAs: roots}}
 }
 
+// serveAccepted serves h on a loopback listener through
+// e.ServeUpgrades until the test ends.
+func serveAccepted(t testing.TB, m mode, e *Engine, h http.Handler) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	served := make(chan error, 1)
+	go func() { served <- e.ServeUpgrades(srv, ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Engine.ServeUpgrades returned %v, want http.ErrServerClosed", err)
+		}
+	})
+	return &testServer{mode: m, url: "ws://" + ln.Addr().String()}
+}
+
 // echo serves an echo of every message, with the mode's accept options.
 func (m mode) echo(t testing.TB, opts *AcceptOptions) *testServer {
 	t.Helper()
@@ -218,7 +248,11 @@ func (m mode) start(t testing.TB, h handler) *testServer {
 		// After the server's Close, in cleanup order: no Serve comes later.
 		t.Cleanup(func() { e.Close() })
 	}
-	s := m.serveHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve := m.serveHTTP
+	if m.accept {
+		serve = func(t testing.TB, h http.Handler) *testServer { return serveAccepted(t, m, e, h) }
+	}
+	s := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, opts)
 		if err != nil {
 			return

@@ -23,7 +23,9 @@ import (
 // It is an opt-in for servers that meet storms of WebSocket handshakes,
 // which then leave less garbage behind (bench/RESULTS.md, "Cold start").
 // An [Engine] takes these connections' sockets over as it does
-// net/http's, and a [Listener] as ln still guards them.
+// net/http's, and a [Listener] as ln still guards them; an Engine's own
+// [Engine.ServeUpgrades] goes further, accepting the sockets onto its
+// pollers so that there is nothing to take over.
 //
 // What srv's handler sees differs from net/http only where an upgrade does
 // not need it. The request has no body, its context ends when the handler

@@ -17,11 +17,40 @@ import (
 	"time"
 )
 
-// upgradeServer serves handler through ServeUpgrades on a fresh loopback
-// listener, wrapped by wrap when not nil, and returns srv and its address.
-// The server is shut down when the test ends, and ServeUpgrades must then
-// return http.ErrServerClosed.
-func upgradeServer(t *testing.T, srv *http.Server, wrap func(net.Listener) net.Listener) string {
+// serveFunc serves srv on ln until srv is shut down: ServeUpgrades, or an
+// Engine's.
+type serveFunc func(srv *http.Server, ln net.Listener) error
+
+// eachUpgradeServer runs f as two subtests: with ServeUpgrades, and with
+// the ServeUpgrades of an Engine (echoing its connections), which accepts
+// the sockets itself.
+func eachUpgradeServer(t *testing.T, f func(t *testing.T, serve serveFunc)) {
+	t.Run("ServeUpgrades", func(t *testing.T) { f(t, ServeUpgrades) })
+	t.Run("Engine.ServeUpgrades", func(t *testing.T) {
+		f(t, echoEngine(t).ServeUpgrades)
+	})
+}
+
+// echoEngine returns an Engine that echoes every message, closed when the
+// test ends.
+func echoEngine(t *testing.T) *Engine {
+	t.Helper()
+	e, err := NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
+		p, _ := io.ReadAll(r)
+		c.Write(context.Background(), typ, p)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// upgradeServer serves srv with serve on a fresh loopback listener,
+// wrapped by wrap when not nil, and returns its address. The server is
+// shut down when the test ends, and serve must then return
+// http.ErrServerClosed.
+func upgradeServer(t *testing.T, serve serveFunc, srv *http.Server, wrap func(net.Listener) net.Listener) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,7 +61,7 @@ func upgradeServer(t *testing.T, srv *http.Server, wrap func(net.Listener) net.L
 		ln = wrap(ln)
 	}
 	served := make(chan error, 1)
-	go func() { served <- ServeUpgrades(srv, ln) }()
+	go func() { served <- serve(srv, ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -92,7 +121,9 @@ func roundTrip(t *testing.T, url string, opts *DialOptions) *Conn {
 	return c
 }
 
-func TestServeUpgradesReadsUpgradesItself(t *testing.T) {
+func TestServeUpgradesReadsUpgradesItself(t *testing.T) { eachUpgradeServer(t, testServeUpgradesReadsUpgradesItself) }
+
+func testServeUpgradesReadsUpgradesItself(t *testing.T, serve serveFunc) {
 	type key struct{}
 	seen := make(chan bool, 1)
 	var got *http.Request
@@ -105,7 +136,7 @@ func TestServeUpgradesReadsUpgradesItself(t *testing.T) {
 		}),
 		BaseContext: func(net.Listener) context.Context { return context.WithValue(context.Background(), key{}, "base") },
 	}
-	addr := upgradeServer(t, srv, nil)
+	addr := upgradeServer(t, serve, srv, nil)
 	c := roundTrip(t, "ws://"+addr+"/chat?room=1", &DialOptions{HTTPHeader: http.Header{"X-Trace": {"a", "b"}}})
 	if byNetHTTP := <-seen; byNetHTTP {
 		t.Error("a plain upgrade was served by net/http, not by ServeUpgrades")
@@ -128,8 +159,10 @@ func TestServeUpgradesReadsUpgradesItself(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T) {
-	addr := upgradeServer(t, &http.Server{Handler: pageOrEcho(nil, nil)}, nil)
+func TestServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T) { eachUpgradeServer(t, testServeUpgradesHandsOtherRequestsToNetHTTP) }
+
+func testServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T, serve serveFunc) {
+	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, nil)}, nil)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
 	for i, path := range []string{"/one", "/two"} {
@@ -161,17 +194,21 @@ func TestServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T) {
+func TestServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T) { eachUpgradeServer(t, testServeUpgradesLeavesLargeRequestsToNetHTTP) }
+
+func testServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T, serve serveFunc) {
 	seen := make(chan bool, 1)
-	addr := upgradeServer(t, &http.Server{Handler: pageOrEcho(nil, seen)}, nil)
+	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, seen)}, nil)
 	roundTrip(t, "ws://"+addr+"/", &DialOptions{HTTPHeader: http.Header{"Cookie": {strings.Repeat("c", 6000)}}})
 	if byNetHTTP := <-seen; !byNetHTTP {
 		t.Error("an upgrade larger than the 4 KiB buffer was not left to net/http")
 	}
 }
 
-func TestServeUpgradesRefusalIsAnswered(t *testing.T) {
-	addr := upgradeServer(t, &http.Server{Handler: pageOrEcho(&AcceptOptions{OriginPatterns: []string{"good.example"}}, nil)}, nil)
+func TestServeUpgradesRefusalIsAnswered(t *testing.T) { eachUpgradeServer(t, testServeUpgradesRefusalIsAnswered) }
+
+func testServeUpgradesRefusalIsAnswered(t *testing.T, serve serveFunc) {
+	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(&AcceptOptions{OriginPatterns: []string{"good.example"}}, nil)}, nil)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +230,10 @@ func TestServeUpgradesRefusalIsAnswered(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T) {
-	addr := upgradeServer(t, &http.Server{Handler: pageOrEcho(nil, nil)}, nil)
+func TestServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T) { eachUpgradeServer(t, testServeUpgradesKeepsWhatFollowsTheRequest) }
+
+func testServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T, serve serveFunc) {
+	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, nil)}, nil)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -216,8 +255,10 @@ func TestServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesTimesOutSlowRequests(t *testing.T) {
-	addr := upgradeServer(t, &http.Server{Handler: pageOrEcho(nil, nil), ReadHeaderTimeout: 200 * time.Millisecond}, nil)
+func TestServeUpgradesTimesOutSlowRequests(t *testing.T) { eachUpgradeServer(t, testServeUpgradesTimesOutSlowRequests) }
+
+func testServeUpgradesTimesOutSlowRequests(t *testing.T, serve serveFunc) {
+	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, nil), ReadHeaderTimeout: 200 * time.Millisecond}, nil)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -230,10 +271,12 @@ func TestServeUpgradesTimesOutSlowRequests(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesListenerGuard(t *testing.T) {
+func TestServeUpgradesListenerGuard(t *testing.T) { eachUpgradeServer(t, testServeUpgradesListenerGuard) }
+
+func testServeUpgradesListenerGuard(t *testing.T, serve serveFunc) {
 	var wl *Listener
 	srv := &http.Server{Handler: pageOrEcho(nil, nil)}
-	addr := upgradeServer(t, srv, func(ln net.Listener) net.Listener {
+	addr := upgradeServer(t, serve, srv, func(ln net.Listener) net.Listener {
 		wl = NewListener(ln, &ListenerOptions{HandshakeTimeout: 300 * time.Millisecond})
 		srv.ConnContext = wl.ConnContext
 		return wl
@@ -262,12 +305,14 @@ func TestServeUpgradesListenerGuard(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesLeavesTLSToNetHTTP(t *testing.T) {
+func TestServeUpgradesLeavesTLSToNetHTTP(t *testing.T) { eachUpgradeServer(t, testServeUpgradesLeavesTLSToNetHTTP) }
+
+func testServeUpgradesLeavesTLSToNetHTTP(t *testing.T, serve serveFunc) {
 	seen := make(chan bool, 1)
 	cert := httptest.NewTLSServer(nil) // for its certificate
 	cert.Close()
 	conf := &tls.Config{Certificates: cert.TLS.Certificates, NextProtos: []string{"http/1.1"}}
-	addr := upgradeServer(t, &http.Server{Handler: pageOrEcho(nil, seen)}, func(ln net.Listener) net.Listener {
+	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, seen)}, func(ln net.Listener) net.Listener {
 		return tls.NewListener(ln, conf)
 	})
 	roundTrip(t, "wss://"+addr+"/", &DialOptions{TLSConfig: &tls.Config{InsecureSkipVerify: true}})
@@ -276,13 +321,15 @@ func TestServeUpgradesLeavesTLSToNetHTTP(t *testing.T) {
 	}
 }
 
-func TestServeUpgradesRecoversHandlerPanics(t *testing.T) {
+func TestServeUpgradesRecoversHandlerPanics(t *testing.T) { eachUpgradeServer(t, testServeUpgradesRecoversHandlerPanics) }
+
+func testServeUpgradesRecoversHandlerPanics(t *testing.T, serve serveFunc) {
 	var logged logBuffer
 	srv := &http.Server{
 		Handler:  http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }),
 		ErrorLog: log.New(&logged, "", 0),
 	}
-	addr := upgradeServer(t, srv, nil)
+	addr := upgradeServer(t, serve, srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, _, err := Dial(ctx, "ws://"+addr+"/", nil); err == nil {

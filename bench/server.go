@@ -100,6 +100,14 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 		if lib == "nbio" {
 			return newNbioServer(), nil
 		}
+		s, err := newDuplexEngineServer()
+		s.serve = nil // net/http's server
+		return s, err
+	case "duplex-engine-accept":
+		// The engine accepting its sockets itself (Engine.ServeUpgrades).
+		if mode != compressOff {
+			return libServer{}, fmt.Errorf("%s server runs without compression only", lib)
+		}
 		return newDuplexEngineServer()
 	case "duplex-engine-release":
 		// Duplex's engine behind a ReleaseListener.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/duplexws/websocket"
 	"github.com/duplexws/websocket/hub"
@@ -18,6 +20,7 @@ import (
 // messages are published from OnMessage.
 func newDuplexEngineServer() (libServer, error) {
 	echo, err := websocket.NewEngine(&websocket.EngineOptions{
+		KeepAlive: -1, // as the other servers' listeners (serveChild)
 		OnMessage: func(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
 			buf := echoBuffers.Get().(*bytes.Buffer)
 			buf.Reset()
@@ -79,5 +82,13 @@ func newDuplexEngineServer() (libServer, error) {
 		}),
 		pub:         serve(pubs, nil),
 		subscribers: func() int { return h.Stats().Subscribers },
+		// For -accept: the echo engine accepts the sockets itself, and
+		// adopts those that /echo hands it; the other paths' engines
+		// serve theirs with a goroutine each.
+		serve: func(ln net.Listener, h http.Handler) (func(), error) {
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			go echo.ServeUpgrades(srv, ln)
+			return func() { srv.Close() }, nil
+		},
 	}, nil
 }

@@ -62,6 +62,12 @@ type Handler[T any] interface {
 	// net.TCPConn, or reports false when it cannot (the connection ended,
 	// or stayed busy).
 	UseTransport(c *T, t net.Conn) bool
+	// Upgrade reads the first request of a connection the loop accepted
+	// itself, through its Transport, and serves it, reporting true; or
+	// reports false, keeping what it read, when the request has not all
+	// arrived. Once it reports true the connection is the loop's again
+	// only if Adopt was called meanwhile.
+	Upgrade(c *Conn[T]) bool
 }
 
 // Begun is what Handler.NextNow began.
@@ -150,6 +156,14 @@ const (
 	flagOnMsg  uint32 = 1 << 6 // the application runs with the connection: the loop does not read it
 	flagHeld   uint32 = 1 << 7 // a message begun waits for the budget (held); the loop does not read the connection
 	flagGrant  uint32 = 1 << 8 // the budget was granted to the held message: the next run delivers it first
+	// flagUpgrade marks a connection the loop accepted itself
+	// (AcceptEach) that no owner serves yet: its runs read its first
+	// request (Handler.Upgrade), and Each passes it by.
+	flagUpgrade uint32 = 1 << 9
+	// flagDetached marks, beside flagUpgrade, a connection whose request
+	// was served without the loop being given it (Adopt): its handler or
+	// net/http reads it, waiting for the poller, and no run starts.
+	flagDetached uint32 = 1 << 10
 )
 
 // Conn is the loop's record of one connection.
@@ -191,8 +205,41 @@ func (c *Conn[T]) SetRare(r *Rare) { c.rare.Store(r) }
 // Add puts c in the loop: Each yields it from now on.
 func (l *Loop[T]) Add(c *Conn[T]) { l.conns.Add(c) }
 
-// Each yields the connections in the loop, without a lock.
-func (l *Loop[T]) Each(yield func(*Conn[T]) bool) { l.conns.Each(yield) }
+// Each yields the connections in the loop that an owner serves, without a
+// lock.
+func (l *Loop[T]) Each(yield func(*Conn[T]) bool) {
+	for c := range l.conns.Each {
+		if c.flags.Load()&flagUpgrade == 0 && !yield(c) {
+			return
+		}
+	}
+}
+
+// EventMode reports whether the loop has pollers: whether it can take
+// sockets over and accept its own (AcceptEach).
+func (l *Loop[T]) EventMode() bool { return len(l.pollers) > 0 }
+
+// Adopt makes owner the owner of c, a connection the loop accepted itself
+// whose request was being served (Pending gave c): its messages are read
+// from now on, by the run that served the request once the handler
+// returns, or by a new one when that run is over.
+func (c *Conn[T]) Adopt(owner *T) {
+	c.owner = owner
+	for {
+		f := c.flags.Load()
+		nf := f &^ (flagUpgrade | flagDetached)
+		detached := f&flagDetached != 0
+		if detached {
+			nf = nf&^stateMask | stateRunning
+		}
+		if c.flags.CompareAndSwap(f, nf) {
+			if detached {
+				c.loop.dispatch(c)
+			}
+			return
+		}
+	}
+}
 
 // Len returns the number of connections in the loop.
 func (l *Loop[T]) Len() int { return l.conns.Len() }
@@ -255,8 +302,8 @@ func (l *Loop[T]) event(id uint64, ev netpoll.Events) {
 func (c *Conn[T]) ready() {
 	for {
 		f := c.flags.Load()
-		if f&(flagEvents|flagEnded|flagHeld) != flagEvents {
-			return // a goroutine serves it, it waits for the budget, or it has ended
+		if f&(flagEvents|flagEnded|flagHeld|flagDetached) != flagEvents {
+			return // a goroutine serves it, it waits for the budget, it has ended, or it is not the loop's
 		}
 		switch f & stateMask {
 		case stateIdle:
@@ -326,6 +373,9 @@ func (l *Loop[T]) worker(c *Conn[T]) {
 // run delivers the messages that have arrived, then parks the connection
 // in its poller.
 func (c *Conn[T]) run() {
+	if c.flags.Load()&flagUpgrade != 0 && !c.runUpgrade() {
+		return
+	}
 	h := c.loop.h
 	fresh := true
 	for n := 1; ; n++ {
@@ -368,6 +418,28 @@ func (c *Conn[T]) run() {
 		default:
 			c.setState(statePending, stateRunning) // the poller saw more arrive
 			fresh = true
+		}
+	}
+}
+
+// runUpgrade serves the first request of a connection the loop accepted
+// itself, and reports whether the run goes on to read its messages (it was
+// adopted). A request not all arrived parks the connection until more
+// does; a request served without Adopt leaves the connection detached.
+func (c *Conn[T]) runUpgrade() bool {
+	for !c.loop.h.Upgrade(c) {
+		if c.setState(stateRunning, stateIdle) {
+			return false
+		}
+		c.setState(statePending, stateRunning) // more arrived meanwhile
+	}
+	for {
+		f := c.flags.Load()
+		if f&flagUpgrade == 0 {
+			return true // adopted while the handler ran
+		}
+		if c.flags.CompareAndSwap(f, f&^stateMask|stateIdle|flagDetached) {
+			return false
 		}
 	}
 }

@@ -101,3 +101,50 @@ func (t *transport[T]) Close() error {
 	(*Conn[T])(t).fdClosed()
 	return nil
 }
+
+// AcceptEach accepts the connections waiting on ln onto the loop's pollers
+// until accepting fails or stop is closed, and returns why (see
+// netpoll.AcceptEach): each
+// gets a record, which made sees before any event can run it, and whose
+// runs read its first request (Handler.Upgrade) until an owner adopts it.
+// No goroutine waits for a connection whose request has not arrived.
+func (l *Loop[T]) AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Duration, made func(c *Conn[T])) error {
+	return netpoll.AcceptEach(ln, stop, keepAlive, func(fd int, remote net.Addr) {
+		c := &Conn[T]{loop: l}
+		c.flags.Store(flagEvents | flagUpgrade)
+		c.fd.InitAccepted(fd, remote)
+		made(c)
+		l.conns.Add(c) // publishes c to the pollers' events
+		p := l.pollers[uint32(c.id)%uint32(len(l.pollers))]
+		if p.WatchAccepted(&c.fd, c.id) != nil {
+			l.conns.Remove(c.id)
+		}
+	})
+}
+
+// Pending returns the record of nc when it is the transport of a
+// connection the loop accepted itself that no owner serves yet, or nil.
+func (l *Loop[T]) Pending(nc net.Conn) *Conn[T] {
+	t, ok := nc.(*transport[T])
+	if !ok || t.loop != l {
+		return nil
+	}
+	c := (*Conn[T])(t)
+	if c.flags.Load()&flagUpgrade == 0 {
+		return nil
+	}
+	return c
+}
+
+// Transport returns the connection's transport in event mode.
+func (c *Conn[T]) Transport() net.Conn { return (*transport[T])(c) }
+
+// ClosePending closes the connections the loop accepted itself whose
+// first request is still awaited or served.
+func (l *Loop[T]) ClosePending() {
+	for c := range l.conns.Each {
+		if c.flags.Load()&(flagUpgrade|flagDetached) == flagUpgrade {
+			c.Transport().Close()
+		}
+	}
+}

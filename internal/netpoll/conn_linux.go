@@ -369,7 +369,7 @@ func deadlineNanos(t time.Time) int64 {
 // LocalAddr returns the socket's address, asked of the kernel; an empty
 // address once the connection is closed.
 func (f *Conn) LocalAddr() net.Addr {
-	return f.sockAddr(unix.Getsockname)
+	return f.sockAddr(syscall.Getsockname)
 }
 
 // RemoteAddr returns the peer's address.
@@ -379,28 +379,39 @@ func (f *Conn) RemoteAddr() net.Addr {
 		binary.BigEndian.PutUint32(ip, uint32(f.raddr>>16))
 		return &net.TCPAddr{IP: ip, Port: int(uint16(f.raddr))}
 	}
-	return f.sockAddr(unix.Getpeername)
+	return f.sockAddr(syscall.Getpeername)
 }
 
-// sockAddr returns what get says of the socket as a *net.TCPAddr.
-func (f *Conn) sockAddr(get func(int) (unix.Sockaddr, error)) net.Addr {
-	a := &net.TCPAddr{}
+// sockAddr returns what get says of the socket as a *net.TCPAddr: the
+// syscall package's call, which unlike x/sys/unix's asks nothing more of
+// the socket (its protocol) to convert the address.
+func (f *Conn) sockAddr(get func(int) (syscall.Sockaddr, error)) net.Addr {
 	if f.incref() != nil {
-		return a
+		return &net.TCPAddr{}
 	}
 	defer f.decref()
-	switch sa, _ := get(int(f.fd)); sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		a.IP, a.Port = append(net.IP(nil), sa.Addr[:]...), sa.Port
-	case *unix.SockaddrInet6:
-		a.IP, a.Port = append(net.IP(nil), sa.Addr[:]...), sa.Port
+	sa, _ := get(int(f.fd))
+	if a := sockaddrAddr(sa); a != nil {
+		return a
+	}
+	return &net.TCPAddr{}
+}
+
+// sockaddrAddr returns the TCP address sa holds, or nil.
+func sockaddrAddr(sa syscall.Sockaddr) *net.TCPAddr {
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+	case *syscall.SockaddrInet6:
+		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
 		if sa.ZoneId != 0 {
 			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
 				a.Zone = ifi.Name
 			}
 		}
+		return a
 	}
-	return a
+	return nil
 }
 
 // ReadNow reads once what the socket holds, without waiting: it returns

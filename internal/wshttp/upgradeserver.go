@@ -28,37 +28,15 @@ const UpgradeBufferSize = 4096
 // replayed. It returns what srv.Serve returns once srv is shut down or
 // closed, or the error that ended ln.
 func ServeUpgrades(srv *http.Server, ln net.Listener) error {
-	s := &upgradeServer{srv: srv, base: context.Background()}
-	if srv.BaseContext != nil {
-		s.base = srv.BaseContext(ln)
-		if s.base == nil {
-			panic("BaseContext returned a nil context")
-		}
-	}
-	s.buffers.New = func() any { return new([UpgradeBufferSize]byte) }
-	s.rest = &connQueue{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(s.rest) }()
-
+	s := NewUpgradeServer(srv, ln)
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if isTemporary(err) {
-				// As net/http does: descriptors run out, wait and try again.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.logf("http: Accept error: %v; retrying in %v", err, delay)
-				select {
-				case <-time.After(delay):
-					continue
-				case <-s.rest.done:
-				}
+			if s.Retry(err, &delay) {
+				continue
 			}
-			s.rest.Close()
-			if serr := <-served; errors.Is(serr, http.ErrServerClosed) {
-				return serr
-			}
-			return err
+			return s.Finish(err)
 		}
 		delay = 0
 		if _, ok := nc.(*tls.Conn); ok {
@@ -70,53 +48,135 @@ func ServeUpgrades(srv *http.Server, ln net.Listener) error {
 	}
 }
 
-// isTemporary reports whether err says so of itself, as descriptor
-// exhaustion does.
-func isTemporary(err error) bool {
-	var te interface{ Temporary() bool }
-	return errors.As(err, &te) && te.Temporary()
-}
-
-// upgradeServer is one call of ServeUpgrades.
-type upgradeServer struct {
+// UpgradeServer is one call of ServeUpgrades, or of an engine's, which
+// accepts the connections itself: it serves the upgrades whose request it
+// read, and hands every other connection to srv.Serve, which runs from
+// NewUpgradeServer to Finish.
+type UpgradeServer struct {
 	srv     *http.Server
 	base    context.Context
 	rest    *connQueue // srv's listener: the connections it serves
+	served  chan error // srv.Serve's result
 	buffers sync.Pool  // of *[UpgradeBufferSize]byte, a first request's
+	// localAddr is every connection's local address when ln is a TCP
+	// listener bound to one address; nil when each must be asked.
+	localAddr net.Addr
 }
 
-// handshake reads nc's first request and serves it as an upgrade, or hands
-// nc to srv.
-func (s *upgradeServer) handshake(nc net.Conn) {
-	timeout := s.srv.ReadHeaderTimeout
-	if timeout <= 0 {
-		timeout = s.srv.ReadTimeout
+// NewUpgradeServer starts serving, with srv, the connections the returned
+// server hands on from ln.
+func NewUpgradeServer(srv *http.Server, ln net.Listener) *UpgradeServer {
+	s := &UpgradeServer{srv: srv, base: context.Background(), served: make(chan error, 1)}
+	if srv.BaseContext != nil {
+		s.base = srv.BaseContext(ln)
+		if s.base == nil {
+			panic("BaseContext returned a nil context")
+		}
 	}
-	if timeout > 0 {
-		nc.SetReadDeadline(time.Now().Add(timeout))
+	s.buffers.New = func() any { return new([UpgradeBufferSize]byte) }
+	if tl, ok := ln.(*net.TCPListener); ok {
+		if a, ok := tl.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+			s.localAddr = a
+		}
 	}
-	buf := s.buffers.Get().(*[UpgradeBufferSize]byte)
-	n, end := 0, -1
-	for end < 0 && n < len(buf) {
+	s.rest = &connQueue{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+	go func() { s.served <- srv.Serve(s.rest) }()
+	return s
+}
+
+// Retry reports whether accepting goes on after err: when err is
+// temporary, as descriptor exhaustion is, it waits first, as net/http
+// does, longer each time (delay, which the caller zeroes after an accept).
+func (s *UpgradeServer) Retry(err error, delay *time.Duration) bool {
+	if !isTemporary(err) {
+		return false
+	}
+	*delay = min(max(2**delay, 5*time.Millisecond), time.Second)
+	s.logf("http: Accept error: %v; retrying in %v", err, *delay)
+	select {
+	case <-time.After(*delay):
+		return true
+	case <-s.rest.done:
+		return false
+	}
+}
+
+// Finish stops srv.Serve and returns http.ErrServerClosed when srv was shut
+// down or closed, or else err, what ended accepting.
+func (s *UpgradeServer) Finish(err error) error {
+	s.rest.Close()
+	if serr := <-s.served; errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+// Done is closed once srv is shut down or closed, or Finish was called.
+func (s *UpgradeServer) Done() <-chan struct{} { return s.rest.done }
+
+// HeaderTimeout bounds the wait for a connection's first request:
+// srv.ReadHeaderTimeout, else srv.ReadTimeout; zero for none.
+func (s *UpgradeServer) HeaderTimeout() time.Duration {
+	if s.srv.ReadHeaderTimeout > 0 {
+		return s.srv.ReadHeaderTimeout
+	}
+	return s.srv.ReadTimeout
+}
+
+// Buffer returns a pooled buffer for a first request, which Serve gives
+// back.
+func (s *UpgradeServer) Buffer() *[UpgradeBufferSize]byte {
+	return s.buffers.Get().(*[UpgradeBufferSize]byte)
+}
+
+// PutBuffer gives back a buffer that Serve will not be given.
+func (s *UpgradeServer) PutBuffer(buf *[UpgradeBufferSize]byte) { s.buffers.Put(buf) }
+
+// ScanRequest looks at buf[:n], a connection's first bytes, of which the
+// last m just arrived, and returns where the blank line that ends its
+// request begins (-1 while it has not arrived), and whether those bytes
+// cannot begin an upgrade, which makes the request net/http's.
+func ScanRequest(buf []byte, n, m int) (end int, other bool) {
+	if !bytes.HasPrefix(buf[:n], []byte("GET /")) && !bytes.HasPrefix([]byte("GET /"), buf[:n]) {
+		return -1, true
+	}
+	from := max(0, n-m-3)
+	end = bytes.Index(buf[from:n], []byte("\r\n\r\n"))
+	if end >= 0 {
+		end += from
+	}
+	return end, false
+}
+
+// handshake reads nc's first request and serves it.
+func (s *UpgradeServer) handshake(nc net.Conn) {
+	if t := s.HeaderTimeout(); t > 0 {
+		nc.SetReadDeadline(time.Now().Add(t))
+	}
+	buf := s.Buffer()
+	n, end, other := 0, -1, false
+	for end < 0 && !other && n < len(buf) {
 		m, err := nc.Read(buf[n:])
 		if m > 0 {
 			n += m
-			if !bytes.HasPrefix(buf[:n], []byte("GET /")) && !bytes.HasPrefix([]byte("GET /"), buf[:n]) {
-				break // not an upgrade: net/http's
-			}
-			end = bytes.Index(buf[max(0, n-m-3):n], []byte("\r\n\r\n"))
-			if end >= 0 {
-				end += max(0, n-m-3)
-			}
+			end, other = ScanRequest(buf[:], n, m)
 		}
-		if err != nil && end < 0 {
+		if err != nil && end < 0 && !other {
 			// Closed, reset or too slow before the request's end, as
 			// net/http would have found it.
-			s.buffers.Put(buf)
+			s.PutBuffer(buf)
 			nc.Close()
 			return
 		}
 	}
+	s.Serve(nc, buf, n, end)
+}
+
+// Serve serves the connection nc whose first n bytes are in buf, the
+// request ending at end (-1: not found in them), and gives buf back: an
+// upgrade that ParseUpgradeRequest takes goes to srv.Handler, in this
+// goroutine; anything else goes to srv, those bytes replayed.
+func (s *UpgradeServer) Serve(nc net.Conn, buf *[UpgradeBufferSize]byte, n, end int) {
 	var r *http.Request
 	if end >= 0 && (s.srv.MaxHeaderBytes <= 0 || end+4 <= s.srv.MaxHeaderBytes) {
 		r = ParseUpgradeRequest(buf[:end+2])
@@ -124,7 +184,7 @@ func (s *upgradeServer) handshake(nc net.Conn) {
 	if r == nil {
 		nc.SetReadDeadline(time.Time{})
 		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), buf[:n]...)}
-		s.buffers.Put(buf)
+		s.PutBuffer(buf)
 		s.rest.push(pc)
 		return
 	}
@@ -132,18 +192,29 @@ func (s *upgradeServer) handshake(nc net.Conn) {
 	if after := buf[end+4 : n]; len(after) > 0 {
 		w.after = append([]byte(nil), after...)
 	}
-	s.buffers.Put(buf)
+	s.PutBuffer(buf)
 	s.serve(w, r)
+}
+
+// isTemporary reports whether err says so of itself, as descriptor
+// exhaustion does.
+func isTemporary(err error) bool {
+	var te interface{ Temporary() bool }
+	return errors.As(err, &te) && te.Temporary()
 }
 
 // serve runs srv.Handler for r as net/http would: in a context of its own,
 // ended when the handler returns, with a panic logged and the connection
 // closed.
-func (s *upgradeServer) serve(w *upgradeWriter, r *http.Request) {
+func (s *UpgradeServer) serve(w *upgradeWriter, r *http.Request) {
 	nc := w.nc
 	r.RemoteAddr = nc.RemoteAddr().String()
 	ctx := context.WithValue(s.base, http.ServerContextKey, s.srv)
-	ctx = context.WithValue(ctx, http.LocalAddrContextKey, nc.LocalAddr())
+	laddr := s.localAddr
+	if laddr == nil {
+		laddr = nc.LocalAddr() // a system call
+	}
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, laddr)
 	if s.srv.ConnContext != nil {
 		ctx = s.srv.ConnContext(ctx, nc)
 		if ctx == nil {
@@ -179,14 +250,14 @@ func (s *upgradeServer) serve(w *upgradeWriter, r *http.Request) {
 }
 
 // state tells srv.ConnState, if set, that nc is in state st.
-func (s *upgradeServer) state(nc net.Conn, st http.ConnState) {
+func (s *UpgradeServer) state(nc net.Conn, st http.ConnState) {
 	if s.srv.ConnState != nil {
 		s.srv.ConnState(nc, st)
 	}
 }
 
 // logf logs to srv.ErrorLog, or the log package's standard logger.
-func (s *upgradeServer) logf(format string, args ...any) {
+func (s *UpgradeServer) logf(format string, args ...any) {
 	if s.srv.ErrorLog != nil {
 		s.srv.ErrorLog.Printf(format, args...)
 		return
@@ -200,7 +271,7 @@ func (s *upgradeServer) logf(format string, args ...any) {
 // written with Connection: close.
 type upgradeWriter struct {
 	nc       net.Conn
-	s        *upgradeServer
+	s        *UpgradeServer
 	after    []byte // sent after the request
 	header   http.Header
 	status   int
