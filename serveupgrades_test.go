@@ -121,7 +121,9 @@ func roundTrip(t *testing.T, url string, opts *DialOptions) *Conn {
 	return c
 }
 
-func TestServeUpgradesReadsUpgradesItself(t *testing.T) { eachUpgradeServer(t, testServeUpgradesReadsUpgradesItself) }
+func TestServeUpgradesReadsUpgradesItself(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesReadsUpgradesItself)
+}
 
 func testServeUpgradesReadsUpgradesItself(t *testing.T, serve serveFunc) {
 	type key struct{}
@@ -159,7 +161,9 @@ func testServeUpgradesReadsUpgradesItself(t *testing.T, serve serveFunc) {
 	}
 }
 
-func TestServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T) { eachUpgradeServer(t, testServeUpgradesHandsOtherRequestsToNetHTTP) }
+func TestServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesHandsOtherRequestsToNetHTTP)
+}
 
 func testServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T, serve serveFunc) {
 	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, nil)}, nil)
@@ -194,7 +198,9 @@ func testServeUpgradesHandsOtherRequestsToNetHTTP(t *testing.T, serve serveFunc)
 	}
 }
 
-func TestServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T) { eachUpgradeServer(t, testServeUpgradesLeavesLargeRequestsToNetHTTP) }
+func TestServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesLeavesLargeRequestsToNetHTTP)
+}
 
 func testServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T, serve serveFunc) {
 	seen := make(chan bool, 1)
@@ -205,7 +211,9 @@ func testServeUpgradesLeavesLargeRequestsToNetHTTP(t *testing.T, serve serveFunc
 	}
 }
 
-func TestServeUpgradesRefusalIsAnswered(t *testing.T) { eachUpgradeServer(t, testServeUpgradesRefusalIsAnswered) }
+func TestServeUpgradesRefusalIsAnswered(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesRefusalIsAnswered)
+}
 
 func testServeUpgradesRefusalIsAnswered(t *testing.T, serve serveFunc) {
 	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(&AcceptOptions{OriginPatterns: []string{"good.example"}}, nil)}, nil)
@@ -230,7 +238,9 @@ func testServeUpgradesRefusalIsAnswered(t *testing.T, serve serveFunc) {
 	}
 }
 
-func TestServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T) { eachUpgradeServer(t, testServeUpgradesKeepsWhatFollowsTheRequest) }
+func TestServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesKeepsWhatFollowsTheRequest)
+}
 
 func testServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T, serve serveFunc) {
 	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, nil)}, nil)
@@ -255,7 +265,9 @@ func testServeUpgradesKeepsWhatFollowsTheRequest(t *testing.T, serve serveFunc) 
 	}
 }
 
-func TestServeUpgradesTimesOutSlowRequests(t *testing.T) { eachUpgradeServer(t, testServeUpgradesTimesOutSlowRequests) }
+func TestServeUpgradesTimesOutSlowRequests(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesTimesOutSlowRequests)
+}
 
 func testServeUpgradesTimesOutSlowRequests(t *testing.T, serve serveFunc) {
 	addr := upgradeServer(t, serve, &http.Server{Handler: pageOrEcho(nil, nil), ReadHeaderTimeout: 200 * time.Millisecond}, nil)
@@ -271,7 +283,9 @@ func testServeUpgradesTimesOutSlowRequests(t *testing.T, serve serveFunc) {
 	}
 }
 
-func TestServeUpgradesListenerGuard(t *testing.T) { eachUpgradeServer(t, testServeUpgradesListenerGuard) }
+func TestServeUpgradesListenerGuard(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesListenerGuard)
+}
 
 func testServeUpgradesListenerGuard(t *testing.T, serve serveFunc) {
 	var wl *Listener
@@ -305,7 +319,9 @@ func testServeUpgradesListenerGuard(t *testing.T, serve serveFunc) {
 	}
 }
 
-func TestServeUpgradesLeavesTLSToNetHTTP(t *testing.T) { eachUpgradeServer(t, testServeUpgradesLeavesTLSToNetHTTP) }
+func TestServeUpgradesLeavesTLSToNetHTTP(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesLeavesTLSToNetHTTP)
+}
 
 func testServeUpgradesLeavesTLSToNetHTTP(t *testing.T, serve serveFunc) {
 	seen := make(chan bool, 1)
@@ -321,7 +337,9 @@ func testServeUpgradesLeavesTLSToNetHTTP(t *testing.T, serve serveFunc) {
 	}
 }
 
-func TestServeUpgradesRecoversHandlerPanics(t *testing.T) { eachUpgradeServer(t, testServeUpgradesRecoversHandlerPanics) }
+func TestServeUpgradesRecoversHandlerPanics(t *testing.T) {
+	eachUpgradeServer(t, testServeUpgradesRecoversHandlerPanics)
+}
 
 func testServeUpgradesRecoversHandlerPanics(t *testing.T, serve serveFunc) {
 	var logged logBuffer

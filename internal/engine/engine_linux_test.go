@@ -79,7 +79,9 @@ func (h *echoHandler) UseTransport(c *peer, t net.Conn) bool {
 
 // Upgrade is never called: the tests' loops accept no connection
 // themselves.
-func (h *echoHandler) Upgrade(*Conn[peer]) bool { panic("Upgrade on a connection the loop did not accept") }
+func (h *echoHandler) Upgrade(*Conn[peer]) bool {
+	panic("Upgrade on a connection the loop did not accept")
+}
 
 // serve starts a loop with the budget given and returns it with a function that serves the
 // server's end of a new loopback connection and returns its record and
