@@ -29,10 +29,17 @@ import (
 // bounds the wait for a first request, and a peer that closes or resets
 // its end before sending one costs nothing further.
 //
+// ln may also be a [ReleaseListener] around a *net.TCPListener: the
+// engine accepts from the listener inside, and the memory a burst of
+// handshakes leaves behind is released as the ReleaseListener's doc says.
 // Any other listener (TLS, a [Listener] guard), or an engine without event
 // mode, is served by [ServeUpgrades] itself.
 func (e *Engine) ServeUpgrades(srv *http.Server, ln net.Listener) error {
 	tl, ok := ln.(*net.TCPListener)
+	rl, released := ln.(*ReleaseListener)
+	if released {
+		tl, ok = rl.Listener.(*net.TCPListener)
+	}
 	if !ok || !e.loop.EventMode() {
 		return wshttp.ServeUpgrades(srv, ln)
 	}
@@ -42,6 +49,9 @@ func (e *Engine) ServeUpgrades(srv *http.Server, ln net.Listener) error {
 	for {
 		err := e.loop.AcceptEach(tl, s.Done(), e.opts.KeepAlive, func(ec *engineConn) {
 			delay = 0
+			if released {
+				rl.count()
+			}
 			p := &pendingUpgrade{s: s}
 			if timeout > 0 {
 				p.timer = time.AfterFunc(timeout, func() { p.expire(ec) })

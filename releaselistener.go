@@ -42,7 +42,9 @@ const (
 //
 // It changes nothing else: the connections it returns are those of the
 // listener it wraps, so an [Engine] still takes a TCP connection's socket
-// over, and a [Listener] inside it still guards its connections:
+// over, an Engine's own [Engine.ServeUpgrades] still accepts the sockets
+// of a *net.TCPListener inside it itself (and counts them), and a
+// [Listener] inside it still guards its connections:
 //
 //	ln, _ := net.Listen("tcp", ":8080")
 //	wl := websocket.NewListener(ln, nil)
@@ -85,10 +87,18 @@ func (l *ReleaseListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.count()
+	return nc, nil
+}
+
+// count counts a connection accepted towards a burst: Accept's, or one
+// that an Engine accepted itself from the listener underneath
+// (Engine.ServeUpgrades).
+func (l *ReleaseListener) count() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nc, nil
+		return
 	}
 	l.accepted++
 	switch {
@@ -99,7 +109,6 @@ func (l *ReleaseListener) Accept() (net.Conn, error) {
 		gen := l.gen
 		l.timer = time.AfterFunc(l.quiet, func() { l.quietSpell(gen) })
 	}
-	return nc, nil
 }
 
 // releaseMemory returns to the system the memory no longer in use: two

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,4 +130,21 @@ func TestEngineServeUpgradesWaitsWithoutGoroutines(t *testing.T) {
 			t.Fatalf("a connection waiting for its request after Engine.Shutdown: read %v, want it closed", err)
 		}
 	}
+}
+
+// TestEngineServeUpgradesCountsForRelease checks that connections an
+// Engine accepts from inside a ReleaseListener count towards its bursts.
+func TestEngineServeUpgradesCountsForRelease(t *testing.T) {
+	e := echoEngine(t)
+	var rl *ReleaseListener
+	var released atomic.Int32
+	addr := upgradeServer(t, e.ServeUpgrades, &http.Server{Handler: pageOrEcho(nil, nil)}, func(ln net.Listener) net.Listener {
+		rl = NewReleaseListener(ln, &ReleaseOptions{Burst: 3, Quiet: 50 * time.Millisecond})
+		rl.release = func() { released.Add(1) }
+		return rl
+	})
+	for range 3 {
+		roundTrip(t, "ws://"+addr+"/", nil).CloseNow()
+	}
+	waitFor(t, 5*time.Second, "a release after a burst of 3", func() bool { return released.Load() == 1 })
 }

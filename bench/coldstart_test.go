@@ -16,10 +16,11 @@ import (
 )
 
 // coldStartLibs are the servers of the cold-start rows: the Duplex engine
-// behind net/http's server as is, behind a ReleaseListener, and with a
-// prototype upgrade path that reads the request itself, and the peer the
-// scale issue measures it against.
-var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-upgrades-release", "nbio"}
+// behind net/http's server as is, behind a ReleaseListener, with its
+// upgrades read by ServeUpgrades behind a ReleaseListener, and accepting
+// its sockets itself (Engine.ServeUpgrades), as is and from inside a
+// ReleaseListener, and the peer the scale issue measures it against.
+var coldStartLibs = []string{"duplex-engine", "duplex-engine-release", "duplex-engine-upgrades-release", "duplex-engine-accept", "duplex-engine-accept-release", "nbio"}
 
 // Shape of a cold-start measurement, as an operator sees a storm arrive at
 // a server just started.

@@ -103,12 +103,20 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 		s, err := newDuplexEngineServer()
 		s.serve = nil // net/http's server
 		return s, err
-	case "duplex-engine-accept":
-		// The engine accepting its sockets itself (Engine.ServeUpgrades).
+	case "duplex-engine-accept", "duplex-engine-accept-release":
+		// The engine accepting its sockets itself (Engine.ServeUpgrades);
+		// from inside a ReleaseListener for -release.
 		if mode != compressOff {
 			return libServer{}, fmt.Errorf("%s server runs without compression only", lib)
 		}
-		return newDuplexEngineServer()
+		s, err := newDuplexEngineServer()
+		if lib == "duplex-engine-accept-release" {
+			accept := s.serve
+			s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
+				return accept(websocket.NewReleaseListener(ln, nil), h)
+			}
+		}
+		return s, err
 	case "duplex-engine-release":
 		// Duplex's engine behind a ReleaseListener.
 		s, err := newDuplexEngineServer()

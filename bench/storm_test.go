@@ -25,8 +25,8 @@ var stormLibs = []string{"duplex", "duplex-engine", "duplex-engine-upgrades", "d
 // per second, the p50 and p99 time from dialling to the 101 (TCP connect
 // included), the echoes per second the busy connections got meanwhile, and
 // the server's CPU per handshake: its CPU time during the storm less what
-// the echoes alone cost it over the same time, measured for echoBaseline
-// before the storm.
+// the echoes alone cost it over the same time, measured for 3 s before the
+// storm.
 //
 // The echoes are paced so that every server carries the same load beside
 // the storm. Echoing as fast as each server answers made the figure a
@@ -46,11 +46,12 @@ func BenchmarkHandshakeStorm(b *testing.B) {
 	}
 }
 
-// The echoing connections' pace, and how long their cost alone is
-// measured before the storm.
+// The echoing connections' pace, how long they run before their cost
+// alone is measured, and for how long, before the storm.
 const (
 	echoInterval = 100 * time.Millisecond
-	echoBaseline = 2 * time.Second
+	echoSettle   = 3 * time.Second
+	echoBaseline = 3 * time.Second
 )
 
 func benchStorm(b *testing.B, srv *serverProc, idle, echoing int) {
@@ -96,8 +97,9 @@ func benchStorm(b *testing.B, srv *serverProc, idle, echoing int) {
 		echoes.Wait()
 	}()
 
-	// What the echoes alone cost the server.
-	time.Sleep(echoInterval) // every echoer started
+	// What the echoes alone cost the server, once what opening the
+	// connections left to do (its garbage collections) is done.
+	time.Sleep(echoSettle)
 	base, baseAt := srv.stats(b, false), time.Now()
 	baseEchoed := echoed.Load()
 	time.Sleep(echoBaseline)
