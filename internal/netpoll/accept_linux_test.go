@@ -1,0 +1,81 @@
+package netpoll
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestAcceptEach accepts connections as sockets of their own, watches one
+// with a poller and reads and writes it as a Conn, and checks that closing
+// stop ends the accepting with os.ErrClosed while the listener stays open.
+func TestAcceptEach(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := new(Conn)
+	p, err := NewPoller(func(id uint64, ev Events) { c.Notify(ev) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	stop := make(chan struct{})
+	remotes := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- AcceptEach(ln.(*net.TCPListener), stop, -1, func(fd int, remote net.Addr) {
+			c.InitAccepted(fd, remote)
+			if err := p.WatchAccepted(c, 1); err != nil {
+				t.Error(err)
+			}
+			remotes <- remote
+		})
+	}()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if remote := <-remotes; remote.String() != peer.LocalAddr().String() {
+		t.Errorf("accepted from %v, want %v", remote, peer.LocalAddr())
+	}
+	if c.RemoteAddr().String() != peer.LocalAddr().String() || c.LocalAddr().String() != ln.Addr().String() {
+		t.Errorf("addresses %v → %v, want %v → %v", c.RemoteAddr(), c.LocalAddr(), peer.LocalAddr(), ln.Addr())
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	go peer.Write([]byte("ping"))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+	if _, err := c.Write([]byte("pong")); err != nil {
+		t.Fatal(err)
+	}
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, buf); err != nil || string(buf) != "pong" {
+		t.Fatalf("peer read %q, %v", buf, err)
+	}
+	c.Close()
+
+	close(stop)
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("AcceptEach returned %v after stop, want os.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("AcceptEach did not return after stop")
+	}
+	// The listener is the caller's, still open.
+	if nc, err := net.Dial("tcp", ln.Addr().String()); err != nil {
+		t.Errorf("the listener closed with AcceptEach: %v", err)
+	} else {
+		nc.Close()
+	}
+}
