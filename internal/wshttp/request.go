@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strings"
 )
 
 // ParseUpgradeRequest parses head, an HTTP/1.1 request's line and header
@@ -32,25 +33,34 @@ func ParseUpgradeRequest(head []byte) *http.Request {
 		return nil
 	}
 
-	h := make(http.Header, 8)
+	// One string holds every field's name and value, and one array every
+	// field's first value, as net/textproto lays them out: a request
+	// costs a few allocations, not a few per field.
+	fields := string(rest)
+	firsts := make([]string, strings.Count(fields, "\r\n"))
+	h := make(http.Header, len(firsts))
 	var host []string
-	for len(rest) > 0 {
-		var field []byte
-		field, rest, ok = bytes.Cut(rest, crlf)
+	for len(fields) > 0 {
+		field, more, ok := strings.Cut(fields, "\r\n")
 		if !ok {
 			return nil
 		}
-		name, value, ok := bytes.Cut(field, []byte(":"))
+		fields = more
+		name, value, ok := strings.Cut(field, ":")
 		if !ok || !validFieldName(name) || !validFieldValue(value) {
 			return nil
 		}
-		key := textproto.CanonicalMIMEHeaderKey(string(name))
-		v := string(bytes.Trim(value, " \t"))
-		if key == "Host" {
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		v := strings.Trim(value, " \t")
+		switch vs := h[key]; {
+		case key == "Host":
 			host = append(host, v)
-			continue
+		case vs == nil:
+			firsts[0] = v
+			h[key], firsts = firsts[:1:1], firsts[1:]
+		default:
+			h[key] = append(vs, v)
 		}
-		h[key] = append(h[key], v)
 	}
 	if len(host) != 1 || !validHost(host[0]) ||
 		!HasToken(h, "Upgrade", "websocket") ||
@@ -76,12 +86,12 @@ var crlf = []byte("\r\n")
 
 // validFieldName reports whether name is a token (RFC 9110 §5.1), nothing
 // around it.
-func validFieldName(name []byte) bool {
+func validFieldName(name string) bool {
 	if len(name) == 0 {
 		return false
 	}
-	for _, b := range name {
-		if !IsTokenChar(b) {
+	for i := 0; i < len(name); i++ {
+		if !IsTokenChar(name[i]) {
 			return false
 		}
 	}
@@ -90,9 +100,9 @@ func validFieldName(name []byte) bool {
 
 // validFieldValue reports whether value holds only visible characters,
 // spaces and tabs: no control character, no obsolete text above 0x7f.
-func validFieldValue(value []byte) bool {
-	for _, b := range value {
-		if (b < ' ' && b != '\t') || b >= 0x7f {
+func validFieldValue(value string) bool {
+	for i := 0; i < len(value); i++ {
+		if b := value[i]; (b < ' ' && b != '\t') || b >= 0x7f {
 			return false
 		}
 	}
