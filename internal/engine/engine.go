@@ -481,7 +481,15 @@ func (l *Loop[T]) reserve(c *Conn[T]) bool {
 	if l.budget < 0 {
 		return true
 	}
+	n := int64(l.h.Holds(c.owner))
 	l.mu.Lock()
+	if len(l.held) == 0 && (l.unfinished == 0 || l.unfinished+n <= l.budget) {
+		// Nothing waits and the message fits: no queue to go through,
+		// and nothing allocated for one.
+		l.unfinished += n
+		l.mu.Unlock()
+		return true
+	}
 	c.flags.Or(flagHeld)
 	l.held = append(l.held, c)
 	granted := l.grantLocked()

@@ -283,3 +283,24 @@ func TestBudgetHeldEnds(t *testing.T) {
 	receive(t, h, "big c")
 	c.Owner().gate <- struct{}{}
 }
+
+// TestBudgetWithoutQueueAllocatesNothing checks that an unfinished message
+// that fits the budget while none waits is counted without a queue: one
+// such message per read of a large echo allocated two slices before.
+func TestBudgetWithoutQueueAllocatesNothing(t *testing.T) {
+	l, err := New[peer](&echoHandler{}, 0, 4*bigHolds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c := l.NewConn(&peer{})
+	allocs := testing.AllocsPerRun(100, func() {
+		if !l.reserve(c) {
+			t.Fatal("a message that fits an unused budget was held")
+		}
+		l.release(bigHolds)
+	})
+	if allocs != 0 {
+		t.Errorf("reserve and release allocated %v times a message", allocs)
+	}
+}
