@@ -118,6 +118,7 @@ func (h *engineHandler) Upgrade(ec *engineConn) bool {
 		if err != nil || m == 0 {
 			// Closed, reset or expired before the request's end.
 			p.s.PutBuffer(p.buf)
+			p.buf = nil
 			if p.finish() {
 				nc.Close()
 			}
@@ -127,7 +128,8 @@ func (h *engineHandler) Upgrade(ec *engineConn) bool {
 		end, other = wshttp.ScanRequest(p.buf[:], p.n, m)
 	}
 	if !p.finish() {
-		p.s.PutBuffer(p.buf)
+		p.s.PutBuffer(p.buf) // expired meanwhile: closed
+		p.buf = nil
 		return true
 	}
 	ec.SetRare(nil)

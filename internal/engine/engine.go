@@ -23,6 +23,11 @@
 //     its own lock); the goroutine that runs it, or one started for a
 //     parked connection, calls Handler.Closed once, after the last
 //     delivery; the connection leaves the table when its socket closes.
+//
+// A connection the loop accepts itself (AcceptEach, epoll_linux.go) starts
+// earlier: it is in the table and its poller from its first byte, and its
+// runs serve its first request (Handler.Upgrade) until an owner adopts it
+// (Adopt, in place of 1 and 2), or it is left to whoever took it.
 package engine
 
 import (
