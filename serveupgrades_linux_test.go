@@ -114,9 +114,11 @@ func TestEngineServeUpgradesWaitsWithoutGoroutines(t *testing.T) {
 		conns = append(conns, nc)
 	}
 	waitFor(t, 5*time.Second, "every connection to be accepted", func() bool { return e.loop.Len() == n })
-	if grew := runtime.NumGoroutine() - before; grew > n/10 {
-		t.Errorf("%d connections waiting for their request added %d goroutines", n, grew)
-	}
+	// The workers that read the partial requests linger a moment (20 ms)
+	// after the reads; then none stays.
+	waitFor(t, 5*time.Second, "no goroutine to stay for the connections waiting for their request", func() bool {
+		return runtime.NumGoroutine()-before <= n/10
+	})
 	for _, nc := range conns[:n/2] {
 		nc.Close()
 	}
