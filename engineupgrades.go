@@ -9,6 +9,7 @@ import (
 
 	"github.com/duplexws/websocket/internal/engine"
 	"github.com/duplexws/websocket/internal/netpoll"
+	"github.com/duplexws/websocket/internal/wsconn"
 	"github.com/duplexws/websocket/internal/wshttp"
 )
 
@@ -29,35 +30,72 @@ import (
 // bounds the wait for a first request, and a peer that closes or resets
 // its end before sending one costs nothing further.
 //
-// ln may also be a [ReleaseListener] around a *net.TCPListener: the
-// engine accepts from the listener inside, and the memory a burst of
-// handshakes leaves behind is released as the ReleaseListener's doc says.
-// Any other listener (TLS, a [Listener] guard), or an engine without event
-// mode, is served by [ServeUpgrades] itself.
+// ln may also be a [Listener] guard around a *net.TCPListener, or a
+// [ReleaseListener] around either: the engine accepts from the TCP
+// listener inside, and the guard bounds, refuses and times out the
+// connections as its doc says (their handshake timeout is claimed by
+// [Accept], and they are counted until closed, wherever they are then
+// served), while the memory a burst of handshakes leaves behind is
+// released as the ReleaseListener's doc says. Any other listener (TLS), or
+// an engine without event mode, is served by [ServeUpgrades] itself.
 func (e *Engine) ServeUpgrades(srv *http.Server, ln net.Listener) error {
-	tl, ok := ln.(*net.TCPListener)
-	rl, released := ln.(*ReleaseListener)
-	if released {
-		tl, ok = rl.Listener.(*net.TCPListener)
+	inner := ln
+	rl, _ := inner.(*ReleaseListener)
+	if rl != nil {
+		inner = rl.Listener
 	}
+	wl, _ := inner.(*Listener)
+	if wl != nil {
+		inner = wl.Listener
+	}
+	tl, ok := inner.(*net.TCPListener)
 	if !ok || !e.loop.EventMode() {
 		return wshttp.ServeUpgrades(srv, ln)
 	}
 	s := wshttp.NewUpgradeServer(srv, ln)
 	timeout := s.HeaderTimeout()
+	if wl != nil && wl.timeout > 0 && wl.timeout <= timeout {
+		timeout = 0 // the guard's handshake timeout comes first
+	}
 	var delay time.Duration
 	for {
-		err := e.loop.AcceptEach(tl, s.Done(), e.opts.KeepAlive, func(ec *engineConn) {
+		if wl != nil {
+			if err := wl.waitRoom(); err != nil {
+				return s.Finish(err)
+			}
+		}
+		err := e.loop.AcceptEach(tl, s.Done(), e.opts.KeepAlive, func(ec *engineConn) bool {
 			delay = 0
-			if released {
+			if rl != nil {
 				rl.count()
+			}
+			if wl != nil && wl.enter() {
+				ec.Detach()
+				go wl.refuse(ec.Transport())
+				return wl.hasRoom()
 			}
 			p := &pendingUpgrade{s: s}
 			if timeout > 0 {
 				p.timer = time.AfterFunc(timeout, func() { p.expire(ec) })
 			}
 			ec.SetRare(&engine.Rare{State: p})
+			if wl != nil {
+				g := wsconn.NewHeldGuard(wl.expired, wl.release)
+				ec.SetGuard(g)
+				g.Start(ec.Transport(), wl.timeout)
+				return wl.hasRoom()
+			}
+			return true
 		})
+		if err == nil {
+			continue // paused: the guard's connections are all open
+		}
+		if wl != nil {
+			err = wl.acceptFailed(err)
+			if err == nil {
+				continue
+			}
+		}
 		if s.Retry(err, &delay) {
 			continue
 		}

@@ -71,8 +71,10 @@ var refusalResponse = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: cl
 //	srv.Serve(wl)
 //
 // A connection stays counted until it is closed, by the server, by the
-// handler that took it over, or by the [Engine] serving it. Its methods are
-// safe for concurrent use.
+// handler that took it over, or by the [Engine] serving it. Given to
+// [Engine.ServeUpgrades] around a *net.TCPListener, it guards the sockets
+// the engine accepts itself from the listener inside in the same way. Its
+// methods are safe for concurrent use.
 type Listener struct {
 	net.Listener
 	max      int // 0 = no bound
@@ -139,32 +141,58 @@ func NewListener(ln net.Listener, opts *ListenerOptions) *Listener {
 // MaxConns connections are open.
 func (l *Listener) Accept() (net.Conn, error) {
 	for {
-		if l.max > 0 && l.open.Load() >= int64(l.max) {
-			l.paused.Add(1)
-			if err := l.waitFreed(0); err != nil {
+		if err := l.waitRoom(); err != nil {
+			return nil, err
+		}
+		nc, err := l.Listener.Accept()
+		if err != nil {
+			if err := l.acceptFailed(err); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		nc, err := l.Listener.Accept()
-		if err != nil {
-			if netpoll.DescriptorsExhausted(err) {
-				l.acceptErr.Add(1)
-				if err := l.waitFreed(100 * time.Millisecond); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			return nil, err
-		}
-		n := l.open.Add(1)
-		if l.max > 0 && n > int64(l.max-l.reserve) {
-			l.refused.Add(1)
+		if l.enter() {
 			go l.refuse(nc)
 			continue
 		}
 		return wsconn.NewGuard(nc, l.timeout, l.expired, l.release), nil
 	}
+}
+
+// waitRoom waits while MaxConns connections are open.
+func (l *Listener) waitRoom() error {
+	for !l.hasRoom() {
+		l.paused.Add(1)
+		if err := l.waitFreed(0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hasRoom reports whether fewer than MaxConns connections are open.
+func (l *Listener) hasRoom() bool { return l.max <= 0 || l.open.Load() < int64(l.max) }
+
+// acceptFailed returns err, what accepting failed with, unless it was for
+// want of descriptors: then it waits for a connection to close, or 100 ms,
+// and returns nil.
+func (l *Listener) acceptFailed(err error) error {
+	if !netpoll.DescriptorsExhausted(err) {
+		return err
+	}
+	l.acceptErr.Add(1)
+	return l.waitFreed(100 * time.Millisecond)
+}
+
+// enter counts a connection accepted, and reports whether it is to be
+// refused (refuse): whether it took one of the slots kept for refusals.
+func (l *Listener) enter() (refused bool) {
+	n := l.open.Add(1)
+	if l.max > 0 && n > int64(l.max-l.reserve) {
+		l.refused.Add(1)
+		return true
+	}
+	return false
 }
 
 // expired counts a connection closed by its handshake timeout.

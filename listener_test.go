@@ -3,10 +3,9 @@ package websocket
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,23 +14,26 @@ import (
 	"github.com/duplexws/websocket/internal/netpoll"
 )
 
-// listenerServer serves an echo on a Listener with opts, in goroutine mode
-// or from an Engine.
-func listenerServer(t *testing.T, opts *ListenerOptions, engine bool) (*httptest.Server, *Listener) {
+// listenerKinds are the ways listenerServer serves a Listener: with
+// net/http, each WebSocket read by a goroutine or handed to an Engine; or
+// with Engine.ServeUpgrades, which accepts the sockets itself, each
+// WebSocket served in place by that engine or handed to another one.
+var listenerKinds = []string{"goroutine", "engine", "engine-accept", "engine-accept-other"}
+
+// listenerServer serves an echo on a Listener with opts, as kind says
+// (listenerKinds), and returns its ws:// URL, its address and the
+// Listener.
+func listenerServer(t *testing.T, opts *ListenerOptions, kind string) (url, addr string, wl *Listener) {
 	t.Helper()
-	var e *Engine
-	if engine {
-		var err error
-		e, err = NewEngine(&EngineOptions{OnMessage: func(c *Conn, typ MessageType, r io.Reader) {
-			p, _ := io.ReadAll(r)
-			c.Write(context.Background(), typ, p)
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
+	var e, accepting *Engine
+	switch kind {
+	case "engine", "engine-accept":
+		e = echoEngine(t)
+		accepting = e
+	case "engine-accept-other":
+		e, accepting = echoEngine(t), echoEngine(t)
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, nil)
 		if err != nil {
 			return
@@ -46,12 +48,17 @@ func listenerServer(t *testing.T, opts *ListenerOptions, engine bool) (*httptest
 				return
 			}
 		}
-	}))
-	ln := NewListener(srv.Listener, opts)
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, ln
+	})}
+	serve := serveFunc(func(srv *http.Server, ln net.Listener) error { return srv.Serve(ln) })
+	if strings.HasPrefix(kind, "engine-accept") {
+		serve = accepting.ServeUpgrades
+	}
+	addr = upgradeServer(t, serve, srv, func(ln net.Listener) net.Listener {
+		wl = NewListener(ln, opts)
+		srv.ConnContext = wl.ConnContext
+		return wl
+	})
+	return "ws://" + addr, addr, wl
 }
 
 // dialStatus dials url within a second and returns the HTTP status of the
@@ -75,15 +82,10 @@ func dialStatus(url string) (int, *Conn, error) {
 // listener counts the connections an Engine took over until they close,
 // and that a client gets 101 again once connections have closed.
 func TestListenerRefusesBeyondMaxConns(t *testing.T) {
-	for _, engine := range []bool{false, true} {
-		name := "goroutine"
-		if engine {
-			name = "engine"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind, func(t *testing.T) {
 			const max = 32 // 2 kept for refusals
-			srv, ln := listenerServer(t, &ListenerOptions{MaxConns: max, HandshakeTimeout: -1}, engine)
-			url := "ws" + strings.TrimPrefix(srv.URL, "http")
+			url, _, ln := listenerServer(t, &ListenerOptions{MaxConns: max, HandshakeTimeout: -1}, kind)
 			var held []*Conn
 			for range max - 2 {
 				st, c, err := dialStatus(url)
@@ -154,83 +156,86 @@ func errorString(err error) string {
 // with clients that say nothing: it stops accepting, then resumes by
 // itself once the listener has dropped them, and answers again.
 func TestListenerPausesAndResumes(t *testing.T) {
-	const max = 16 // 1 kept for refusals
-	srv, ln := listenerServer(t, &ListenerOptions{MaxConns: max, HandshakeTimeout: -1}, false)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-	for range max - 1 {
-		st, c, err := dialStatus(url)
-		if st != http.StatusSwitchingProtocols {
-			t.Fatalf("status %d, %v; want 101", st, err)
-		}
-		defer c.CloseNow()
-	}
-	silent, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for ln.Stats().Paused == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the listener did not pause: %+v", ln.Stats())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	// The silent client is dropped after a second; the fresh one is
-	// answered then.
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	_, _, err = Dial(ctx, url, nil)
-	var he *HandshakeError
-	if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
-		t.Fatalf("dial while paused: %v; want a 503", err)
-	}
-	if d := time.Since(start); d > 2500*time.Millisecond {
-		t.Errorf("answered after %v", d)
-	}
-	silent.SetReadDeadline(time.Now().Add(time.Second))
-	if _, err := silent.Read(make([]byte, 1)); err == nil {
-		t.Errorf("the silent client's connection is still open")
+	for _, kind := range listenerKinds {
+		t.Run(kind, func(t *testing.T) {
+			const max = 16 // 1 kept for refusals
+			url, addr, ln := listenerServer(t, &ListenerOptions{MaxConns: max, HandshakeTimeout: -1}, kind)
+			for range max - 1 {
+				st, c, err := dialStatus(url)
+				if st != http.StatusSwitchingProtocols {
+					t.Fatalf("status %d, %v; want 101", st, err)
+				}
+				defer c.CloseNow()
+			}
+			silent, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer silent.Close()
+			waitFor(t, 5*time.Second, "the listener to pause", func() bool { return ln.Stats().Paused > 0 })
+			// The silent client is dropped after a second; the fresh one is
+			// answered then.
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_, _, err = Dial(ctx, url, nil)
+			var he *HandshakeError
+			if !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
+				t.Fatalf("dial while paused: %v; want a 503", err)
+			}
+			if d := time.Since(start); d > 2500*time.Millisecond {
+				t.Errorf("answered after %v", d)
+			}
+			silent.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := silent.Read(make([]byte, 1)); err == nil {
+				t.Errorf("the silent client's connection is still open")
+			}
+		})
 	}
 }
 
 // TestListenerHandshakeTimeout checks that a connection that sends nothing
 // is closed after HandshakeTimeout, and that a WebSocket outlives it.
 func TestListenerHandshakeTimeout(t *testing.T) {
-	for _, engine := range []bool{false, true} {
-		srv, ln := listenerServer(t, &ListenerOptions{HandshakeTimeout: 200 * time.Millisecond}, engine)
-		url := "ws" + strings.TrimPrefix(srv.URL, "http")
-		ws, _, err := Dial(context.Background(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ws.CloseNow()
-		silent, err := net.Dial("tcp", srv.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer silent.Close()
-		start := time.Now()
-		silent.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := silent.Read(make([]byte, 1)); err == nil || errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("silent connection: %v", err)
-		}
-		if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
-			t.Errorf("silent connection closed after %v, want about 200ms", d)
-		}
-		time.Sleep(200 * time.Millisecond)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := ws.Write(ctx, MessageText, []byte("still here")); err != nil {
-			t.Fatal(err)
-		}
-		if _, p, err := ws.Read(ctx); err != nil || string(p) != "still here" {
-			t.Fatalf("echo after the timeout: %q, %v", p, err)
-		}
-		cancel()
-		if st := ln.Stats(); st.HandshakeTimeouts != 1 {
-			t.Errorf("Stats() = %+v, want 1 handshake timeout", st)
-		}
+	for _, kind := range listenerKinds {
+		t.Run(kind, func(t *testing.T) {
+			url, addr, ln := listenerServer(t, &ListenerOptions{HandshakeTimeout: 200 * time.Millisecond}, kind)
+			ws, _, err := Dial(context.Background(), url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.CloseNow()
+			silent, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer silent.Close()
+			start := time.Now()
+			silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := silent.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("silent connection: %v", err)
+			}
+			if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+				t.Errorf("silent connection closed after %v, want about 200ms", d)
+			}
+			time.Sleep(200 * time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := ws.Write(ctx, MessageText, []byte("still here")); err != nil {
+				t.Fatal(err)
+			}
+			if _, p, err := ws.Read(ctx); err != nil || string(p) != "still here" {
+				t.Fatalf("echo after the timeout: %q, %v", p, err)
+			}
+			if st := ln.Stats(); st.HandshakeTimeouts != 1 {
+				t.Errorf("Stats() = %+v, want 1 handshake timeout", st)
+			}
+			// The silent connection is counted off; the WebSocket is
+			// counted until it closes, wherever it is served.
+			waitFor(t, 5*time.Second, "one connection to stay counted", func() bool { return ln.Stats().Open == 1 })
+			ws.Close(StatusNormalClosure, "")
+			waitFor(t, 5*time.Second, "no connection to stay counted", func() bool { return ln.Stats().Open == 0 })
+		})
 	}
 }
 

@@ -167,14 +167,22 @@ func (m mode) serveHTTP(t testing.TB, h http.Handler) *testServer {
 }
 
 // serveAccepted serves h on a loopback listener through
-// e.ServeUpgrades until the test ends.
+// e.ServeUpgrades until the test ends: the bare TCP listener in plain
+// mode; with deflate, the TCP listener inside a Listener guard inside a
+// ReleaseListener, as duplex serve stacks them.
 func serveAccepted(t testing.TB, m mode, e *Engine, h http.Handler) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := tl
 	srv := &http.Server{Handler: h}
+	if m.deflate {
+		wl := NewListener(tl, nil)
+		srv.ConnContext = wl.ConnContext
+		ln = NewReleaseListener(wl, nil)
+	}
 	served := make(chan error, 1)
 	go func() { served <- e.ServeUpgrades(srv, ln) }()
 	t.Cleanup(func() {
@@ -183,7 +191,7 @@ func serveAccepted(t testing.TB, m mode, e *Engine, h http.Handler) *testServer 
 			t.Errorf("Engine.ServeUpgrades returned %v, want http.ErrServerClosed", err)
 		}
 	})
-	return &testServer{mode: m, url: "ws://" + ln.Addr().String()}
+	return &testServer{mode: m, url: "ws://" + tl.Addr().String()}
 }
 
 // echo serves an echo of every message, with the mode's accept options.

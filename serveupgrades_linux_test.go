@@ -41,7 +41,8 @@ func TestServeUpgradesEngineTakesSocketsOver(t *testing.T) {
 // TestEngineServeUpgradesServesInPlace checks that a connection accepted by
 // an Engine's ServeUpgrades and handed to the same engine's Serve is read
 // through the engine's own socket from the moment Serve returns (no
-// takeover), while one handed to another engine is served too; and that a
+// takeover), while one handed to another engine is taken over by it, read
+// through its own socket too, and leaves the first engine; and that a
 // request sent a few bytes at a time is served once it has all arrived.
 func TestEngineServeUpgradesServesInPlace(t *testing.T) {
 	e, other := echoEngine(t), echoEngine(t)
@@ -60,7 +61,7 @@ func TestEngineServeUpgradesServesInPlace(t *testing.T) {
 			return
 		}
 		c.readLock.Lock(context.Background(), &c.ended)
-		_, ok := c.br.nc.(interface{ ReadNow([]byte) (int, error) })
+		ok := c.br.nc == c.served.Transport() // the serving engine's socket
 		c.readLock.Unlock()
 		inPlace <- ok
 	})}
@@ -70,7 +71,12 @@ func TestEngineServeUpgradesServesInPlace(t *testing.T) {
 		t.Error("a connection the engine accepted was not read through its own socket after Serve")
 	}
 	roundTrip(t, "ws://"+addr+"/other", nil)
-	<-inPlace
+	if !<-inPlace {
+		t.Error("a connection handed to another engine was not read through that engine's own socket")
+	}
+	waitFor(t, 5*time.Second, "the accepting engine to hold only its own connection", func() bool {
+		return e.loop.Len() == 1 && other.loop.Len() == 1
+	})
 	c.CloseNow()
 
 	// A request a few bytes at a time.

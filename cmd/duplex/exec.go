@@ -54,7 +54,7 @@ func runExec(ctx context.Context, env *cliEnv, args []string) error {
 		opts: sf.acceptOptions(), conns: conns, log: log, stderr: env.stderr,
 		https: sf.tlsCert != "" || sf.tlsSelfSigned,
 	}
-	return sf.serveHTTP(ctx, env, log, h, conns, nil)
+	return sf.serveHTTP(ctx, env, log, h, conns, nil, nil)
 }
 
 // execHandler runs one program per WebSocket connection.

@@ -38,7 +38,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	legacyOn := fs.Bool("legacy", false, "/echo also accepts the old protocols: hybi-07/08 (Sec-WebSocket-Version 7 and 8) and hixie-76")
 	maxConns := fs.Int("max-conns", 0, "most WebSocket connections at once; handshakes beyond get 503 (0 = no limit)")
 	idle := fs.Duration("idle-timeout", 0, "close an echo connection with 1001 after this long without a message (0 = never)")
-	engine := fs.Bool("engine", runtime.GOOS == "linux", "serve /echo and /chat with the event-driven engine, which holds no goroutine per idle connection (epoll; TLS, HTTP/2 and hixie-76 connections keep a goroutine each); --engine=false gives every connection a goroutine")
+	engine := fs.Bool("engine", runtime.GOOS == "linux", "serve /echo and /chat with the event-driven engine, which accepts plain connections onto its pollers and holds no goroutine per idle connection nor per handshake on its way (epoll; TLS, HTTP/2 and hixie-76 connections keep a goroutine each); --engine=false gives every connection a goroutine")
 	broker := fs.String("broker", "", "NATS server `URL` (nats://HOST:PORT, or a comma list) to share chat rooms with other servers")
 	var hf historyFlags
 	hf.register(fs)
@@ -108,7 +108,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	mux.Handle("/chat", ch)
 	mux.Handle("/metrics", &metricsHandler{start: time.Now(), echo: eh.stats, conns: conns, hub: h})
 	mux.Handle("/", web.Handler())
-	err = sf.serveHTTP(ctx, env, log, mux, conns, shutdown)
+	err = sf.serveHTTP(ctx, env, log, mux, conns, eh.engine, shutdown)
 	shutdown()
 	return err
 }

@@ -165,7 +165,9 @@ func (f *serverFlags) logger(env *cliEnv) *slog.Logger {
 // serveHTTP listens on f.addr, prints the URL and serves h until ctx is done;
 // then it stops accepting, runs onShutdown (if not nil), closes every
 // connection of conns with 1001 and waits for them, at most --shutdown-timeout.
-func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logger, h http.Handler, conns *connSet, onShutdown func()) error {
+// When accepting is not nil, it accepts the plain (not TLS) connections
+// itself, onto its pollers (Engine.ServeUpgrades).
+func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logger, h http.Handler, conns *connSet, accepting *websocket.Engine, onShutdown func()) error {
 	tlsConf, err := serverTLS(f.tlsCert, f.tlsKey, f.tlsSelfSigned)
 	if err != nil {
 		return err
@@ -225,8 +227,14 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 
 	served := make(chan error, 1)
 	// Upgrades are read by Duplex itself, without net/http's buffers; pages,
-	// TLS and HTTP/2 go to srv as before.
-	go func() { served <- websocket.ServeUpgrades(srv, ln) }()
+	// TLS and HTTP/2 go to srv as before. An engine reads them on its own
+	// pollers, with no goroutine while a request is on its way, and serves
+	// the WebSockets its handlers give it where they were accepted.
+	serve := websocket.ServeUpgrades
+	if accepting != nil {
+		serve = accepting.ServeUpgrades
+	}
+	go func() { served <- serve(srv, ln) }()
 	select {
 	case err := <-served:
 		return err

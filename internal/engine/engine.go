@@ -204,8 +204,29 @@ func (c *Conn[T]) Loop() *Loop[T] { return c.loop }
 // Rare returns what SetRare stored, or nil.
 func (c *Conn[T]) Rare() *Rare { return c.rare.Load() }
 
-// SetRare stores the owner's rare part, before Start.
-func (c *Conn[T]) SetRare(r *Rare) { c.rare.Store(r) }
+// SetRare stores the owner's rare part, before Start; a listener's guard
+// that the connection has (SetGuard) stays.
+func (c *Conn[T]) SetRare(r *Rare) {
+	if old := c.rare.Load(); old != nil && old.guard != nil {
+		if r == nil {
+			r = new(Rare)
+		}
+		r.guard = old.guard
+	}
+	c.rare.Store(r)
+}
+
+// SetGuard gives a connection the loop accepted itself the guard of the
+// listener it came from, which is released when its transport closes.
+// AcceptEach's made calls it, after SetRare.
+func (c *Conn[T]) SetGuard(g *wsconn.Guard) {
+	r := c.rare.Load()
+	if r == nil {
+		r = new(Rare)
+		c.rare.Store(r)
+	}
+	r.guard = g
+}
 
 // Add puts c in the loop: Each yields it from now on.
 func (l *Loop[T]) Add(c *Conn[T]) { l.conns.Add(c) }
@@ -245,6 +266,11 @@ func (c *Conn[T]) Adopt(owner *T) {
 		}
 	}
 }
+
+// Detach leaves c, a connection the loop accepted itself, to a goroutine
+// that reads it through its transport (Transport): no run reads its
+// request. AcceptEach's made calls it.
+func (c *Conn[T]) Detach() { c.flags.Or(flagDetached) }
 
 // Len returns the number of connections in the loop.
 func (l *Loop[T]) Len() int { return l.conns.Len() }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/duplexws/websocket/internal/netpoll"
@@ -35,15 +36,22 @@ func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
 	if g, ok := nc.(*wsconn.GuardedTCPConn); ok {
 		nc, guard = g.TCPConn, g.G
 	}
-	tcp, ok := nc.(*net.TCPConn)
-	if !ok || len(l.pollers) == 0 {
+	from, _ := nc.(*transport[T]) // accepted by another loop (AcceptEach)
+	tcp, _ := nc.(*net.TCPConn)
+	if (tcp == nil && from == nil) || len(l.pollers) == 0 {
 		return false
 	}
 	// Running from the start: what the handshake left buffered is read by
 	// the first run, and events before it only mark it pending.
 	c.flags.Or(flagEvents | stateRunning)
-	p := l.pollers[uint32(c.id)%uint32(len(l.pollers))]
-	if p.Attach(&c.fd, c.id, tcp) != nil {
+	p := l.pollerOf(c)
+	var err error
+	if from != nil {
+		err = p.AttachConn(&c.fd, c.id, &from.fd, from.loop.pollerOf((*Conn[T])(from)))
+	} else {
+		err = p.Attach(&c.fd, c.id, tcp)
+	}
+	if err != nil {
 		c.flags.And(^(flagEvents | stateMask))
 		return false
 	}
@@ -54,6 +62,13 @@ func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
 		c.flags.And(^(flagEvents | stateMask))
 		return false
 	}
+	if from != nil {
+		// The guard moves with the socket: the other loop's record
+		// leaves it when its descriptor closes.
+		if r := from.rare.Load(); r != nil {
+			guard, r.guard = r.guard, nil
+		}
+	}
 	if guard != nil {
 		// The owner's fields of Rare are read concurrently, never this one.
 		if r := c.rare.Load(); r != nil {
@@ -62,8 +77,17 @@ func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
 			c.rare.Store(&Rare{guard: guard})
 		}
 	}
-	tcp.Close()
+	if from != nil {
+		from.Close()
+	} else {
+		tcp.Close()
+	}
 	return true
+}
+
+// pollerOf returns the poller that watches c's socket.
+func (l *Loop[T]) pollerOf(c *Conn[T]) *netpoll.Poller {
+	return l.pollers[uint32(c.id)%uint32(len(l.pollers))]
 }
 
 // transport is a connection seen as its transport in event mode: the
@@ -103,23 +127,45 @@ func (t *transport[T]) Close() error {
 }
 
 // AcceptEach accepts the connections waiting on ln onto the loop's pollers
-// until accepting fails or stop is closed, and returns why (see
-// netpoll.AcceptEach): each
-// gets a record, which made sees before any event can run it, and whose
-// runs read its first request (Handler.Upgrade) until an owner adopts it.
-// No goroutine waits for a connection whose request has not arrived.
-func (l *Loop[T]) AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Duration, made func(c *Conn[T])) error {
-	return netpoll.AcceptEach(ln, stop, keepAlive, func(fd int, remote net.Addr) {
+// until made returns false (it returns nil), accepting fails or stop is
+// closed, and returns why (see netpoll.AcceptEach): each gets a record,
+// whose runs read its first request (Handler.Upgrade) until an owner
+// adopts it, and which made sees once it is in the loop, before any run
+// can start. No goroutine waits for a connection whose request has not
+// arrived.
+func (l *Loop[T]) AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Duration, made func(c *Conn[T]) bool) error {
+	return netpoll.AcceptEach(ln, stop, keepAlive, func(fd int, remote syscall.Sockaddr) bool {
 		c := &Conn[T]{loop: l}
-		c.flags.Store(flagEvents | flagUpgrade)
+		// Running until made returns: events meanwhile only mark it
+		// pending.
+		c.flags.Store(flagEvents | flagUpgrade | stateRunning)
 		c.fd.InitAccepted(fd, remote)
-		made(c)
 		l.conns.Add(c) // publishes c to the pollers' events
-		p := l.pollers[uint32(c.id)%uint32(len(l.pollers))]
-		if p.WatchAccepted(&c.fd, c.id) != nil {
+		if l.pollerOf(c).WatchAccepted(&c.fd, c.id) != nil {
 			l.conns.Remove(c.id)
+			return true
 		}
+		more := made(c)
+		if c.setState(stateRunning, stateIdle) {
+			return more
+		}
+		// Bytes came while made ran.
+		if c.flags.Load()&flagDetached != 0 {
+			c.setState(statePending, stateIdle) // its reader is woken without a run
+		} else {
+			c.setState(statePending, stateRunning)
+			l.dispatch(c)
+		}
+		return more
 	})
+}
+
+// Guard returns the listener's guard of the connection, or nil.
+func (t *transport[T]) Guard() *wsconn.Guard {
+	if r := t.rare.Load(); r != nil {
+		return r.guard
+	}
+	return nil
 }
 
 // Pending returns the record of nc when it is the transport of a

@@ -18,7 +18,7 @@ func (*Loop[T]) newPollers(int) ([]*netpoll.Poller, error) { return nil, nil }
 func (*Loop[T]) takeOver(*Conn[T], net.Conn) bool { return false }
 
 // AcceptEach accepts nothing where there is no epoll: EventMode is false.
-func (*Loop[T]) AcceptEach(*net.TCPListener, <-chan struct{}, time.Duration, func(*Conn[T])) error {
+func (*Loop[T]) AcceptEach(*net.TCPListener, <-chan struct{}, time.Duration, func(*Conn[T]) bool) error {
 	return errors.ErrUnsupported
 }
 

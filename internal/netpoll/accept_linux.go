@@ -11,9 +11,10 @@ import (
 
 // AcceptEach accepts the connections waiting on ln, as sockets of their own
 // that the runtime's poller never sees, and calls accepted with each
-// socket's descriptor and its peer's address, until accepting fails or
-// stop is closed: it returns the error (os.NewSyscallError's: descriptor
-// exhaustion is temporary), or os.ErrClosed after stop. It waits for
+// socket's descriptor and its peer's address, until accepted returns
+// false, accepting fails, or stop is closed: it returns nil, the error
+// (os.NewSyscallError's: descriptor exhaustion is temporary), or
+// os.ErrClosed after stop. It waits for
 // connections through the runtime's poller, with no goroutine but the
 // caller's and one that waits for stop, on a duplicate of ln's descriptor
 // (net's listener lends its own to no read), which it closes before it
@@ -23,7 +24,7 @@ import (
 // net's accepted connections do, and TCP keep-alive probes every keepAlive
 // (net.ListenConfig's default of 15 s for 0; none when negative). The
 // callee owns the descriptor.
-func AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Duration, accepted func(fd int, remote net.Addr)) error {
+func AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Duration, accepted func(fd int, remote syscall.Sockaddr) bool) error {
 	raw, err := ln.SyscallConn()
 	if err != nil {
 		return err
@@ -53,6 +54,7 @@ func AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Durati
 		return err
 	}
 	var failed error
+	paused := false
 	err = rf.Read(func(lfd uintptr) bool {
 		for {
 			// The syscall package's accept4, which converts the address
@@ -71,14 +73,13 @@ func AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAlive time.Durati
 				unix.Close(fd)
 				continue
 			}
-			var remote net.Addr
-			if a := sockaddrAddr(sa); a != nil {
-				remote = a
+			if !accepted(fd, sa) {
+				paused = true
+				return true
 			}
-			accepted(fd, remote)
 		}
 	})
-	if failed != nil {
+	if failed != nil || paused {
 		return failed
 	}
 	select {
@@ -115,7 +116,12 @@ func setSocketOptions(fd int, keepAlive time.Duration) error {
 // yet watched: before c is published to the goroutines that will use it
 // (the poller's events among them), which the system call that watches it
 // does not order for the race detector.
-func (c *Conn) InitAccepted(fd int, remote net.Addr) { c.init(fd, remote) }
+func (c *Conn) InitAccepted(fd int, remote syscall.Sockaddr) {
+	c.fd = int32(fd)
+	if sa, ok := remote.(*syscall.SockaddrInet4); ok {
+		c.raddr = packIPv4(sa.Addr, sa.Port)
+	}
+}
 
 // WatchAccepted has p watch c's socket, which InitAccepted gave it, with
 // id as its events' data. On failure the socket is closed, and so is c,

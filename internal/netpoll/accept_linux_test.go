@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,15 +27,16 @@ func TestAcceptEach(t *testing.T) {
 	defer p.Close()
 
 	stop := make(chan struct{})
-	remotes := make(chan net.Addr, 1)
+	accepted := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- AcceptEach(ln.(*net.TCPListener), stop, -1, func(fd int, remote net.Addr) {
+		done <- AcceptEach(ln.(*net.TCPListener), stop, -1, func(fd int, remote syscall.Sockaddr) bool {
 			c.InitAccepted(fd, remote)
 			if err := p.WatchAccepted(c, 1); err != nil {
 				t.Error(err)
 			}
-			remotes <- remote
+			accepted <- struct{}{}
+			return true
 		})
 	}()
 	peer, err := net.Dial("tcp", ln.Addr().String())
@@ -42,9 +44,7 @@ func TestAcceptEach(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer peer.Close()
-	if remote := <-remotes; remote.String() != peer.LocalAddr().String() {
-		t.Errorf("accepted from %v, want %v", remote, peer.LocalAddr())
-	}
+	<-accepted
 	if c.RemoteAddr().String() != peer.LocalAddr().String() || c.LocalAddr().String() != ln.Addr().String() {
 		t.Errorf("addresses %v → %v, want %v → %v", c.RemoteAddr(), c.LocalAddr(), peer.LocalAddr(), ln.Addr())
 	}
@@ -78,4 +78,38 @@ func TestAcceptEach(t *testing.T) {
 	} else {
 		nc.Close()
 	}
+}
+
+// TestAcceptEachPauses checks that AcceptEach returns nil, having accepted
+// no more, once accepted returns false, and leaves the next connection in
+// the listener's queue.
+func TestAcceptEachPauses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for range 2 {
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+	}
+	calls := 0
+	err = AcceptEach(ln.(*net.TCPListener), nil, -1, func(fd int, _ syscall.Sockaddr) bool {
+		calls++
+		syscall.Close(fd)
+		return false
+	})
+	if err != nil || calls != 1 {
+		t.Fatalf("AcceptEach returned %v after %d calls, want nil after 1", err, calls)
+	}
+	// The second connection waits for the next call.
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the second connection: %v", err)
+	}
+	nc.Close()
 }

@@ -67,9 +67,14 @@ func (f *Conn) init(fd int, remote net.Addr) {
 	f.fd = int32(fd)
 	if ta, ok := remote.(*net.TCPAddr); ok && ta.Zone == "" {
 		if ip4 := ta.IP.To4(); ip4 != nil {
-			f.raddr = 1<<48 | uint64(binary.BigEndian.Uint32(ip4))<<16 | uint64(uint16(ta.Port))
+			f.raddr = packIPv4([4]byte(ip4), ta.Port)
 		}
 	}
+}
+
+// packIPv4 packs an IPv4 address and port as Conn.raddr holds them.
+func packIPv4(ip [4]byte, port int) uint64 {
+	return 1<<48 | uint64(binary.BigEndian.Uint32(ip[:]))<<16 | uint64(uint16(port))
 }
 
 // incref counts a call that uses the descriptor; it fails once Close ran.

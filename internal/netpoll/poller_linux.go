@@ -207,6 +207,29 @@ func (p *Poller) Attach(c *Conn, id uint64, tcp *net.TCPConn) error {
 	return nil
 }
 
+// AttachConn is Attach for a socket that from, watched by old, holds: c
+// gets a duplicate of its descriptor, watched by p with id, and old stops
+// watching the socket, whose file the duplicate keeps open, so that from
+// can be closed without old reporting the socket's events under from's
+// id, which may by then be another connection's.
+func (p *Poller) AttachConn(c *Conn, id uint64, from *Conn, old *Poller) error {
+	if err := from.incref(); err != nil {
+		return err
+	}
+	defer from.decref()
+	fd, e := dupCloexec(uintptr(from.fd))
+	if e != 0 {
+		return os.NewSyscallError("fcntl", e)
+	}
+	c.fd, c.raddr = int32(fd), from.raddr
+	if err := p.add(id, fd); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	epollCtl(old.fd, unix.EPOLL_CTL_DEL, int(from.fd), &unix.EpollEvent{})
+	return nil
+}
+
 // Detach undoes Attach before c was used: the duplicate leaves p and is
 // closed. The socket's file outlives the duplicate, and so would its place
 // in epoll: it is taken out first.

@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"context"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -37,15 +38,28 @@ func NewGuard(nc net.Conn, timeout time.Duration, onExpire, onFree func()) net.C
 	} else {
 		wrapped = &GuardedConn{Conn: nc, G: g}
 	}
+	g.Start(wrapped, timeout)
+	return wrapped
+}
+
+// NewHeldGuard returns the guard of a connection that holds it itself, as
+// a connection an engine accepted does: its Guard method returns it, for
+// Claim, and it calls Release when it closes. Start arms its timeout.
+func NewHeldGuard(onExpire, onFree func()) *Guard {
+	return &Guard{onExpire: onExpire, onFree: onFree}
+}
+
+// Start arms the handshake timeout: after timeout (none when not
+// positive) unclaimed, c is closed and onExpire called.
+func (g *Guard) Start(c io.Closer, timeout time.Duration) {
 	if timeout > 0 {
 		g.timer.Store(time.AfterFunc(timeout, func() {
 			if g.claimed.CompareAndSwap(false, true) {
 				g.onExpire()
-				wrapped.Close()
+				c.Close()
 			}
 		}))
 	}
-	return wrapped
 }
 
 // Release counts the connection off its listener, once.
@@ -128,6 +142,8 @@ func guardOf(nc net.Conn) *Guard {
 		return c.G
 	case *GuardedConn:
 		return c.G
+	case interface{ Guard() *Guard }:
+		return c.Guard()
 	}
 	return nil
 }

@@ -58,8 +58,8 @@ type UpgradeServer struct {
 	rest    *connQueue // srv's listener: the connections it serves
 	served  chan error // srv.Serve's result
 	buffers sync.Pool  // of *[UpgradeBufferSize]byte, a first request's
-	// localAddr is every connection's local address when ln is a TCP
-	// listener bound to one address; nil when each must be asked.
+	// localAddr is every connection's local address when ln is bound to
+	// one TCP address; nil when each must be asked.
 	localAddr net.Addr
 }
 
@@ -74,10 +74,8 @@ func NewUpgradeServer(srv *http.Server, ln net.Listener) *UpgradeServer {
 		}
 	}
 	s.buffers.New = func() any { return new([UpgradeBufferSize]byte) }
-	if tl, ok := ln.(*net.TCPListener); ok {
-		if a, ok := tl.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
-			s.localAddr = a
-		}
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		s.localAddr = a
 	}
 	s.rest = &connQueue{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
 	go func() { s.served <- srv.Serve(s.rest) }()
