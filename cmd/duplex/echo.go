@@ -63,8 +63,9 @@ type echoHandler struct {
 // does and frees the connection's slot when it ends (OnClose comes once
 // for each connection that Serve took, and never for one it refused). The
 // idle timeout is the engine's. The engine closes its connections when
-// conns shuts down.
-func (h *echoHandler) newEchoEngine() error {
+// conns shuts down. keepAlive is the TCP keep-alive of the sockets it
+// accepts itself (EngineOptions.KeepAlive).
+func (h *echoHandler) newEchoEngine(keepAlive time.Duration) error {
 	e, err := websocket.NewEngine(&websocket.EngineOptions{
 		OnMessage: func(c *websocket.Conn, typ websocket.MessageType, r io.Reader) {
 			n, err := echoMessage(context.Background(), c, typ, r)
@@ -80,6 +81,7 @@ func (h *echoHandler) newEchoEngine() error {
 			h.log.Debug("echo connection ended", "remote", c.RemoteAddr(), "err", err)
 		},
 		IdleTimeout: h.idle,
+		KeepAlive:   keepAlive,
 	})
 	if err != nil {
 		return err

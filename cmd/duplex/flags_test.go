@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -321,5 +322,35 @@ func TestStallTimeoutDefaultLeftToLibrary(t *testing.T) {
 		if got := sf.acceptOptions().StallTimeout; got != tc.want {
 			t.Errorf("%q: AcceptOptions.StallTimeout %v, want %v", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestTCPKeepAliveFlag checks what --tcp-keepalive gives the listener and
+// the engine: 15 s by default, none for 0, and a usage error when negative.
+func TestTCPKeepAliveFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 15 * time.Second},
+		{[]string{"--tcp-keepalive", "0"}, -1},
+		{[]string{"--tcp-keepalive", "1m"}, time.Minute},
+	} {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		var sf serverFlags
+		sf.register(fs)
+		if _, err := sf.parse(fs, tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if got := sf.keepAlive(); got != tc.want {
+			t.Errorf("%q: keep-alive %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var sf serverFlags
+	sf.register(fs)
+	if _, err := sf.parse(fs, []string{"--tcp-keepalive", "-1s"}); err == nil {
+		t.Error("--tcp-keepalive -1s was taken")
 	}
 }

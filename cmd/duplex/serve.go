@@ -74,7 +74,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	if *engine {
-		if err := eh.newEchoEngine(); err != nil {
+		if err := eh.newEchoEngine(sf.keepAlive()); err != nil {
 			return err
 		}
 		defer eh.engine.Close()

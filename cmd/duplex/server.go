@@ -40,6 +40,7 @@ type serverFlags struct {
 	handshakeTimeout time.Duration
 	stallTimeout     time.Duration
 	keepStormMemory  bool
+	tcpKeepAlive     time.Duration
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -63,8 +64,19 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"leave the memory a burst of connections' handshakes left to the Go runtime, which returns it over minutes; by default, after 1,000 connections and a second without one, it is returned to the system at once (debug.FreeOSMemory)")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", 10*time.Second,
 		"close a TCP connection that has not completed a WebSocket handshake this long after it was accepted (pages and /metrics too)")
+	fs.DurationVar(&f.tcpKeepAlive, "tcp-keepalive", 15*time.Second,
+		"send TCP keep-alive probes on an idle connection this often, dropping it when its peer's system stops answering (0 = never); WebSocket pings are --ping-interval's")
 	fs.DurationVar(&f.stallTimeout, "stall-timeout", defaultStallTimeout,
 		"close with 1008 a connection whose client began a message and sent less than 4 KiB of it, and not its end, in this long")
+}
+
+// keepAlive returns --tcp-keepalive as net.ListenConfig.KeepAlive and
+// websocket.EngineOptions.KeepAlive take it: negative for none.
+func (f *serverFlags) keepAlive() time.Duration {
+	if f.tcpKeepAlive == 0 {
+		return -1
+	}
+	return f.tcpKeepAlive
 }
 
 // defaultPingInterval is serve's and exec's keep-alive interval: well under
@@ -99,7 +111,8 @@ func (f *serverFlags) check() error {
 		return usagef("--tls-self-signed and --tls-cert exclude each other")
 	}
 	if err := checkFlags(positive("shutdown-timeout", f.shutdownTimeout), notNegative("ping-interval", f.pingInterval),
-		positive("handshake-timeout", f.handshakeTimeout), positive("stall-timeout", f.stallTimeout)); err != nil {
+		positive("handshake-timeout", f.handshakeTimeout), positive("stall-timeout", f.stallTimeout),
+		notNegative("tcp-keepalive", f.tcpKeepAlive)); err != nil {
 		return err
 	}
 	if err := checkClientIPHeader(f.clientIPHeader); err != nil {
@@ -184,7 +197,8 @@ func (f *serverFlags) serveHTTP(ctx context.Context, env *cliEnv, log *slog.Logg
 		fmt.Fprintf(env.stderr, "duplex: self-signed certificate in %s (SHA-256 %s); trust it with duplex connect --cacert %s\n",
 			name, fingerprint(cert.Certificate[0]), name)
 	}
-	tcpLn, err := net.Listen("tcp", f.addr)
+	lc := net.ListenConfig{KeepAlive: f.keepAlive()}
+	tcpLn, err := lc.Listen(ctx, "tcp", f.addr)
 	if err != nil {
 		return err
 	}

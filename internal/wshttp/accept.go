@@ -131,23 +131,26 @@ func Switch(w http.ResponseWriter, r *http.Request, subprotocol, extensions stri
 	}
 	nc.SetDeadline(time.Time{})
 
-	var resp strings.Builder
-	resp.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	resp.WriteString(AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
-	resp.WriteString("\r\n")
+	resp := make([]byte, 0, 256)
+	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	resp = append(resp, AcceptKey(r.Header.Get("Sec-WebSocket-Key"))...)
+	resp = append(resp, "\r\n"...)
 	if subprotocol != "" {
-		resp.WriteString("Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+		resp = append(append(append(resp, "Sec-WebSocket-Protocol: "...), subprotocol...), "\r\n"...)
 	}
 	if extensions != "" {
-		resp.WriteString("Sec-WebSocket-Extensions: " + extensions + "\r\n")
+		resp = append(append(append(resp, "Sec-WebSocket-Extensions: "...), extensions...), "\r\n"...)
 	}
 	for k, vs := range extra {
 		for _, v := range vs {
-			resp.WriteString(k + ": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(v) + "\r\n")
+			resp = append(append(append(append(resp, k...), ": "...), strings.NewReplacer("\r", " ", "\n", " ").Replace(v)...), "\r\n"...)
 		}
 	}
-	resp.WriteString("\r\n")
-	if _, err := brw.Writer.WriteString(resp.String()); err == nil {
+	resp = append(resp, "\r\n"...)
+	// Write, unlike WriteString, writes a response longer than a small
+	// writer's buffer (ServeUpgrades's) straight to the connection.
+	_, err = brw.Writer.Write(resp)
+	if err == nil {
 		err = brw.Writer.Flush()
 	}
 	if err != nil {

@@ -317,7 +317,9 @@ func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	} else {
 		br = bufio.NewReaderSize(w.nc, 16)
 	}
-	return w.nc, bufio.NewReadWriter(br, bufio.NewWriterSize(w.nc, 512)), nil
+	// The writer's buffer is as small as its reader's: a response
+	// written whole (Switch) goes straight to the connection.
+	return w.nc, bufio.NewReadWriter(br, bufio.NewWriterSize(w.nc, 16)), nil
 }
 
 // finish writes the response of a handler that did not hijack, and closes
