@@ -80,7 +80,7 @@ func (e *Engine) ServeUpgrades(srv *http.Server, ln net.Listener) error {
 			}
 			ec.SetRare(&engine.Rare{State: p})
 			if wl != nil {
-				g := wsconn.NewHeldGuard(wl.expired, wl.release)
+				g := wsconn.NewHeldGuard(wl.expired, wl.release, wl.shared)
 				ec.SetGuard(g)
 				g.Start(ec.Transport(), wl.timeout)
 				return wl.hasRoom()

@@ -84,6 +84,9 @@ type Listener struct {
 	freed    chan struct{} // signaled when a connection closes
 	done     chan struct{} // closed by Close
 	stopOnce sync.Once
+	// shared is the guard that an engine's connections hold once
+	// claimed, in place of their own (Engine.ServeUpgrades).
+	shared *wsconn.Guard
 
 	refused   atomic.Uint64
 	timedOut  atomic.Uint64
@@ -133,6 +136,7 @@ func NewListener(ln net.Listener, opts *ListenerOptions) *Listener {
 	if l.timeout == 0 {
 		l.timeout = defaultHandshakeTimeout
 	}
+	l.shared = wsconn.NewSharedGuard(l.release)
 	return l
 }
 

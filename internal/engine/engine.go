@@ -186,7 +186,9 @@ type Conn[T any] struct {
 type Rare struct {
 	State any         // the owner's: what it keeps for the connection
 	Idle  *time.Timer // the owner's: restarted by each delivery, stopped at the end
-	guard *wsconn.Guard
+	// guard is the listener's (SetGuard, takeOver), released when the
+	// connection's transport closes; atomic, since ClaimGuard replaces it.
+	guard atomic.Pointer[wsconn.Guard]
 }
 
 // NewConn returns the loop's record of owner, not yet in the loop.
@@ -207,25 +209,28 @@ func (c *Conn[T]) Rare() *Rare { return c.rare.Load() }
 // SetRare stores the owner's rare part, before Start; a listener's guard
 // that the connection has (SetGuard) stays.
 func (c *Conn[T]) SetRare(r *Rare) {
-	if old := c.rare.Load(); old != nil && old.guard != nil {
-		if r == nil {
-			r = new(Rare)
+	if old := c.rare.Load(); old != nil {
+		if g := old.guard.Load(); g != nil {
+			if r == nil {
+				r = new(Rare)
+			}
+			r.guard.Store(g)
 		}
-		r.guard = old.guard
 	}
 	c.rare.Store(r)
 }
 
-// SetGuard gives a connection the loop accepted itself the guard of the
-// listener it came from, which is released when its transport closes.
-// AcceptEach's made calls it, after SetRare.
+// SetGuard gives the connection the guard of the listener it came from,
+// which is released when its transport closes: AcceptEach's made calls it
+// (after SetRare) for a connection the loop accepted itself, takeOver for
+// a socket it moved.
 func (c *Conn[T]) SetGuard(g *wsconn.Guard) {
 	r := c.rare.Load()
 	if r == nil {
 		r = new(Rare)
 		c.rare.Store(r)
 	}
-	r.guard = g
+	r.guard.Store(g)
 }
 
 // Add puts c in the loop: Each yields it from now on.
@@ -646,7 +651,9 @@ func (c *Conn[T]) end() {
 // another connection.
 func (c *Conn[T]) fdClosed() {
 	c.loop.conns.Remove(c.id)
-	if r := c.rare.Load(); r != nil && r.guard != nil {
-		r.guard.Release()
+	if r := c.rare.Load(); r != nil {
+		if g := r.guard.Load(); g != nil {
+			g.Release()
+		}
 	}
 }

@@ -66,16 +66,11 @@ func (l *Loop[T]) takeOver(c *Conn[T], nc net.Conn) bool {
 		// The guard moves with the socket: the other loop's record
 		// leaves it when its descriptor closes.
 		if r := from.rare.Load(); r != nil {
-			guard, r.guard = r.guard, nil
+			guard = r.guard.Swap(nil)
 		}
 	}
 	if guard != nil {
-		// The owner's fields of Rare are read concurrently, never this one.
-		if r := c.rare.Load(); r != nil {
-			r.guard = guard
-		} else {
-			c.rare.Store(&Rare{guard: guard})
-		}
+		c.SetGuard(guard)
 	}
 	if from != nil {
 		from.Close()
@@ -160,12 +155,22 @@ func (l *Loop[T]) AcceptEach(ln *net.TCPListener, stop <-chan struct{}, keepAliv
 	})
 }
 
-// Guard returns the listener's guard of the connection, or nil.
-func (t *transport[T]) Guard() *wsconn.Guard {
-	if r := t.rare.Load(); r != nil {
-		return r.guard
+// ClaimGuard claims the listener's guard of the connection (wsconn.Claim),
+// which then holds the guard Guard.Claim gives in its place, and reports
+// whether the connection has one.
+func (t *transport[T]) ClaimGuard() bool {
+	r := t.rare.Load()
+	if r == nil {
+		return false
 	}
-	return nil
+	g := r.guard.Load()
+	if g == nil {
+		return false
+	}
+	if next := g.Claim(); next != nil && next != g {
+		r.guard.CompareAndSwap(g, next)
+	}
+	return true
 }
 
 // Pending returns the record of nc when it is the transport of a

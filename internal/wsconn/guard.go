@@ -25,6 +25,13 @@ type Guard struct {
 	once     sync.Once
 	onExpire func()
 	onFree   func()
+	// then, for a guard that a connection holds itself (NewHeldGuard),
+	// is the listener's one guard that stands for every claimed
+	// connection: once claimed, the connection holds it instead, and
+	// this one is garbage.
+	then *Guard
+	// shared marks such a guard: each Release calls onFree.
+	shared bool
 }
 
 // NewGuard guards nc: after timeout (none when not positive) unclaimed,
@@ -43,10 +50,22 @@ func NewGuard(nc net.Conn, timeout time.Duration, onExpire, onFree func()) net.C
 }
 
 // NewHeldGuard returns the guard of a connection that holds it itself, as
-// a connection an engine accepted does: its Guard method returns it, for
-// Claim, and it calls Release when it closes. Start arms its timeout.
-func NewHeldGuard(onExpire, onFree func()) *Guard {
-	return &Guard{onExpire: onExpire, onFree: onFree}
+// a connection an engine accepted does: its ClaimGuard method claims it
+// (Claim), and it calls Release on the guard it holds when it closes.
+// Start arms its timeout. Once claimed, the connection holds then instead
+// (see NewSharedGuard).
+func NewHeldGuard(onExpire, onFree func(), then *Guard) *Guard {
+	return &Guard{onExpire: onExpire, onFree: onFree, then: then}
+}
+
+// NewSharedGuard returns the guard that every claimed connection of a
+// listener holding its guard itself holds in place of its own: already
+// claimed, and calling onFree at each Release, which each connection
+// makes once, as it closes.
+func NewSharedGuard(onFree func()) *Guard {
+	g := &Guard{onFree: onFree, shared: true}
+	g.claimed.Store(true)
+	return g
 }
 
 // Start arms the handshake timeout: after timeout (none when not
@@ -62,8 +81,13 @@ func (g *Guard) Start(c io.Closer, timeout time.Duration) {
 	}
 }
 
-// Release counts the connection off its listener, once.
+// Release counts the connection off its listener, once (a shared guard's:
+// each time).
 func (g *Guard) Release() {
+	if g.shared {
+		g.onFree()
+		return
+	}
 	g.once.Do(func() {
 		if t := g.timer.Swap(nil); t != nil {
 			t.Stop()
@@ -72,13 +96,20 @@ func (g *Guard) Release() {
 	})
 }
 
-// claim stops the handshake timeout.
-func (g *Guard) claim() {
-	if g.claimed.CompareAndSwap(false, true) {
-		if t := g.timer.Swap(nil); t != nil {
-			t.Stop()
-		}
+// Claim stops the handshake timeout, and returns the guard that the
+// connection holds from now on: the shared one of NewHeldGuard, or g; nil
+// when the guard was claimed already, or has expired.
+func (g *Guard) Claim() *Guard {
+	if !g.claimed.CompareAndSwap(false, true) {
+		return nil
 	}
+	if t := g.timer.Swap(nil); t != nil {
+		t.Stop()
+	}
+	if g.then != nil {
+		return g.then
+	}
+	return g
 }
 
 // GuardedTCPConn is a TCP connection a listener guards.
@@ -121,29 +152,29 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 // timeout no longer applies. Connections no listener guards are left
 // alone.
 func Claim(nc net.Conn, ctx context.Context) {
-	if g := guardOf(nc); g != nil {
-		g.claim()
+	if claimOf(nc) {
 		return
 	}
 	if c, ok := ctx.Value(connKey{}).(net.Conn); ok {
-		if g := guardOf(c); g != nil {
-			g.claim()
-		}
+		claimOf(c)
 	}
 }
 
-// guardOf returns the guard of nc, seen through TLS, or nil.
-func guardOf(nc net.Conn) *Guard {
+// claimOf claims the guard of nc, seen through TLS, and reports whether nc
+// has one.
+func claimOf(nc net.Conn) bool {
 	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
 		nc = tc.NetConn()
 	}
 	switch c := nc.(type) {
 	case *GuardedTCPConn:
-		return c.G
+		c.G.Claim()
+		return true
 	case *GuardedConn:
-		return c.G
-	case interface{ Guard() *Guard }:
-		return c.Guard()
+		c.G.Claim()
+		return true
+	case interface{ ClaimGuard() bool }: // a connection holding its guard
+		return c.ClaimGuard()
 	}
-	return nil
+	return false
 }
