@@ -188,8 +188,8 @@ func (l *Listener) acceptFailed(err error) error {
 	return l.waitFreed(100 * time.Millisecond)
 }
 
-// enter counts a connection accepted, and reports whether it is to be
-// refused (refuse): whether it took one of the slots kept for refusals.
+// enter counts a connection accepted, and reports whether it took one of
+// the slots kept for refusals: the caller then refuses it (refuse).
 func (l *Listener) enter() (refused bool) {
 	n := l.open.Add(1)
 	if l.max > 0 && n > int64(l.max-l.reserve) {
