@@ -113,3 +113,43 @@ func TestAcceptEachPauses(t *testing.T) {
 	}
 	nc.Close()
 }
+
+// TestAcceptEachSetsSocketOptions checks the options of an accepted
+// socket: TCP_NODELAY, and keep-alive probes every keepAlive (15 s for 0)
+// or none when it is negative.
+func TestAcceptEachSetsSocketOptions(t *testing.T) {
+	for _, tc := range []struct {
+		keepAlive time.Duration
+		on        int
+		idle      int
+	}{
+		{-1, 0, 0},
+		{0, 1, 15},
+		{30 * time.Second, 1, 30},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodelay, on, idle int
+		AcceptEach(ln.(*net.TCPListener), nil, tc.keepAlive, func(fd int, _ syscall.Sockaddr) bool {
+			nodelay, _ = syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY)
+			on, _ = syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
+			if on != 0 {
+				idle, _ = syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE)
+			}
+			syscall.Close(fd)
+			return false
+		})
+		nc.Close()
+		ln.Close()
+		if nodelay == 0 || on != tc.on || idle != tc.idle {
+			t.Errorf("keepAlive %v: TCP_NODELAY %d, SO_KEEPALIVE %d, TCP_KEEPIDLE %d; want 1, %d, %d",
+				tc.keepAlive, nodelay, on, idle, tc.on, tc.idle)
+		}
+	}
+}
