@@ -80,6 +80,16 @@ func newLibServer(lib string, mode compressMode) (libServer, error) {
 	switch lib {
 	case "duplex", "duplex-tls":
 		return newDuplexServer(mode), nil
+	case "duplex-upgrades":
+		// Duplex's goroutine mode, its upgrades read by
+		// websocket.ServeUpgrades rather than net/http.
+		s := newDuplexServer(mode)
+		s.serve = func(ln net.Listener, h http.Handler) (func(), error) {
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+			go websocket.ServeUpgrades(srv, ln)
+			return func() { srv.Close() }, nil
+		}
+		return s, nil
 	case "gorilla":
 		return newGorillaServer(mode), nil
 	case "coder":
