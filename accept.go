@@ -222,13 +222,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		wsconn.Claim(sc, r.Context())
 		br = newConnReader(sc, opts.ReadBufferSize)
 	} else {
-		nc, brw, err := wshttp.Switch(w, r, cfg.subprotocol, cfg.extensions, opts.ResponseHeader)
+		nc, after, err := wshttp.Switch(w, r, cfg.subprotocol, cfg.extensions, opts.ResponseHeader)
 		if err != nil {
 			return nil, handshakeError(err)
 		}
 		wsconn.Claim(nc, r.Context())
-		br = newConnReaderFrom(nc, brw.Reader, opts.ReadBufferSize)
-		wshttp.ReleaseHijacked(brw)
+		br = newConnReaderFrom(nc, after, opts.ReadBufferSize)
 	}
 	c := newConn(br, false, cfg)
 	if srv != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/duplexws/websocket/internal/pmdeflate"
+	"github.com/duplexws/websocket/internal/wshttp"
 )
 
 // CompressionOptions enables permessage-deflate (RFC 7692) and sets its
@@ -113,7 +114,7 @@ func acceptCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, 
 	if o == nil {
 		return nil, ""
 	}
-	return pmdeflate.Accept(h.Values("Sec-WebSocket-Extensions"), o.params(), o.Level)
+	return pmdeflate.Accept(wshttp.Values(h, "Sec-WebSocket-Extensions"), o.params(), o.Level)
 }
 
 // dialCompression checks the server's Sec-WebSocket-Extensions answer and
@@ -121,9 +122,9 @@ func acceptCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, 
 // has been validated.
 func dialCompression(h http.Header, o *CompressionOptions) (*pmdeflate.State, error) {
 	if o == nil {
-		return nil, pmdeflate.Unoffered(h.Values("Sec-WebSocket-Extensions"))
+		return nil, pmdeflate.Unoffered(wshttp.Values(h, "Sec-WebSocket-Extensions"))
 	}
-	return pmdeflate.Answered(h.Values("Sec-WebSocket-Extensions"), o.params(), o.Level)
+	return pmdeflate.Answered(wshttp.Values(h, "Sec-WebSocket-Extensions"), o.params(), o.Level)
 }
 
 // compresses reports whether a message of n bytes goes out compressed.

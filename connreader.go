@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -57,14 +56,14 @@ func newConnReader(nc net.Conn, size int) connReader {
 	return connReader{nc: nc, size: int32(size), sys: netpoll.NewRawIO(nc, size)}
 }
 
-// newConnReaderFrom is newConnReader taking over the bytes br has buffered
-// already (the handshake's reader may have read past the handshake).
-func newConnReaderFrom(nc net.Conn, br *bufio.Reader, size int) connReader {
+// newConnReaderFrom is newConnReader with after, the bytes the handshake
+// read past its end, copied in to be read first.
+func newConnReaderFrom(nc net.Conn, after []byte, size int) connReader {
 	b := newConnReader(nc, size)
-	if n := br.Buffered(); n > 0 {
+	if n := len(after); n > 0 {
 		b.buf = wsconn.GetBuffer(max(n, int(b.size)))
 		*b.buf = (*b.buf)[:cap(*b.buf)]
-		b.w, _ = io.ReadFull(br, (*b.buf)[:n])
+		b.w = copy(*b.buf, after)
 	}
 	return b
 }

@@ -267,7 +267,8 @@ func handshake(nc net.Conn, req *http.Request, key string, opts *DialOptions) (*
 		return nil, resp, err
 	}
 	resp.Body = http.NoBody
-	return newConn(newConnReaderFrom(nc, br, opts.ReadBufferSize), true, cfg), resp, nil
+	after, _ := br.Peek(br.Buffered())
+	return newConn(newConnReaderFrom(nc, after, opts.ReadBufferSize), true, cfg), resp, nil
 }
 
 // checkResponse checks the server's answer to the opening handshake (RFC

@@ -74,11 +74,12 @@ func (e *Engine) ServeUpgrades(srv *http.Server, ln net.Listener) error {
 				go wl.refuse(ec.Transport())
 				return wl.hasRoom()
 			}
-			p := &pendingUpgrade{s: s}
+			p := &pendingUpgrade{s: s, ec: ec}
+			p.rare.State = p
 			if timeout > 0 {
-				p.timer = time.AfterFunc(timeout, func() { p.expire(ec) })
+				p.timer = time.AfterFunc(timeout, p.expire)
 			}
-			ec.SetRare(&engine.Rare{State: p})
+			ec.SetRare(&p.rare)
 			if wl != nil {
 				g := wsconn.NewHeldGuard(wl.expired, wl.release, wl.shared)
 				ec.SetGuard(g)
@@ -107,6 +108,8 @@ func (e *Engine) ServeUpgrades(srv *http.Server, ln net.Listener) error {
 // until its first request has arrived.
 type pendingUpgrade struct {
 	s     *wshttp.UpgradeServer
+	ec    *engineConn
+	rare  engine.Rare                     // the record's rare part meanwhile, its State p: one allocation for both
 	buf   *[wshttp.UpgradeBufferSize]byte // nil until a byte has arrived
 	n     int                             // bytes in buf
 	timer *time.Timer                     // closes the connection at the header timeout
@@ -114,9 +117,9 @@ type pendingUpgrade struct {
 }
 
 // expire closes the connection when its request has not arrived in time.
-func (p *pendingUpgrade) expire(ec *engineConn) {
+func (p *pendingUpgrade) expire() {
 	if p.over.CompareAndSwap(false, true) {
-		ec.Transport().Close()
+		p.ec.Transport().Close()
 	}
 }
 

@@ -107,6 +107,7 @@ func (t *transport[T]) WriteVecNow(hdr, p []byte) (int, error) {
 func (t *transport[T]) CloseWrite() error                  { return t.fd.CloseWrite() }
 func (t *transport[T]) LocalAddr() net.Addr                { return t.fd.LocalAddr() }
 func (t *transport[T]) RemoteAddr() net.Addr               { return t.fd.RemoteAddr() }
+func (t *transport[T]) RemoteAddrString() string           { return t.fd.RemoteAddrString() }
 func (t *transport[T]) SetDeadline(d time.Time) error      { return t.fd.SetDeadline(d) }
 func (t *transport[T]) SetReadDeadline(d time.Time) error  { return t.fd.SetReadDeadline(d) }
 func (t *transport[T]) SetWriteDeadline(d time.Time) error { return t.fd.SetWriteDeadline(d) }

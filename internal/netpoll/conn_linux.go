@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -385,6 +386,17 @@ func (f *Conn) RemoteAddr() net.Addr {
 		return &net.TCPAddr{IP: ip, Port: int(uint16(f.raddr))}
 	}
 	return f.sockAddr(syscall.Getpeername)
+}
+
+// RemoteAddrString returns RemoteAddr().String(); for a peer AcceptEach
+// took, made in one allocation.
+func (f *Conn) RemoteAddrString() string {
+	if f.raddr != 0 {
+		var ip [4]byte
+		binary.BigEndian.PutUint32(ip[:], uint32(f.raddr>>16))
+		return netip.AddrPortFrom(netip.AddrFrom4(ip), uint16(f.raddr)).String()
+	}
+	return f.RemoteAddr().String()
 }
 
 // sockAddr returns what get says of the socket as a *net.TCPAddr: the

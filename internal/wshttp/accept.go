@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/duplexws/websocket/internal/wsconn"
 )
 
 // IsUpgrade reports whether r asks for a WebSocket: an HTTP/1.1 request
@@ -46,19 +48,30 @@ func CheckUpgrade(r *http.Request, legacy []int) (version int, origin string, rf
 	if !HasToken(r.Header, "Upgrade", "websocket") {
 		return 0, "", refusef(http.StatusBadRequest, "Upgrade header %q does not contain the token websocket", r.Header.Get("Upgrade"))
 	}
-	vs := r.Header.Get("Sec-WebSocket-Version")
+	vs := Field(r.Header, "Sec-WebSocket-Version")
 	version, err := strconv.Atoi(vs)
 	if err != nil || (version != 13 && !slices.Contains(legacy, version)) {
 		return 0, "", refusef(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version %q; this server speaks %s", vs, SupportedVersions(legacy))
 	}
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if raw, err := base64.StdEncoding.DecodeString(key); err != nil || len(raw) != 16 {
+	key := Field(r.Header, "Sec-WebSocket-Key")
+	if !validKey(key) {
 		return 0, "", refusef(http.StatusBadRequest, "Sec-WebSocket-Key %q is not 16 bytes in base64", key)
 	}
 	if version < 13 {
-		return version, r.Header.Get("Sec-WebSocket-Origin"), nil
+		return version, Field(r.Header, "Sec-WebSocket-Origin"), nil
 	}
 	return version, r.Header.Get("Origin"), nil
+}
+
+// validKey reports whether key is 16 bytes in base64 (RFC 6455 §4.1):
+// 24 characters, padded, which decode into a buffer on the stack.
+func validKey(key string) bool {
+	var raw [18]byte
+	if len(key) != 24 {
+		return false
+	}
+	n, err := base64.StdEncoding.Decode(raw[:], []byte(key))
+	return err == nil && n == 16
 }
 
 // SupportedVersions lists the versions a server accepts, newest first:
@@ -118,12 +131,24 @@ func SetRefusalHeaders(h http.Header, r *http.Request, status int, legacy []int)
 // Switch answers the HTTP/1.1 request r, which CheckUpgrade passed, with
 // 101 Switching Protocols (RFC 6455 §4.2.2) naming subprotocol and
 // extensions ("" for none) and the headers of extra, and takes over its
-// connection, with no deadline. What the client sent after its request is
-// buffered in the returned reader; ReleaseHijacked lets go of it once that
-// is taken. When the connection cannot be taken over, Switch answers 500
-// and returns the Refusal.
-func Switch(w http.ResponseWriter, r *http.Request, subprotocol, extensions string, extra http.Header) (net.Conn, *bufio.ReadWriter, error) {
-	nc, brw, err := http.NewResponseController(w).Hijack()
+// connection, with no deadline. It returns what the client sent after its
+// request, which nothing else holds: the buffers net/http hands over with
+// a hijacked connection are let go of, since the server keeps them
+// reachable until the handler returns, which for a WebSocket handler is
+// the connection's whole life (8 KiB per connection). When the connection
+// cannot be taken over, Switch answers 500 and returns the Refusal.
+//
+// A request that ServeUpgrades (or an engine's) read itself is taken over
+// without net/http's hijacking: no buffered reader or writer is made for
+// it, and the response is written straight to the connection.
+func Switch(w http.ResponseWriter, r *http.Request, subprotocol, extensions string, extra http.Header) (nc net.Conn, after []byte, err error) {
+	uw := findUpgradeWriter(w)
+	var brw *bufio.ReadWriter
+	if uw != nil {
+		nc, after, err = uw.takeOver()
+	} else {
+		nc, brw, err = http.NewResponseController(w).Hijack()
+	}
 	if err != nil {
 		rf := &Refusal{Status: http.StatusInternalServerError, Reason: "cannot take over the connection: " + err.Error()}
 		http.Error(w, rf.Reason, rf.Status)
@@ -131,9 +156,10 @@ func Switch(w http.ResponseWriter, r *http.Request, subprotocol, extensions stri
 	}
 	nc.SetDeadline(time.Time{})
 
-	resp := make([]byte, 0, 256)
-	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	resp = append(resp, AcceptKey(r.Header.Get("Sec-WebSocket-Key"))...)
+	buf := wsconn.GetBuffer(256)
+	defer wsconn.PutBuffer(buf)
+	resp := append((*buf)[:0], "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	resp = AppendAcceptKey(resp, Field(r.Header, "Sec-WebSocket-Key"))
 	resp = append(resp, "\r\n"...)
 	if subprotocol != "" {
 		resp = append(append(append(resp, "Sec-WebSocket-Protocol: "...), subprotocol...), "\r\n"...)
@@ -147,25 +173,49 @@ func Switch(w http.ResponseWriter, r *http.Request, subprotocol, extensions stri
 		}
 	}
 	resp = append(resp, "\r\n"...)
-	// Write, unlike WriteString, writes a response longer than a small
-	// writer's buffer (ServeUpgrades's) straight to the connection.
-	_, err = brw.Writer.Write(resp)
-	if err == nil {
-		err = brw.Writer.Flush()
+	*buf = resp
+	if brw == nil {
+		_, err = nc.Write(resp)
+	} else {
+		// Write, unlike WriteString, writes a response longer than the
+		// writer's buffer straight to the connection.
+		_, err = brw.Writer.Write(resp)
+		if err == nil {
+			err = brw.Writer.Flush()
+		}
+		if n := brw.Reader.Buffered(); n > 0 {
+			after, _ = brw.Reader.Peek(n)
+		}
+		releaseHijacked(brw)
 	}
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("websocket: writing the handshake response: %w", err)
 	}
-	return nc, brw, nil
+	return nc, after, nil
 }
 
-// ReleaseHijacked lets go of the buffers net/http hands over with a hijacked
-// connection, once their content has been taken over. The server keeps them
-// reachable until the handler returns, which for a WebSocket handler is the
-// connection's whole life: 8 KiB per connection that Duplex does not use.
-// Anything that still reads or writes through them gets http.ErrHijacked.
-func ReleaseHijacked(brw *bufio.ReadWriter) {
+// findUpgradeWriter returns the ResponseWriter of an upgrade that
+// ServeUpgrades read, w or one a middleware wrapped (Unwrap, as
+// http.ResponseController finds them); nil for any other.
+func findUpgradeWriter(w http.ResponseWriter) *upgradeWriter {
+	for {
+		switch t := w.(type) {
+		case *upgradeWriter:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+// releaseHijacked lets go of the buffers net/http handed over with a
+// hijacked connection. Anything that still reads or writes through them
+// gets http.ErrHijacked; the bytes a reader held stay where they were, for
+// whoever took a slice of them.
+func releaseHijacked(brw *bufio.ReadWriter) {
 	*brw.Reader = *bufio.NewReaderSize(hijacked{}, 16)
 	*brw.Writer = *bufio.NewWriterSize(hijacked{}, 16)
 }

@@ -2,11 +2,14 @@ package wshttp
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // upgradeRequest returns a valid RFC 6455 opening handshake request with
@@ -129,46 +132,100 @@ func TestSetRefusalHeaders(t *testing.T) {
 	}
 }
 
-// TestSwitch answers a request with 101 over a real connection and reads
-// the answer back.
+// TestSwitch answers a request with 101 over a real connection, served by
+// net/http and by ServeUpgrades, and reads the answer back; the bytes the
+// client sent after its request reach Switch's caller, whether they came
+// with the request or after.
 func TestSwitch(t *testing.T) {
 	t.Parallel()
-	done := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, brw, err := Switch(w, r, "chat", "permessage-deflate", http.Header{"X-Evil": {"a\r\nInjected: yes"}})
-		if err == nil {
-			ReleaseHijacked(brw)
-			if _, rerr := brw.Reader.Read(make([]byte, 1)); rerr != http.ErrHijacked {
-				t.Errorf("reading released buffers: %v, want http.ErrHijacked", rerr)
+	servers := map[string]func(ln net.Listener, h http.Handler) (stop func()){
+		"net/http": func(ln net.Listener, h http.Handler) func() {
+			srv := &http.Server{Handler: h}
+			go srv.Serve(ln)
+			return func() { srv.Close() }
+		},
+		"ServeUpgrades": func(ln net.Listener, h http.Handler) func() {
+			srv := &http.Server{Handler: h}
+			go ServeUpgrades(srv, ln)
+			return func() { srv.Close() }
+		},
+	}
+	for name, serve := range servers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			type result struct {
+				after []byte
+				err   error
 			}
-			nc.Close()
-		}
-		done <- err
-	}))
-	defer srv.Close()
-	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+			done := make(chan result, 1)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				nc, after, err := Switch(w, r, "chat", "permessage-deflate", http.Header{"X-Evil": {"a\r\nInjected: yes"}})
+				if err == nil {
+					// What came after the request, with it or later.
+					got := append([]byte(nil), after...)
+					nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+					for len(got) < len("after") {
+						buf := make([]byte, 16)
+						n, rerr := nc.Read(buf)
+						got = append(got, buf[:n]...)
+						if rerr != nil {
+							break
+						}
+					}
+					after = got
+					nc.Close()
+				}
+				done <- result{after, err}
+			}))()
+			nc, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			req := upgradeRequest("GET", nil)
+			var head bytes.Buffer
+			req.Write(&head)
+			if _, err := nc.Write(append(head.Bytes(), "after"...)); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(nc), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := <-done
+			if res.err != nil {
+				t.Fatalf("Switch: %v", res.err)
+			}
+			if string(res.after) != "after" {
+				t.Errorf("after the request: %q, want %q", res.after, "after")
+			}
+			if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" ||
+				resp.Header.Get("Sec-WebSocket-Protocol") != "chat" || resp.Header.Get("Sec-WebSocket-Extensions") != "permessage-deflate" ||
+				resp.Header.Get("X-Evil") != "a  Injected: yes" || resp.Header.Get("Injected") != "" {
+				t.Errorf("answer %s %q", resp.Status, resp.Header)
+			}
+			if rf := CheckResponse(resp, "dGhlIHNhbXBsZSBub25jZQ=="); rf != nil {
+				t.Errorf("CheckResponse of Switch's answer: %v", rf)
+			}
+		})
 	}
-	defer nc.Close()
-	req := upgradeRequest("GET", nil)
-	if err := req.Write(nc); err != nil {
-		t.Fatal(err)
+}
+
+// TestReleaseHijacked: buffers let go of answer http.ErrHijacked.
+func TestReleaseHijacked(t *testing.T) {
+	t.Parallel()
+	brw := bufio.NewReadWriter(bufio.NewReader(strings.NewReader("x")), bufio.NewWriter(io.Discard))
+	releaseHijacked(brw)
+	if _, err := brw.Reader.Read(make([]byte, 1)); err != http.ErrHijacked {
+		t.Errorf("reading released buffers: %v, want http.ErrHijacked", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(nc), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("Switch: %v", err)
-	}
-	if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" ||
-		resp.Header.Get("Sec-WebSocket-Protocol") != "chat" || resp.Header.Get("Sec-WebSocket-Extensions") != "permessage-deflate" ||
-		resp.Header.Get("X-Evil") != "a  Injected: yes" || resp.Header.Get("Injected") != "" {
-		t.Errorf("answer %s %q", resp.Status, resp.Header)
-	}
-	if rf := CheckResponse(resp, "dGhlIHNhbXBsZSBub25jZQ=="); rf != nil {
-		t.Errorf("CheckResponse of Switch's answer: %v", rf)
+	brw.Writer.WriteString("x")
+	if err := brw.Writer.Flush(); err != http.ErrHijacked {
+		t.Errorf("writing released buffers: %v, want http.ErrHijacked", err)
 	}
 }
 

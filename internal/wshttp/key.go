@@ -10,8 +10,14 @@ const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // AcceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
 func AcceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(keyGUID))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	return string(AppendAcceptKey(nil, key))
+}
+
+// AppendAcceptKey appends the Sec-WebSocket-Accept value for a
+// Sec-WebSocket-Key to dst. A key of the usual length (24 characters) is
+// hashed from a buffer on the stack: the answer allocates nothing.
+func AppendAcceptKey(dst []byte, key string) []byte {
+	var in [24 + len(keyGUID)]byte
+	sum := sha1.Sum(append(append(in[:0], key...), keyGUID...))
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }

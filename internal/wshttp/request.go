@@ -18,19 +18,30 @@ import (
 // http.ReadRequest would make of head (FuzzParseUpgradeRequest holds it
 // to that), with Body set to http.NoBody and no context.
 func ParseUpgradeRequest(head []byte) *http.Request {
+	r := new(http.Request)
+	if !parseUpgradeRequest(head, r) {
+		return nil
+	}
+	return r
+}
+
+// parseUpgradeRequest is ParseUpgradeRequest filling in r, which may then
+// live on its caller's stack until the copy WithContext makes.
+func parseUpgradeRequest(head []byte, r *http.Request) bool {
 	line, rest, ok := bytes.Cut(head, crlf)
 	if !ok || !bytes.HasPrefix(line, []byte("GET /")) || !bytes.HasSuffix(line, []byte(" HTTP/1.1")) {
-		return nil
+		return false
 	}
 	target := line[len("GET ") : len(line)-len(" HTTP/1.1")]
 	for _, b := range target {
 		if b <= ' ' || b >= 0x7f || b == '#' {
-			return nil
+			return false
 		}
 	}
-	u, err := url.ParseRequestURI(string(target))
+	uri := string(target)
+	u, err := url.ParseRequestURI(uri)
 	if err != nil {
-		return nil
+		return false
 	}
 
 	// One string holds every field's name and value, and one array every
@@ -43,14 +54,14 @@ func ParseUpgradeRequest(head []byte) *http.Request {
 	for len(fields) > 0 {
 		field, more, ok := strings.Cut(fields, "\r\n")
 		if !ok {
-			return nil
+			return false
 		}
 		fields = more
 		name, value, ok := strings.Cut(field, ":")
 		if !ok || !validFieldName(name) || !validFieldValue(value) {
-			return nil
+			return false
 		}
-		key := textproto.CanonicalMIMEHeaderKey(name)
+		key := canonicalKey(name)
 		v := strings.Trim(value, " \t")
 		switch vs := h[key]; {
 		case key == "Host":
@@ -65,9 +76,9 @@ func ParseUpgradeRequest(head []byte) *http.Request {
 	if len(host) != 1 || !validHost(host[0]) ||
 		!HasToken(h, "Upgrade", "websocket") ||
 		h["Transfer-Encoding"] != nil || h["Content-Length"] != nil {
-		return nil
+		return false
 	}
-	return &http.Request{
+	*r = http.Request{
 		Method:     http.MethodGet,
 		URL:        u,
 		Proto:      "HTTP/1.1",
@@ -76,9 +87,26 @@ func ParseUpgradeRequest(head []byte) *http.Request {
 		Header:     h,
 		Body:       http.NoBody,
 		Host:       host[0],
-		RequestURI: string(target),
+		RequestURI: uri,
 		Close:      HasToken(h, "Connection", "close"),
 	}
+	return true
+}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey(name) for name, a
+// token, with the WebSocket handshake's own fields given constant names:
+// net/textproto does not intern them, and a request spelling them as
+// RFC 6455 does (Sec-WebSocket-Key) would cost a string each.
+func canonicalKey(name string) string {
+	for _, k := range [...]string{
+		"Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions",
+		"Sec-Websocket-Accept", "Sec-Websocket-Origin", "Upgrade", "Origin",
+	} {
+		if len(name) == len(k) && strings.EqualFold(name, k) {
+			return k
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // crlf ends a line of an HTTP/1.1 request.

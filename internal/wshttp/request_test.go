@@ -1,6 +1,9 @@
 package wshttp
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+)
 
 func TestParseUpgradeRequest(t *testing.T) {
 	const fields = "Host: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
@@ -33,6 +36,43 @@ func TestParseUpgradeRequest(t *testing.T) {
 	} {
 		if r := ParseUpgradeRequest([]byte(head)); r != nil {
 			t.Errorf("%s: taken, want it left to net/http", name)
+		}
+	}
+}
+
+// TestHandshakeAllocations holds the server's side of a handshake to what it
+// allocates: the request parsed into a caller's value costs its URL, the
+// field block, the field values' array and the header map; the answer's
+// key, the key's check and the lookups of the handshake's fields by their
+// RFC 6455 spelling cost nothing.
+func TestHandshakeAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates more")
+	}
+	head := []byte("GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+	var r http.Request
+	if !parseUpgradeRequest(head, &r) {
+		t.Fatal("parseUpgradeRequest refused the request")
+	}
+	for _, tt := range []struct {
+		name string
+		max  float64
+		f    func()
+	}{
+		{"parseUpgradeRequest", 6, func() { parseUpgradeRequest(head, &r) }},
+		{"AppendAcceptKey", 0, func() {
+			var b [32]byte
+			if string(AppendAcceptKey(b[:0], "dGhlIHNhbXBsZSBub25jZQ==")) != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+				t.Error("AppendAcceptKey: wrong answer")
+			}
+		}},
+		{"validKey", 0, func() { validKey("dGhlIHNhbXBsZSBub25jZQ==") }},
+		{"Field", 0, func() { Field(r.Header, "Sec-WebSocket-Key") }},
+		{"HasToken", 0, func() { HasToken(r.Header, "Connection", "upgrade") }},
+	} {
+		if got := testing.AllocsPerRun(100, tt.f); got > tt.max {
+			t.Errorf("%s: %.0f allocations, want at most %.0f", tt.name, got, tt.max)
 		}
 	}
 }

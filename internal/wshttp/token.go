@@ -8,7 +8,7 @@ import (
 // HasToken reports whether the named header holds token, compared without
 // regard to case, in any of its comma-separated lists.
 func HasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
+	for _, v := range Values(h, name) {
 		for t := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
@@ -41,7 +41,7 @@ func IsToken(s string) bool {
 // header, trimmed of optional whitespace, in order.
 func Tokens(h http.Header, name string) []string {
 	var tokens []string
-	for _, v := range h.Values(name) {
+	for _, v := range Values(h, name) {
 		for t := range strings.SplitSeq(v, ",") {
 			if t = strings.TrimSpace(t); t != "" {
 				tokens = append(tokens, t)
@@ -54,9 +54,23 @@ func Tokens(h http.Header, name string) []string {
 // Repeated returns the first of names that appears more than once in h, or "".
 func Repeated(h http.Header, names ...string) string {
 	for _, name := range names {
-		if len(h.Values(name)) > 1 {
+		if len(Values(h, name)) > 1 {
 			return name
 		}
+	}
+	return ""
+}
+
+// Values is h.Values(name), for name a token, without the string that
+// net/http's lookup by a name not in canonical form costs each time, for
+// the handshake's own fields (canonicalKey): Sec-WebSocket-Key as RFC 6455
+// spells it is Sec-Websocket-Key to net/http.
+func Values(h http.Header, name string) []string { return h[canonicalKey(name)] }
+
+// Field is h.Get(name), as Values is h.Values(name).
+func Field(h http.Header, name string) string {
+	if vs := Values(h, name); len(vs) > 0 {
+		return vs[0]
 	}
 	return ""
 }

@@ -58,9 +58,12 @@ type UpgradeServer struct {
 	rest    *connQueue // srv's listener: the connections it serves
 	served  chan error // srv.Serve's result
 	buffers sync.Pool  // of *[UpgradeBufferSize]byte, a first request's
-	// localAddr is every connection's local address when ln is bound to
-	// one TCP address; nil when each must be asked.
-	localAddr net.Addr
+	// srvCtx is base with srv as its http.ServerContextKey; connCtx is
+	// srvCtx with every connection's local address as its
+	// http.LocalAddrContextKey, when ln is bound to one TCP address (nil
+	// when each connection must be asked): what net/http gives every
+	// request, made once.
+	srvCtx, connCtx context.Context
 }
 
 // NewUpgradeServer starts serving, with srv, the connections the returned
@@ -74,8 +77,9 @@ func NewUpgradeServer(srv *http.Server, ln net.Listener) *UpgradeServer {
 		}
 	}
 	s.buffers.New = func() any { return new([UpgradeBufferSize]byte) }
+	s.srvCtx = context.WithValue(s.base, http.ServerContextKey, srv)
 	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
-		s.localAddr = a
+		s.connCtx = context.WithValue(s.srvCtx, http.LocalAddrContextKey, a)
 	}
 	s.rest = &connQueue{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
 	go func() { s.served <- srv.Serve(s.rest) }()
@@ -175,11 +179,8 @@ func (s *UpgradeServer) handshake(nc net.Conn) {
 // upgrade that ParseUpgradeRequest takes goes to srv.Handler, in this
 // goroutine; anything else goes to srv, those bytes replayed.
 func (s *UpgradeServer) Serve(nc net.Conn, buf *[UpgradeBufferSize]byte, n, end int) {
-	var r *http.Request
-	if end >= 0 && (s.srv.MaxHeaderBytes <= 0 || end+4 <= s.srv.MaxHeaderBytes) {
-		r = ParseUpgradeRequest(buf[:end+2])
-	}
-	if r == nil {
+	var r http.Request // copied to the heap with its context (serve)
+	if end < 0 || (s.srv.MaxHeaderBytes > 0 && end+4 > s.srv.MaxHeaderBytes) || !parseUpgradeRequest(buf[:end+2], &r) {
 		nc.SetReadDeadline(time.Time{})
 		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), buf[:n]...)}
 		s.PutBuffer(buf)
@@ -191,7 +192,7 @@ func (s *UpgradeServer) Serve(nc net.Conn, buf *[UpgradeBufferSize]byte, n, end 
 		w.after = append([]byte(nil), after...)
 	}
 	s.PutBuffer(buf)
-	s.serve(w, r)
+	s.serve(w, &r)
 }
 
 // isTemporary reports whether err says so of itself, as descriptor
@@ -201,18 +202,15 @@ func isTemporary(err error) bool {
 	return errors.As(err, &te) && te.Temporary()
 }
 
-// serve runs srv.Handler for r as net/http would: in a context of its own,
-// ended when the handler returns, with a panic logged and the connection
-// closed.
-func (s *UpgradeServer) serve(w *upgradeWriter, r *http.Request) {
+// serve runs srv.Handler for a copy of parsed as net/http would: in a
+// context of its own, ended when the handler returns, with a panic logged
+// and the connection closed.
+func (s *UpgradeServer) serve(w *upgradeWriter, parsed *http.Request) {
 	nc := w.nc
-	r.RemoteAddr = nc.RemoteAddr().String()
-	ctx := context.WithValue(s.base, http.ServerContextKey, s.srv)
-	laddr := s.localAddr
-	if laddr == nil {
-		laddr = nc.LocalAddr() // a system call
+	ctx := s.connCtx
+	if ctx == nil {
+		ctx = context.WithValue(s.srvCtx, http.LocalAddrContextKey, nc.LocalAddr()) // a system call
 	}
-	ctx = context.WithValue(ctx, http.LocalAddrContextKey, laddr)
 	if s.srv.ConnContext != nil {
 		ctx = s.srv.ConnContext(ctx, nc)
 		if ctx == nil {
@@ -221,7 +219,8 @@ func (s *UpgradeServer) serve(w *upgradeWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r = r.WithContext(ctx)
+	r := parsed.WithContext(ctx)
+	r.RemoteAddr = remoteAddr(nc)
 	s.state(nc, http.StateNew)
 	s.state(nc, http.StateActive)
 	defer func() {
@@ -245,6 +244,15 @@ func (s *UpgradeServer) serve(w *upgradeWriter, r *http.Request) {
 	if !w.hijacked {
 		w.finish()
 	}
+}
+
+// remoteAddr is nc's remote address as a string, made in one allocation
+// where nc can (an engine's socket).
+func remoteAddr(nc net.Conn) string {
+	if a, ok := nc.(interface{ RemoteAddrString() string }); ok {
+		return a.RemoteAddrString()
+	}
+	return nc.RemoteAddr().String()
 }
 
 // state tells srv.ConnState, if set, that nc is in state st.
@@ -304,22 +312,35 @@ func (w *upgradeWriter) Write(p []byte) (int, error) {
 // Hijack hands the connection over, what the client sent after its
 // request buffered in the reader.
 func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, after, err := w.takeOver()
+	if err != nil {
+		return nil, nil, err
+	}
+	nc.SetReadDeadline(time.Time{})
+	var br *bufio.Reader
+	if len(after) > 0 {
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(after), nc), len(after))
+		br.Peek(len(after))
+	} else {
+		br = bufio.NewReaderSize(nc, 16)
+	}
+	// The writer's buffer is as small as its reader's: a response
+	// written whole goes straight to the connection.
+	return nc, bufio.NewReadWriter(br, bufio.NewWriterSize(nc, 16)), nil
+}
+
+// takeOver hands the connection over as Hijack does, with what the client
+// sent after its request, making no buffered reader or writer: Switch's
+// way in.
+func (w *upgradeWriter) takeOver() (net.Conn, []byte, error) {
 	if w.hijacked {
 		return nil, nil, http.ErrHijacked
 	}
 	w.hijacked = true
-	w.nc.SetReadDeadline(time.Time{})
 	w.s.state(w.nc, http.StateHijacked)
-	var br *bufio.Reader
-	if len(w.after) > 0 {
-		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(w.after), w.nc), len(w.after))
-		br.Peek(len(w.after))
-	} else {
-		br = bufio.NewReaderSize(w.nc, 16)
-	}
-	// The writer's buffer is as small as its reader's: a response
-	// written whole (Switch) goes straight to the connection.
-	return w.nc, bufio.NewReadWriter(br, bufio.NewWriterSize(w.nc, 16)), nil
+	after := w.after
+	w.after = nil
+	return w.nc, after, nil
 }
 
 // finish writes the response of a handler that did not hijack, and closes

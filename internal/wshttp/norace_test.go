@@ -1,0 +1,5 @@
+//go:build !race
+
+package wshttp
+
+const raceEnabled = false
