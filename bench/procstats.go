@@ -16,8 +16,10 @@ import (
 type procStats struct {
 	// CPU is the user plus system time the process has used.
 	CPU time.Duration
-	// Mallocs is the number of heap objects allocated so far.
-	Mallocs uint64
+	// Mallocs is the number of heap objects allocated so far, TotalAlloc
+	// their bytes.
+	Mallocs    uint64
+	TotalAlloc uint64
 	// HeapInuse and StackInuse are the bytes in in-use heap spans and
 	// goroutine stacks (runtime.MemStats).
 	HeapInuse  uint64
@@ -55,6 +57,7 @@ func readProcStats(gc bool, subscribers int) procStats {
 	runtime.ReadMemStats(&ms)
 	st := procStats{
 		Mallocs:      ms.Mallocs,
+		TotalAlloc:   ms.TotalAlloc,
 		HeapInuse:    ms.HeapInuse,
 		StackInuse:   ms.StackInuse,
 		HeapIdle:     ms.HeapIdle,

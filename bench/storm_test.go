@@ -28,7 +28,13 @@ var stormLibs = []string{"duplex", "duplex-upgrades", "duplex-engine", "duplex-e
 // included), the echoes per second the busy connections got meanwhile, and
 // the server's CPU per handshake: its CPU time during the storm less what
 // the echoes alone cost it over the same time, measured for 3 s before the
-// storm.
+// storm; its whole CPU during the storm, echoes and all, as a share of
+// its core (the same echoes beside every server, and a figure that does
+// not rest on the echoes costing during the storm what they cost alone:
+// a server that handles events one at a time when idle handles them in
+// batches when busy); and, counted as the CPU per handshake is, the bytes
+// and objects the server allocated per handshake (for a Go server, the
+// garbage a handshake leaves).
 //
 // The echoes are paced so that every server carries the same load beside
 // the storm. Echoing as fast as each server answers made the figure a
@@ -63,6 +69,9 @@ type stormLoad struct {
 	echoed      atomic.Int64
 	echoErr     atomic.Value
 	echoCPURate float64 // server CPU seconds per second the echoes cost
+	// What the echoes alone allocate in the server, per second: bytes
+	// and objects.
+	echoAllocRate, echoMallocRate float64
 	stop        func()
 }
 
@@ -116,7 +125,10 @@ func startStormLoad(b *testing.B, srv *serverProc, idle, echoing int) *stormLoad
 	baseEchoed := l.echoed.Load()
 	time.Sleep(echoBaseline)
 	pre, preAt := srv.stats(b, false), time.Now()
-	l.echoCPURate = float64(pre.CPU-base.CPU) / float64(preAt.Sub(baseAt))
+	took := preAt.Sub(baseAt)
+	l.echoCPURate = float64(pre.CPU-base.CPU) / float64(took)
+	l.echoAllocRate = float64(pre.TotalAlloc-base.TotalAlloc) / took.Seconds()
+	l.echoMallocRate = float64(pre.Mallocs-base.Mallocs) / took.Seconds()
 	if got, want := float64(l.echoed.Load()-baseEchoed)/echoBaseline.Seconds(), float64(len(busy))/echoInterval.Seconds(); got < want*0.9 {
 		l.stop()
 		b.Fatalf("the server answered %.0f echoes/s of the %.0f sent before the storm", got, want)
@@ -163,9 +175,15 @@ func (l *stormLoad) measure(b *testing.B, storm func(ctx context.Context) ([]tim
 		b.Fatalf("an echoing connection failed during the storm: %v", err)
 	}
 	post, postAt := l.srv.stats(b, false), time.Now()
-	stormCPU := float64(post.CPU-pre.CPU) - l.echoCPURate*float64(postAt.Sub(preAt))
+	took := postAt.Sub(preAt)
+	stormCPU := float64(post.CPU-pre.CPU) - l.echoCPURate*float64(took)
 	b.ReportMetric(stormCPU/float64(b.N)/1e3, "srv-cpu-µs/handshake")
+	stormAlloc := float64(post.TotalAlloc-pre.TotalAlloc) - l.echoAllocRate*took.Seconds()
+	stormMallocs := float64(post.Mallocs-pre.Mallocs) - l.echoMallocRate*took.Seconds()
+	b.ReportMetric(stormAlloc/float64(b.N), "srv-B/handshake")
+	b.ReportMetric(stormMallocs/float64(b.N), "srv-allocs/handshake")
 	b.ReportMetric(l.echoCPURate*100, "srv-cpu-%-echoes")
+	b.ReportMetric(float64(post.CPU-pre.CPU)/float64(took)*100, "srv-cpu-%-storm")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "handshakes/s")
 	b.ReportMetric(float64(echoedDuring)/elapsed.Seconds(), "echoes/s")
 	slices.Sort(latencies)

@@ -149,6 +149,15 @@ func TestSwitch(t *testing.T) {
 			go ServeUpgrades(srv, ln)
 			return func() { srv.Close() }
 		},
+		// A middleware's ResponseWriter around ServeUpgrades's, found
+		// through Unwrap.
+		"ServeUpgrades, wrapped": func(ln net.Listener, h http.Handler) func() {
+			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.ServeHTTP(unwrapper{w}, r)
+			})}
+			go ServeUpgrades(srv, ln)
+			return func() { srv.Close() }
+		},
 	}
 	for name, serve := range servers {
 		t.Run(name, func(t *testing.T) {
@@ -214,6 +223,15 @@ func TestSwitch(t *testing.T) {
 		})
 	}
 }
+
+// unwrapper is a middleware's ResponseWriter: it hides every method but
+// those of http.ResponseWriter, and says what it wraps.
+type unwrapper struct{ w http.ResponseWriter }
+
+func (u unwrapper) Header() http.Header         { return u.w.Header() }
+func (u unwrapper) Write(p []byte) (int, error) { return u.w.Write(p) }
+func (u unwrapper) WriteHeader(status int)      { u.w.WriteHeader(status) }
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.w }
 
 // TestReleaseHijacked: buffers let go of answer http.ErrHijacked.
 func TestReleaseHijacked(t *testing.T) {
