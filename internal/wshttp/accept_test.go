@@ -233,6 +233,28 @@ func (u unwrapper) Write(p []byte) (int, error) { return u.w.Write(p) }
 func (u unwrapper) WriteHeader(status int)      { u.w.WriteHeader(status) }
 func (u unwrapper) Unwrap() http.ResponseWriter { return u.w }
 
+// TestFindUpgradeWriter: Switch takes ServeUpgrades's own writer without
+// hijacking, found through any middleware that says what it wraps, and no
+// other writer.
+func TestFindUpgradeWriter(t *testing.T) {
+	t.Parallel()
+	uw := &upgradeWriter{}
+	for _, tt := range []struct {
+		name string
+		w    http.ResponseWriter
+		want *upgradeWriter
+	}{
+		{"ServeUpgrades's", uw, uw},
+		{"wrapped twice", unwrapper{unwrapper{uw}}, uw},
+		{"net/http's", httptest.NewRecorder(), nil},
+		{"a wrapped recorder", unwrapper{httptest.NewRecorder()}, nil},
+	} {
+		if got := findUpgradeWriter(tt.w); got != tt.want {
+			t.Errorf("%s: found %p, want %p", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestReleaseHijacked: buffers let go of answer http.ErrHijacked.
 func TestReleaseHijacked(t *testing.T) {
 	t.Parallel()
