@@ -72,7 +72,7 @@ type stormLoad struct {
 	// What the echoes alone allocate in the server, per second: bytes
 	// and objects.
 	echoAllocRate, echoMallocRate float64
-	stop        func()
+	stop                          func()
 }
 
 // startStormLoad opens idle connections to srv, and echoing ones that
