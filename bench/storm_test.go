@@ -289,7 +289,7 @@ func benchRate(b *testing.B, srv *serverProc, idle, echoing, rate int) {
 					break
 				}
 				if pending.Add(1) > maxPending {
-					fail(fmt.Errorf("%d handshakes unanswered at %d/s", maxPending, rate))
+					fail(fmt.Errorf("%d handshakes unanswered at once at %d a second: the server cannot carry this rate on this machine; run the lower rate, or HandshakeStorm for its capacity", maxPending, rate))
 					dialing.Wait()
 					return nil, first
 				}

@@ -41,8 +41,8 @@ func FuzzParseUpgradeRequest(f *testing.F) {
 	f.Add("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nContent-Length: 5\r\n")
 	f.Add("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n folded\r\n")
 	f.Fuzz(func(t *testing.T, head string) {
-		lean := ParseUpgradeRequest([]byte(head))
-		if lean == nil {
+		lean := new(http.Request)
+		if !ParseUpgradeRequest([]byte(head), lean) {
 			return
 		}
 		std, err := http.ReadRequest(bufio.NewReader(strings.NewReader(head + "\r\n")))

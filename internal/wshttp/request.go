@@ -10,24 +10,15 @@ import (
 
 // ParseUpgradeRequest parses head, an HTTP/1.1 request's line and header
 // fields up to and including the CRLF that ends the last field (the blank
-// line excluded), when it is a plain WebSocket upgrade: GET of an
+// line excluded), into r, when it is a plain WebSocket upgrade: GET of an
 // origin-form target, HTTP/1.1, one Host, an Upgrade field naming
-// websocket, no body, every field well formed. It returns nil for anything
-// else, however valid: what it does not take is left to net/http, which
-// answers every request correctly. Whatever it returns is what
-// http.ReadRequest would make of head (FuzzParseUpgradeRequest holds it
-// to that), with Body set to http.NoBody and no context.
-func ParseUpgradeRequest(head []byte) *http.Request {
-	r := new(http.Request)
-	if !parseUpgradeRequest(head, r) {
-		return nil
-	}
-	return r
-}
-
-// parseUpgradeRequest is ParseUpgradeRequest filling in r, which may then
-// live on its caller's stack until the copy WithContext makes.
-func parseUpgradeRequest(head []byte, r *http.Request) bool {
+// websocket, no body, every field well formed. It reports false for
+// anything else, however valid: what it does not take is left to
+// net/http, which answers every request correctly. What it fills in is
+// what http.ReadRequest would make of head (FuzzParseUpgradeRequest holds
+// it to that), with Body set to http.NoBody and no context: r may live on
+// its caller's stack until the copy WithContext makes.
+func ParseUpgradeRequest(head []byte, r *http.Request) bool {
 	line, rest, ok := bytes.Cut(head, crlf)
 	if !ok || !bytes.HasPrefix(line, []byte("GET /")) || !bytes.HasSuffix(line, []byte(" HTTP/1.1")) {
 		return false

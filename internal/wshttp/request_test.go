@@ -7,8 +7,8 @@ import (
 
 func TestParseUpgradeRequest(t *testing.T) {
 	const fields = "Host: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-	r := ParseUpgradeRequest([]byte("GET /chat?room=1 HTTP/1.1\r\n" + fields + "X-Many: a\r\nx-many:  b\t\r\n"))
-	if r == nil {
+	r := new(http.Request)
+	if !ParseUpgradeRequest([]byte("GET /chat?room=1 HTTP/1.1\r\n"+fields+"X-Many: a\r\nx-many:  b\t\r\n"), r) {
 		t.Fatal("a plain upgrade was not taken")
 	}
 	if r.Method != "GET" || r.URL.Path != "/chat" || r.URL.RawQuery != "room=1" || r.Host != "example.com" ||
@@ -34,7 +34,7 @@ func TestParseUpgradeRequest(t *testing.T) {
 		"unterminated field":   "GET / HTTP/1.1\r\n" + fields + "X-A: 1",
 		"eight-bit in a value": "GET / HTTP/1.1\r\n" + fields + "X-A: caf\xc3\xa9\r\n",
 	} {
-		if r := ParseUpgradeRequest([]byte(head)); r != nil {
+		if ParseUpgradeRequest([]byte(head), new(http.Request)) {
 			t.Errorf("%s: taken, want it left to net/http", name)
 		}
 	}
@@ -52,15 +52,15 @@ func TestHandshakeAllocations(t *testing.T) {
 	head := []byte("GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
 	var r http.Request
-	if !parseUpgradeRequest(head, &r) {
-		t.Fatal("parseUpgradeRequest refused the request")
+	if !ParseUpgradeRequest(head, &r) {
+		t.Fatal("ParseUpgradeRequest refused the request")
 	}
 	for _, tt := range []struct {
 		name string
 		max  float64
 		f    func()
 	}{
-		{"parseUpgradeRequest", 6, func() { parseUpgradeRequest(head, &r) }},
+		{"ParseUpgradeRequest", 6, func() { ParseUpgradeRequest(head, &r) }},
 		{"AppendAcceptKey", 0, func() {
 			var b [32]byte
 			if string(AppendAcceptKey(b[:0], "dGhlIHNhbXBsZSBub25jZQ==")) != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {

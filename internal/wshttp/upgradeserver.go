@@ -180,7 +180,7 @@ func (s *UpgradeServer) handshake(nc net.Conn) {
 // goroutine; anything else goes to srv, those bytes replayed.
 func (s *UpgradeServer) Serve(nc net.Conn, buf *[UpgradeBufferSize]byte, n, end int) {
 	var r http.Request // copied to the heap with its context (serve)
-	if end < 0 || (s.srv.MaxHeaderBytes > 0 && end+4 > s.srv.MaxHeaderBytes) || !parseUpgradeRequest(buf[:end+2], &r) {
+	if end < 0 || (s.srv.MaxHeaderBytes > 0 && end+4 > s.srv.MaxHeaderBytes) || !ParseUpgradeRequest(buf[:end+2], &r) {
 		nc.SetReadDeadline(time.Time{})
 		pc := &prefixConn{Conn: nc, prefix: append([]byte(nil), buf[:n]...)}
 		s.PutBuffer(buf)
